@@ -1,0 +1,47 @@
+/**
+ * The one interface every storage backend implements: an ordered store of byte keys.
+ *
+ * Contract (checked by test/kv/kv.contract.ts against every backend):
+ * - Keys are compared bytewise (unsigned), shorter-prefix first. Keys are non-empty.
+ * - `batch` applies all of its operations atomically: after it resolves all are visible, after it
+ *   rejects none are. Within one batch, a later operation on the same key wins.
+ * - A resolved `batch` is durable: it survives a crash of the process.
+ * - `scan` returns entries with start <= key < end in ascending key order, at most `limit` of them,
+ *   and `next` (the key to resume from) when more may remain. An empty `end` means unbounded.
+ * - `compareAndSwap` sets `key` to `value` (or deletes it when `value` is null) only if its current
+ *   value equals `expected` (null = absent), atomically with respect to every other call.
+ * - Errors from an unreachable backend are MetricstorError of type `unavailable`.
+ * - Returned byte arrays belong to the caller; the store never mutates them afterwards.
+ */
+export interface KvStore {
+  get(key: Uint8Array): Promise<Uint8Array | null>;
+  /** Values in the order of the keys; null where a key is absent. */
+  getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | null)[]>;
+  batch(ops: readonly KvOp[]): Promise<void>;
+  scan(range: KvRange): Promise<KvScanPage>;
+  compareAndSwap(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export type KvOp =
+  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'del'; readonly key: Uint8Array };
+
+export interface KvRange {
+  readonly start: Uint8Array;
+  /** Exclusive; an empty array means no upper bound. */
+  readonly end: Uint8Array;
+  /** At most this many entries (default 1000). */
+  readonly limit?: number;
+}
+
+export interface KvEntry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+export interface KvScanPage {
+  readonly entries: KvEntry[];
+  /** Where to continue (inclusive) when more entries may remain in the range. */
+  readonly next?: Uint8Array;
+}

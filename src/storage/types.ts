@@ -1,0 +1,81 @@
+import type { Labels } from '../model/labels.js';
+import type { Matcher } from '../model/matchers.js';
+
+/**
+ * The samples of one series to append. Labels are valid and sorted (ingest guarantees it);
+ * timestamps are integer milliseconds within Number.MIN_SAFE_INTEGER..MAX_SAFE_INTEGER, in any
+ * order; values are float64 with every bit pattern (NaN payloads, the staleness marker) kept.
+ */
+export interface SeriesAppend {
+  readonly labels: Labels;
+  readonly timestamps: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+}
+
+/** One series as read: samples sorted by timestamp, one sample per timestamp. */
+export interface SeriesData {
+  readonly labels: Labels;
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+}
+
+export interface SelectParams {
+  readonly matchers: readonly Matcher[];
+  /** Inclusive bounds in milliseconds. */
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** What the PromQL engine needs from storage: every series matching, with samples in range. */
+export interface Queryable {
+  select(params: SelectParams): Promise<SeriesData[]>;
+}
+
+export type MetricType =
+  | 'unknown'
+  | 'counter'
+  | 'gauge'
+  | 'histogram'
+  | 'gaugehistogram'
+  | 'summary'
+  | 'info'
+  | 'stateset';
+
+export interface MetricMetadata {
+  readonly metricFamilyName: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly unit: string;
+}
+
+export interface LabelQuery {
+  /** Series must match at least one of these matcher sets; empty = all series. */
+  readonly matcherSets: readonly (readonly Matcher[])[];
+  readonly startMs: number;
+  readonly endMs: number;
+  /** 0 or absent = no limit. */
+  readonly limit?: number;
+}
+
+export interface TsdbStats {
+  readonly numSeries: number;
+  readonly seriesCountByMetricName: { name: string; value: number }[];
+  readonly labelValueCountByLabelName: { name: string; value: number }[];
+  readonly seriesCountByLabelValuePair: { name: string; value: number }[];
+}
+
+/** The whole storage surface used by ingest, the API and background jobs. */
+export interface MetricStorage extends Queryable {
+  /** Resolves once every sample is durable in the KV (under either head policy). */
+  append(series: readonly SeriesAppend[]): Promise<void>;
+  putMetadata(entries: readonly MetricMetadata[]): Promise<void>;
+  metadata(metric?: string, limit?: number): Promise<Map<string, MetricMetadata[]>>;
+  labelNames(q: LabelQuery): Promise<string[]>;
+  labelValues(name: string, q: LabelQuery): Promise<string[]>;
+  series(q: LabelQuery): Promise<Labels[]>;
+  deleteSeries(q: LabelQuery): Promise<void>;
+  stats(limit: number): Promise<TsdbStats>;
+  /** True when the KV answers. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
