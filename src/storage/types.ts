@@ -9,7 +9,8 @@ import type { Matcher } from '../model/matchers.js';
 export interface SeriesAppend {
   readonly labels: Labels;
   readonly timestamps: ArrayLike<number>;
-  readonly values: ArrayLike<number>;
+  /** A Float64Array, never a number[]: V8 may canonicalise NaN payloads in plain arrays. */
+  readonly values: Float64Array;
 }
 
 /** One series as read: samples sorted by timestamp, one sample per timestamp. */
