@@ -1,0 +1,146 @@
+import type Koa from 'koa';
+import { MetricstorError, errorMessage, isMetricstorError, type ErrorType } from '../errors.js';
+import type { MetricStorage } from '../storage/types.js';
+import { gunzipLimited, readBodyLimited } from './body.js';
+import { importExposition, parseImportParams } from './import.js';
+import type { IngestLimits } from './limits.js';
+import { decodeWriteRequestV1 } from './remote-write/decode-v1.js';
+import { decodeWriteRequestV2 } from './remote-write/decode-v2.js';
+import { decodeSnappyBlock } from './remote-write/snappy-block.js';
+import { validateWrite } from './validate.js';
+import type { WriteQueue } from './write-queue.js';
+
+export interface IngestDeps {
+  readonly storage: Pick<MetricStorage, 'append' | 'putMetadata'>;
+  readonly limits: IngestLimits;
+  readonly queue: WriteQueue;
+  /** The clock in milliseconds (import's default timestamp); tests pin it. */
+  readonly nowMs?: () => number;
+}
+
+export type RemoteWriteVersion = '1.0' | '2.0';
+
+const V1_PROTO = 'prometheus.WriteRequest';
+const V2_PROTO = 'io.prometheus.write.v2.Request';
+
+/**
+ * Which remote write message a Content-Type announces. A missing Content-Type means 1.0 (as
+ * Prometheus ≥2.54 reads it); anything but application/x-protobuf, or a proto= we do not speak,
+ * is unsupported_media_type (415), so a 2.0 sender can fall back to 1.0.
+ */
+export function remoteWriteVersion(contentType: string | undefined): RemoteWriteVersion {
+  if (contentType === undefined || contentType.trim() === '') return '1.0';
+  const [mediaType, ...params] = contentType.split(';').map((p) => p.trim());
+  if (mediaType!.toLowerCase() !== 'application/x-protobuf') {
+    throw new MetricstorError('unsupported_media_type', `unsupported Content-Type ${JSON.stringify(contentType)}; want application/x-protobuf`);
+  }
+  let proto: string | undefined;
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq < 0) continue;
+    if (p.slice(0, eq).trim().toLowerCase() === 'proto') proto = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  if (proto === undefined || proto === V1_PROTO) return '1.0';
+  if (proto === V2_PROTO) return '2.0';
+  throw new MetricstorError(
+    'unsupported_media_type',
+    `unsupported remote write message ${JSON.stringify(proto)}; accepted: ${V1_PROTO}, ${V2_PROTO}`,
+  );
+}
+
+/** Remote write needs snappy; a missing Content-Encoding is read as snappy, as Prometheus ≥2.54 does. */
+function checkSnappyEncoding(contentEncoding: string | undefined): void {
+  if (contentEncoding === undefined || contentEncoding.trim() === '') return;
+  if (contentEncoding.trim().toLowerCase() !== 'snappy') {
+    throw new MetricstorError('unsupported_media_type', `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}; want snappy`);
+  }
+}
+
+/**
+ * POST /api/v1/write: Prometheus remote write 1.0 and 2.0. The request is decoded and validated
+ * whole, then written whole (all or nothing), then answered 204. 2.0 answers carry the
+ * X-Prometheus-Remote-Write-*-Written headers.
+ */
+export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
+  return async function remoteWrite(ctx) {
+    let version: RemoteWriteVersion = '1.0';
+    let samplesWritten = 0;
+    try {
+      version = remoteWriteVersion(ctx.get('content-type') || undefined);
+      checkSnappyEncoding(ctx.get('content-encoding') || undefined);
+      const body = await readBodyLimited(ctx.req, deps.limits.maxBodyBytes);
+      const raw = decodeSnappyBlock(body, deps.limits.maxDecodedBytes);
+      const decoded = version === '2.0' ? decodeWriteRequestV2(raw) : decodeWriteRequestV1(raw);
+      const appends = validateWrite(decoded, deps.limits);
+      await deps.queue.run(async () => {
+        // Samples first: a retry after a failed metadata put rewrites identical samples harmlessly.
+        if (appends.length > 0) await deps.storage.append(appends);
+        if (decoded.metadata.length > 0) await deps.storage.putMetadata(decoded.metadata);
+      });
+      samplesWritten = decoded.sampleCount;
+      ctx.status = 204;
+    } catch (err) {
+      writePlainError(ctx, err, deps);
+    } finally {
+      if (version === '2.0') {
+        ctx.set('X-Prometheus-Remote-Write-Samples-Written', String(samplesWritten));
+        ctx.set('X-Prometheus-Remote-Write-Histograms-Written', '0');
+        ctx.set('X-Prometheus-Remote-Write-Exemplars-Written', '0');
+      }
+    }
+  };
+}
+
+/**
+ * POST /api/v1/import/prometheus: a Prometheus text or OpenMetrics exposition (optionally
+ * gzip-encoded), with VictoriaMetrics's query parameters `timestamp` (milliseconds; the time of
+ * samples written without one, default now) and repeated `extra_label=name=value`.
+ */
+export function importHandler(deps: IngestDeps): Koa.Middleware {
+  const nowMs = deps.nowMs ?? Date.now;
+  return async function importPrometheus(ctx) {
+    try {
+      const params = parseImportParams(new URLSearchParams(ctx.querystring), nowMs());
+      const encoding = (ctx.get('content-encoding') || 'identity').trim().toLowerCase();
+      if (encoding !== 'identity' && encoding !== 'gzip') {
+        throw new MetricstorError('unsupported_media_type', `unsupported Content-Encoding ${JSON.stringify(encoding)}; want gzip or none`);
+      }
+      let body = await readBodyLimited(ctx.req, deps.limits.maxBodyBytes);
+      if (encoding === 'gzip') body = gunzipLimited(body, deps.limits.maxDecodedBytes);
+      else if (body.length > deps.limits.maxDecodedBytes) {
+        throw new MetricstorError('too_large', `request body is larger than the limit of ${deps.limits.maxDecodedBytes} bytes`);
+      }
+      const format = /application\/openmetrics-text/i.test(ctx.get('content-type')) ? 'openmetrics' : 'prometheus';
+      const { appends, metadata } = importExposition(body, format, params, deps.limits);
+      await deps.queue.run(async () => {
+        if (appends.length > 0) await deps.storage.append(appends);
+        if (metadata.length > 0) await deps.storage.putMetadata(metadata);
+      });
+      ctx.status = 204;
+    } catch (err) {
+      writePlainError(ctx, err, deps);
+    }
+  };
+}
+
+const STATUS_BY_TYPE: Partial<Record<ErrorType, number>> = {
+  bad_data: 400,
+  too_large: 413,
+  unsupported_media_type: 415,
+  overloaded: 429,
+  unavailable: 503,
+  timeout: 503,
+  canceled: 503,
+};
+
+/** Senders read a plain-text line; only retryable failures get a 5xx. */
+function writePlainError(ctx: Koa.Context, err: unknown, deps: IngestDeps): void {
+  const status = (isMetricstorError(err) && STATUS_BY_TYPE[err.type]) || 500;
+  if (status === 500) ctx.app.emit('error', err, ctx);
+  if (status === 429) ctx.set('Retry-After', String(deps.queue.options.retryAfterSeconds));
+  if (status === 503) ctx.set('Retry-After', String(deps.queue.options.retryAfterSeconds));
+  if (status === 413) ctx.set('Connection', 'close');
+  ctx.status = status;
+  ctx.type = 'text/plain; charset=utf-8';
+  ctx.body = `${errorMessage(err)}\n`;
+}

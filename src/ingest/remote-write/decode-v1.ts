@@ -1,0 +1,200 @@
+import { badData } from '../../errors.js';
+import { formatLabels, type Label } from '../../model/labels.js';
+import type { MetricMetadata } from '../../storage/types.js';
+import type { DecodedWrite, RawSeries } from '../types.js';
+import { metricTypeFromWire } from './metric-type.js';
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, copyDouble, wrongWireType } from './wire.js';
+
+/**
+ * Decodes a remote write 1.0 `prometheus.WriteRequest` straight into series with columnar
+ * samples: no message objects, no object per sample, values copied byte for byte.
+ * Native histograms are refused (bad_data); exemplars are checked and counted but not kept.
+ */
+export function decodeWriteRequestV1(body: Uint8Array): DecodedWrite {
+  const r = new WireReader(body);
+  const series: RawSeries[] = [];
+  const metadata: MetricMetadata[] = [];
+  const samplePositions = new PositionList();
+  let sampleCount = 0;
+  let exemplarCount = 0;
+  while (!r.atEnd()) {
+    const tag = r.tag('WriteRequest');
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (field === 1) {
+      if (wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'WriteRequest');
+      const end = r.lengthEnd('WriteRequest.timeseries');
+      const ts = decodeTimeSeries(r, end, samplePositions);
+      sampleCount += ts.series.timestamps.length;
+      exemplarCount += ts.exemplars;
+      series.push(ts.series);
+    } else if (field === 3) {
+      if (wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'WriteRequest');
+      const end = r.lengthEnd('WriteRequest.metadata');
+      metadata.push(decodeMetadata(r, end));
+    } else {
+      r.skip(wireType, 'WriteRequest');
+    }
+  }
+  return { series, metadata, sampleCount, exemplarCount };
+}
+
+/** A reusable growable list of (start, end) byte offsets. */
+class PositionList {
+  starts = new Uint32Array(64);
+  ends = new Uint32Array(64);
+  length = 0;
+
+  push(start: number, end: number): void {
+    if (this.length === this.starts.length) {
+      const starts = new Uint32Array(this.length * 2);
+      const ends = new Uint32Array(this.length * 2);
+      starts.set(this.starts);
+      ends.set(this.ends);
+      this.starts = starts;
+      this.ends = ends;
+    }
+    this.starts[this.length] = start;
+    this.ends[this.length] = end;
+    this.length++;
+  }
+}
+
+function decodeTimeSeries(
+  r: WireReader,
+  end: number,
+  samples: PositionList,
+): { series: RawSeries; exemplars: number } {
+  const outerEnd = r.end;
+  r.end = end;
+  const labels: Label[] = [];
+  samples.length = 0;
+  let exemplars = 0;
+  let histograms = 0;
+  while (!r.atEnd()) {
+    const tag = r.tag('TimeSeries');
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (field >= 1 && field <= 4 && wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'TimeSeries');
+    if (field === 1) {
+      const labelEnd = r.lengthEnd('TimeSeries.labels');
+      labels.push(decodeLabel(r, labelEnd));
+    } else if (field === 2) {
+      const sampleEnd = r.lengthEnd('TimeSeries.samples');
+      samples.push(r.pos, sampleEnd);
+      r.pos = sampleEnd;
+    } else if (field === 3) {
+      const exemplarEnd = r.lengthEnd('TimeSeries.exemplars');
+      checkExemplar(r, exemplarEnd);
+      exemplars++;
+    } else if (field === 4) {
+      r.pos = r.lengthEnd('TimeSeries.histograms');
+      histograms++;
+    } else {
+      r.skip(wireType, 'TimeSeries');
+    }
+  }
+  if (histograms > 0) {
+    throw badData(`series ${formatLabels(labels)}: native histograms are not supported`);
+  }
+  const n = samples.length;
+  const timestamps = new Float64Array(n);
+  const values = new Float64Array(n);
+  const valueBytes = new Uint8Array(values.buffer);
+  for (let i = 0; i < n; i++) {
+    r.pos = samples.starts[i]!;
+    r.end = samples.ends[i]!;
+    let timestamp = 0;
+    while (!r.atEnd()) {
+      const tag = r.tag('Sample');
+      const field = tag >>> 3;
+      const wireType = tag & 7;
+      if (field === 1) {
+        if (wireType !== WIRE_I64) throw wrongWireType(field, wireType, 'Sample');
+        copyDouble(r.buf, r.fixed64At('Sample.value'), valueBytes, i);
+      } else if (field === 2) {
+        if (wireType !== WIRE_VARINT) throw wrongWireType(field, wireType, 'Sample');
+        timestamp = r.int64(`timestamp of a sample of series ${formatLabels(labels)}`);
+      } else {
+        r.skip(wireType, 'Sample');
+      }
+    }
+    timestamps[i] = timestamp;
+  }
+  r.pos = end;
+  r.end = outerEnd;
+  return { series: { labels, timestamps, values }, exemplars };
+}
+
+function decodeLabel(r: WireReader, end: number): Label {
+  const outerEnd = r.end;
+  r.end = end;
+  let name = '';
+  let value = '';
+  while (!r.atEnd()) {
+    const tag = r.tag('Label');
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (field === 1 || field === 2) {
+      if (wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'Label');
+      if (field === 1) name = r.string('label name');
+      else value = r.string(`value of label ${JSON.stringify(name)}`);
+    } else {
+      r.skip(wireType, 'Label');
+    }
+  }
+  r.end = outerEnd;
+  return { name, value };
+}
+
+/** Exemplars are not stored; they are still walked so malformed bytes are reported. */
+function checkExemplar(r: WireReader, end: number): void {
+  const outerEnd = r.end;
+  r.end = end;
+  while (!r.atEnd()) {
+    const tag = r.tag('Exemplar');
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (field === 1) {
+      if (wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'Exemplar');
+      decodeLabel(r, r.lengthEnd('Exemplar.labels'));
+    } else if (field === 2) {
+      if (wireType !== WIRE_I64) throw wrongWireType(field, wireType, 'Exemplar');
+      r.fixed64At('Exemplar.value');
+    } else if (field === 3) {
+      if (wireType !== WIRE_VARINT) throw wrongWireType(field, wireType, 'Exemplar');
+      r.int64('Exemplar.timestamp');
+    } else {
+      r.skip(wireType, 'Exemplar');
+    }
+  }
+  r.end = outerEnd;
+}
+
+function decodeMetadata(r: WireReader, end: number): MetricMetadata {
+  const outerEnd = r.end;
+  r.end = end;
+  let type = 0;
+  let metricFamilyName = '';
+  let help = '';
+  let unit = '';
+  while (!r.atEnd()) {
+    const tag = r.tag('MetricMetadata');
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (field === 1) {
+      if (wireType !== WIRE_VARINT) throw wrongWireType(field, wireType, 'MetricMetadata');
+      type = r.uint32('MetricMetadata.type');
+    } else if (field === 2 || field === 4 || field === 5) {
+      if (wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'MetricMetadata');
+      const s = r.string('MetricMetadata');
+      if (field === 2) metricFamilyName = s;
+      else if (field === 4) help = s;
+      else unit = s;
+    } else {
+      r.skip(wireType, 'MetricMetadata');
+    }
+  }
+  r.end = outerEnd;
+  return { metricFamilyName, type: metricTypeFromWire(type), help, unit };
+}
