@@ -1,0 +1,74 @@
+/**
+ * The one place that turns handler results and thrown errors into HTTP responses: the success
+ * envelope {status, data, warnings?} and the error envelope {status, errorType, error}.
+ */
+import { Readable } from 'node:stream';
+import type Koa from 'koa';
+import type { ErrorType } from '../errors.js';
+import { errorMessage, isMetricstorError } from '../errors.js';
+import { jsonEncode } from './format.js';
+import { QueryData, queryDataChunks } from './json.js';
+
+/** What an API handler returns: data (a QueryData is streamed) and warnings, or no content. */
+export type ApiResult = { readonly data: unknown; readonly warnings?: readonly string[] } | typeof NO_CONTENT;
+
+/** Prometheus answers 204 with an empty body when a handler has no data (e.g. delete_series). */
+export const NO_CONTENT = Symbol('no content');
+
+/** Every error type's HTTP status, in one table. */
+export const HTTP_STATUS_BY_ERROR_TYPE: Readonly<Record<ErrorType, number>> = {
+  bad_data: 400,
+  execution: 422,
+  timeout: 503,
+  canceled: 503,
+  unavailable: 503,
+  not_found: 404,
+  internal: 500,
+  too_large: 413,
+  unsupported_media_type: 415,
+  overloaded: 429,
+  forbidden: 403,
+  unauthorized: 401,
+};
+
+/** Seconds a client should wait after an `overloaded` answer. */
+const RETRY_AFTER_SECONDS = 1;
+
+export function writeSuccess(ctx: Koa.Context, result: ApiResult): void {
+  setCors(ctx);
+  if (result === NO_CONTENT) {
+    ctx.status = 204;
+    ctx.body = null;
+    return;
+  }
+  ctx.status = 200;
+  ctx.type = 'application/json';
+  const warnings = result.warnings && result.warnings.length > 0 ? `,"warnings":${jsonEncode(result.warnings)}` : '';
+  if (result.data instanceof QueryData) {
+    const data = result.data;
+    ctx.body = Readable.from(
+      (function* envelope(): Generator<string> {
+        yield '{"status":"success","data":';
+        yield* queryDataChunks(data.result);
+        yield `${warnings}}`;
+      })(),
+      { objectMode: false },
+    );
+    return;
+  }
+  ctx.body = `{"status":"success","data":${jsonEncode(result.data)}${warnings}}`;
+}
+
+/** Writes the error envelope; anything that is not a MetricstorError counts as `internal`. */
+export function writeError(ctx: Koa.Context, err: unknown): void {
+  const type: ErrorType = isMetricstorError(err) ? err.type : 'internal';
+  setCors(ctx);
+  ctx.status = HTTP_STATUS_BY_ERROR_TYPE[type];
+  if (type === 'overloaded') ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  ctx.type = 'application/json';
+  ctx.body = jsonEncode({ status: 'error', errorType: type, error: errorMessage(err) });
+}
+
+function setCors(ctx: Koa.Context): void {
+  ctx.set('Access-Control-Allow-Origin', '*');
+}
