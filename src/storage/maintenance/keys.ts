@@ -1,8 +1,9 @@
 import { concat, utf8 } from '../../kv/bytes.js';
+import { NS_LEASE } from '../keys.js';
 
-const LEASE_NAMESPACE = utf8('L');
+const LEASE_NAMESPACE = Uint8Array.of(NS_LEASE);
 
-/** `L` name: the key of one lease. */
+/** `L` name: the key of one lease (docs/format/kv-keys.md). */
 export function leaseKey(name: string): Uint8Array {
   return concat(LEASE_NAMESPACE, utf8(name));
 }
