@@ -1,0 +1,3 @@
+export { XorAppender, MAX_SAMPLES_PER_CHUNK } from './xor-appender.js';
+export { XorIterator, decodeXorChunk, chunkNumSamples } from './xor-iterator.js';
+export { ChunkCorruptError } from './errors.js';
