@@ -1,0 +1,39 @@
+import { expect } from 'chai';
+import { compressSync } from 'snappy';
+import { MetricstorError } from '../../src/errors.js';
+import { declaredSnappyLength, decodeSnappyBlock } from '../../src/ingest/remote-write/snappy-block.js';
+
+function typeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return (err as MetricstorError).type + ': ' + (err as Error).message;
+  }
+  return 'ok';
+}
+
+describe('ingest: snappy block decoding', () => {
+  const payload = Buffer.from('metric payload '.repeat(100));
+  const block = compressSync(payload);
+
+  it('round-trips a block and reads its declared length', () => {
+    expect(declaredSnappyLength(block)).to.equal(payload.length);
+    expect(decodeSnappyBlock(block, payload.length).equals(payload)).to.equal(true);
+  });
+
+  it('refuses a declared length over the limit before decompressing (too_large)', () => {
+    expect(typeOf(() => decodeSnappyBlock(block, payload.length - 1))).to.match(/^too_large: .*1500 bytes, more than the limit of 1499/);
+    // A 6-byte body that claims 4 GiB - 1 of output.
+    const bomb = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]);
+    expect(typeOf(() => decodeSnappyBlock(bomb, 64 << 20))).to.match(/^too_large/);
+  });
+
+  it('answers bad_data for truncated, garbage, overlong-header and framed input', () => {
+    expect(typeOf(() => decodeSnappyBlock(block.subarray(0, block.length - 3), 1 << 20))).to.match(/^bad_data: snappy: corrupt/);
+    expect(typeOf(() => decodeSnappyBlock(Uint8Array.from([0x0a, 0xde, 0xad, 0xbe, 0xef]), 1 << 20))).to.match(/^bad_data/);
+    expect(typeOf(() => decodeSnappyBlock(new Uint8Array(0), 1 << 20))).to.match(/^bad_data: snappy: truncated length/);
+    expect(typeOf(() => decodeSnappyBlock(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), 1 << 20))).to.match(/longer than 5 bytes/);
+    const framed = Uint8Array.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59, 0x01]);
+    expect(typeOf(() => decodeSnappyBlock(framed, 1 << 20))).to.match(/framed \(stream\) format/);
+  });
+});
