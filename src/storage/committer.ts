@@ -1,0 +1,104 @@
+import type { KvOp, KvStore } from '../kv/kv.js';
+import type { ChunkSnapshot, Head } from './head.js';
+import type { IndexMarks, SeriesIndex } from './series-index.js';
+
+interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit of the write path: appends stage their KV operations here and wait; one batch at a
+ * time goes to the KV, carrying everything staged since the previous one. Serial batches matter:
+ * a chunk is rewritten under the same key as it grows, so an older snapshot must never land after
+ * a newer one. A flush batch also carries every changed open chunk and deletes the write-ahead
+ * records those chunks now cover.
+ */
+export class Committer {
+  private ops: KvOp[] = [];
+  private marks: IndexMarks = [];
+  /** Write-ahead records staged for the next batch. */
+  private walPuts: { key: Uint8Array; value: Uint8Array }[] = [];
+  /** Write-ahead records in the KV whose samples are not yet all in committed chunks. */
+  private uncoveredWal: Uint8Array[] = [];
+  private waiters: Waiter[] = [];
+  private flushWanted = false;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly kv: KvStore,
+    private readonly head: Head,
+    private readonly index: SeriesIndex,
+    /** write-through: every batch writes every changed chunk. */
+    private readonly writeThrough: boolean,
+  ) {}
+
+  /** Resolves once `ops` (and, with `flush`, every chunk change before this call) are committed. */
+  commit(ops: readonly KvOp[], marks: IndexMarks, wal: { key: Uint8Array; value: Uint8Array } | null, flush: boolean): Promise<void> {
+    for (const op of ops) this.ops.push(op);
+    for (const m of marks) this.marks.push(m);
+    if (wal !== null) this.walPuts.push(wal);
+    if (flush) this.flushWanted = true;
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.running ??= this.run();
+    return done;
+  }
+
+  /** Write-ahead records already in the KV (e.g. being replayed) that the next flush deletes. */
+  coverOnFlush(keys: readonly Uint8Array[]): void {
+    for (const k of keys) this.uncoveredWal.push(k);
+  }
+
+  /** Resolves when nothing is in flight. */
+  async idle(): Promise<void> {
+    while (this.running !== null) await this.running;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.waiters.length > 0) await this.commitOne();
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async commitOne(): Promise<void> {
+    const ops = this.ops;
+    const marks = this.marks;
+    const waiters = this.waiters;
+    const walPuts = this.walPuts;
+    const flush = this.writeThrough || this.flushWanted;
+    this.ops = [];
+    this.marks = [];
+    this.waiters = [];
+    this.walPuts = [];
+    this.flushWanted = false;
+
+    const snapshots: ChunkSnapshot[] = this.head.takeChanged(flush);
+    for (const s of snapshots) ops.push({ type: 'put', key: s.chunk.key, value: s.value });
+    let covered: Uint8Array[] = [];
+    if (flush) {
+      // The snapshots hold every sample appended so far, so this batch's own records are not needed.
+      covered = this.uncoveredWal;
+      this.uncoveredWal = [];
+      for (const key of covered) ops.push({ type: 'del', key });
+    } else {
+      for (const w of walPuts) ops.push({ type: 'put', key: w.key, value: w.value });
+    }
+    try {
+      if (ops.length > 0) await this.kv.batch(ops);
+    } catch (err) {
+      this.head.failed(snapshots);
+      if (flush) {
+        for (const key of covered) this.uncoveredWal.push(key);
+        if (!this.writeThrough) this.flushWanted = true;
+      }
+      for (const w of waiters) w.reject(err);
+      return;
+    }
+    this.head.committed(snapshots);
+    this.index.markCommitted(marks);
+    if (!flush) for (const w of walPuts) this.uncoveredWal.push(w.key);
+    for (const w of waiters) w.resolve();
+  }
+}

@@ -1,0 +1,221 @@
+import { XorAppender } from '../chunk/index.js';
+import { CHUNK_ENCODING_XOR, chunkKey, encodeChunkValue, makeSeq, WINDOW_MS, windowStartOfMs } from './keys.js';
+
+/** A chunk is cut once it holds this many samples (as Prometheus does). */
+export const MAX_SAMPLES_PER_CHUNK = 120;
+/** Open chunks per series beyond this (out-of-order writers) close the least recently used one. */
+const MAX_OPEN_CHUNKS_PER_SERIES = 8;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = LITTLE_ENDIAN ? 0 : 1;
+
+/** One chunk this writer builds in memory: open (taking samples) or closed but not yet saved. */
+export class HeadChunk {
+  readonly appender = new XorAppender();
+  readonly windowEndMs: number;
+  numSamples = 0;
+  firstT = 0;
+  lastT = Number.NEGATIVE_INFINITY;
+  /** Raw bits of the last value, to drop an exact repeat of the last sample. */
+  lastHi = 0;
+  lastLo = 0;
+  closed = false;
+  /** Grows with every change; the KV holds this chunk up to `savedVersion`. */
+  version = 0;
+  savedVersion = 0;
+  lastAppendMs: number;
+
+  constructor(
+    readonly series: SeriesHead,
+    readonly key: Uint8Array,
+    readonly windowStartMs: number,
+    nowMs: number,
+  ) {
+    this.windowEndMs = windowStartMs + WINDOW_MS;
+    this.lastAppendMs = nowMs;
+  }
+}
+
+/** The chunks of one series that live in this node's memory. */
+export class SeriesHead {
+  /** Open chunks and closed ones whose final version is not yet in the KV. */
+  readonly chunks: HeadChunk[] = [];
+  /** The chunk the last sample went to: the fast path tries it first. */
+  current: HeadChunk | null = null;
+  /** Set once the head dropped this series; whoever holds it must ask the head again. */
+  detached = false;
+
+  constructor(readonly sid: bigint) {}
+}
+
+/** What one KV put of a chunk carries, and the version it saves. */
+export interface ChunkSnapshot {
+  readonly chunk: HeadChunk;
+  readonly version: number;
+  readonly value: Uint8Array;
+}
+
+/**
+ * This writer's open chunks: one or more per (series, window). Samples go to the newest open chunk
+ * of their window that ends before them; a sample older than every open chunk of its window (or an
+ * out-of-order one) starts another chunk. Chunks are cut at 120 samples. Knows nothing about the KV:
+ * the storage asks for snapshots of changed chunks and reports which ones were committed.
+ */
+export class Head {
+  private readonly bySid = new Map<bigint, SeriesHead>();
+  private readonly changed = new Set<HeadChunk>();
+  private counter = 0;
+
+  constructor(
+    readonly writer: bigint,
+    readonly incarnation: number,
+  ) {}
+
+  get(sid: bigint): SeriesHead | undefined {
+    return this.bySid.get(sid);
+  }
+
+  getOrCreate(sid: bigint): SeriesHead {
+    let sh = this.bySid.get(sid);
+    if (sh === undefined) {
+      sh = new SeriesHead(sid);
+      this.bySid.set(sid, sh);
+    }
+    return sh;
+  }
+
+  get seriesCount(): number {
+    return this.bySid.size;
+  }
+
+  /** Appends samples in any order; an exact repeat of a chunk's last sample is dropped. */
+  append(sh: SeriesHead, timestamps: ArrayLike<number>, values: Float64Array, nowMs: number): void {
+    const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+    let c = sh.current;
+    const n = timestamps.length;
+    for (let i = 0; i < n; i++) {
+      const t = timestamps[i]!;
+      const hi = words[2 * i + HI]!;
+      const lo = words[2 * i + LO]!;
+      if (c === null || !(t > c.lastT && t < c.windowEndMs && c.numSamples < MAX_SAMPLES_PER_CHUNK)) {
+        if (c !== null) this.touched(c, nowMs);
+        c = this.chunkFor(sh, t, hi, lo, nowMs);
+        if (c === null) continue;
+      }
+      if (c.numSamples === 0) c.firstT = t;
+      c.appender.appendFrom(values, i, t);
+      c.numSamples++;
+      c.lastT = t;
+      c.lastHi = hi;
+      c.lastLo = lo;
+      c.version++;
+    }
+    if (c !== null) this.touched(c, nowMs);
+    sh.current = c;
+  }
+
+  private touched(c: HeadChunk, nowMs: number): void {
+    c.lastAppendMs = nowMs;
+    if (c.version !== c.savedVersion) this.changed.add(c);
+  }
+
+  /** The chunk a sample at `t` goes to; null when it exactly repeats a chunk's last sample. */
+  private chunkFor(sh: SeriesHead, t: number, hi: number, lo: number, nowMs: number): HeadChunk | null {
+    const windowStartMs = windowStartOfMs(t);
+    let best: HeadChunk | null = null;
+    let open = 0;
+    let leastRecent: HeadChunk | null = null;
+    for (const c of sh.chunks) {
+      if (c.closed) continue;
+      open++;
+      if (leastRecent === null || c.lastAppendMs < leastRecent.lastAppendMs) leastRecent = c;
+      if (c.windowStartMs !== windowStartMs) continue;
+      if (c.lastT === t && c.lastHi === hi && c.lastLo === lo) return null;
+      if (c.lastT < t && (best === null || c.lastT > best.lastT)) best = c;
+    }
+    if (best !== null && best.numSamples < MAX_SAMPLES_PER_CHUNK) return best;
+    if (best !== null) {
+      this.close(best);
+      open--;
+    } else if (open >= MAX_OPEN_CHUNKS_PER_SERIES && leastRecent !== null) this.close(leastRecent);
+    const c = new HeadChunk(
+      sh,
+      chunkKey(sh.sid, windowStartMs, this.writer, makeSeq(this.incarnation, this.counter++)),
+      windowStartMs,
+      nowMs,
+    );
+    sh.chunks.push(c);
+    return c;
+  }
+
+  /** Marks a chunk final; it stays readable here until its closed version is committed. */
+  close(c: HeadChunk): void {
+    if (c.closed) return;
+    c.closed = true;
+    c.version++;
+    this.changed.add(c);
+    if (c.series.current === c) c.series.current = null;
+  }
+
+  /** Closes every open chunk not appended to since `idleSinceMs`. */
+  closeIdle(idleSinceMs: number): void {
+    for (const sh of this.bySid.values()) {
+      for (const c of sh.chunks) if (!c.closed && c.lastAppendMs <= idleSinceMs) this.close(c);
+    }
+  }
+
+  /** Closes every open chunk (on shutdown). */
+  closeAll(): void {
+    for (const sh of this.bySid.values()) for (const c of sh.chunks) this.close(c);
+  }
+
+  /**
+   * Snapshots of chunks with changes the KV lacks: only closed ones, or all of them when
+   * `includeOpen`. They leave the changed set; `committed` or `failed` settles them.
+   */
+  takeChanged(includeOpen: boolean): ChunkSnapshot[] {
+    const out: ChunkSnapshot[] = [];
+    for (const c of this.changed) {
+      if (!includeOpen && !c.closed) continue;
+      this.changed.delete(c);
+      if (c.numSamples === 0) continue;
+      const value = encodeChunkValue(
+        { encoding: CHUNK_ENCODING_XOR, closed: c.closed, minTimeMs: c.firstT, maxTimeMs: c.lastT },
+        c.appender.bytes(),
+      );
+      out.push({ chunk: c, version: c.version, value });
+    }
+    return out;
+  }
+
+  /** True when some chunk holds changes the KV lacks. */
+  hasChanges(includeOpen: boolean): boolean {
+    if (includeOpen) return this.changed.size > 0;
+    for (const c of this.changed) if (c.closed) return true;
+    return false;
+  }
+
+  committed(snapshots: readonly ChunkSnapshot[]): void {
+    for (const s of snapshots) {
+      const c = s.chunk;
+      if (s.version > c.savedVersion) c.savedVersion = s.version;
+      if (c.closed && c.savedVersion === c.version) this.drop(c);
+    }
+  }
+
+  failed(snapshots: readonly ChunkSnapshot[]): void {
+    for (const s of snapshots) if (s.chunk.version !== s.chunk.savedVersion) this.changed.add(s.chunk);
+  }
+
+  private drop(c: HeadChunk): void {
+    const sh = c.series;
+    const i = sh.chunks.indexOf(c);
+    if (i >= 0) sh.chunks.splice(i, 1);
+    if (sh.current === c) sh.current = null;
+    if (sh.chunks.length === 0 && this.bySid.get(sh.sid) === sh) {
+      this.bySid.delete(sh.sid);
+      sh.detached = true;
+    }
+  }
+}

@@ -1,0 +1,333 @@
+import { LRUCache } from 'lru-cache';
+import { MetricstorError, badData } from '../errors.js';
+import type { KvOp, KvStore } from '../kv/kv.js';
+import type { Labels } from '../model/labels.js';
+import { compareLabels } from '../model/labels.js';
+import type { CompiledMatcher, Matcher } from '../model/matchers.js';
+import { compileMatcher, matchesAll } from '../model/matchers.js';
+import type { SeriesHead } from './head.js';
+import {
+  dayOfMs,
+  decodeLabelNameKey,
+  decodePostingKey,
+  decodeLabelValueKey,
+  labelNameKey,
+  labelNamesPrefix,
+  labelValueKey,
+  labelValuesPrefix,
+  postingKey,
+  postingKeySid,
+  postingsDayPrefix,
+  postingsPrefix,
+  seriesKey,
+} from './keys.js';
+import { prefixEnd } from '../kv/bytes.js';
+import type { LabelsHasher } from './labels-codec.js';
+import { decodeLabels, encodeLabels, hashLabels, hashToSid, nextSid, sameLabels } from './labels-codec.js';
+import type { Postings } from './postings.js';
+import { EMPTY_POSTINGS, intersect, subtract, union, unionAll } from './postings.js';
+import { firstEntry, scanEach } from './kv-scan.js';
+
+/**
+ * An LRU limited by entry count that, unlike `max`, does not preallocate storage for every slot
+ * (a million-entry `max` costs hundreds of milliseconds and tens of MB at construction).
+ */
+function countLimitedLru<K extends {}, V extends {}>(maxEntries: number): LRUCache<K, V> {
+  return new LRUCache<K, V>({ maxSize: maxEntries, sizeCalculation: () => 1 });
+}
+
+/** One series as the write path knows it. */
+export class SeriesEntry {
+  /** The newest day whose index keys are committed; NaN before the first. */
+  lastIndexedDay = Number.NaN;
+  /** Older days whose index keys are committed (rare: old samples). */
+  olderIndexedDays: Set<number> | null = null;
+  /** This node's open chunks of the series, linked on first append. */
+  head: SeriesHead | null = null;
+
+  constructor(
+    readonly sid: bigint,
+    readonly labels: Labels,
+  ) {}
+
+  isIndexed(day: number): boolean {
+    return day === this.lastIndexedDay || (this.olderIndexedDays !== null && this.olderIndexedDays.has(day));
+  }
+
+  markIndexed(day: number): void {
+    if (this.isIndexed(day)) return;
+    if (Number.isNaN(this.lastIndexedDay) || day > this.lastIndexedDay) {
+      if (!Number.isNaN(this.lastIndexedDay)) (this.olderIndexedDays ??= new Set()).add(this.lastIndexedDay);
+      this.lastIndexedDay = day;
+    } else (this.olderIndexedDays ??= new Set()).add(day);
+  }
+}
+
+/** (entry, day) pairs whose index keys are staged in a batch; marked once it commits. */
+export type IndexMarks = { entry: SeriesEntry; day: number }[];
+
+export interface SeriesIndexOptions {
+  /** Series kept in the write-path cache. */
+  readonly maxCachedSeries?: number;
+  /** Replaces the series hash (tests force collisions with it). */
+  readonly hasher?: LabelsHasher;
+}
+
+/** The most ids probed after hash collisions before giving up; 2^-60 odds of ever needing 2. */
+const MAX_PROBES = 64;
+const EMPTY = new Uint8Array(0);
+
+export interface SelectedSeries {
+  readonly sid: bigint;
+  readonly labels: Labels;
+}
+
+/**
+ * The series index over the KV: resolves label sets to series ids on the write path (with a
+ * cache, so a known series costs one hash and one map lookup), stages the per-day index keys, and
+ * resolves matchers to series on the read path through per-day postings.
+ */
+export class SeriesIndex {
+  private readonly kv: KvStore;
+  private readonly hasher: LabelsHasher;
+  /** Keyed by 53 bits of the label hash; a bucket holds every cached series with that key. */
+  private readonly cache: LRUCache<number, SeriesEntry[]>;
+  private readonly labelsBySid: LRUCache<bigint, Labels>;
+  /** `V` and `N` keys staged recently, so a burst of new series does not repeat them. */
+  private readonly recentValueKeys = countLimitedLru<string, true>(100_000);
+
+  constructor(kv: KvStore, options: SeriesIndexOptions = {}) {
+    this.kv = kv;
+    this.hasher = options.hasher ?? hashLabels;
+    this.cache = countLimitedLru(options.maxCachedSeries ?? 1_000_000);
+    this.labelsBySid = countLimitedLru(options.maxCachedSeries ?? 1_000_000);
+  }
+
+  /** The series entry of every label set, creating `S` keys for new series. */
+  async resolve(labelSets: readonly Labels[]): Promise<SeriesEntry[]> {
+    const out: (SeriesEntry | undefined)[] = new Array(labelSets.length);
+    let misses: number[] | null = null;
+    for (let i = 0; i < labelSets.length; i++) {
+      const labels = labelSets[i]!;
+      const h = this.hasher(labels);
+      const found = this.lookup(h.hi * 0x20_0000 + (h.lo >>> 11), labels);
+      if (found !== undefined) out[i] = found;
+      else (misses ??= []).push(i);
+    }
+    if (misses !== null) await this.resolveMisses(labelSets, misses, out);
+    return out as SeriesEntry[];
+  }
+
+  private lookup(cacheKey: number, labels: Labels): SeriesEntry | undefined {
+    const bucket = this.cache.get(cacheKey);
+    if (bucket === undefined) return undefined;
+    for (const e of bucket) if (e.labels === labels || sameLabels(e.labels, labels)) return e;
+    return undefined;
+  }
+
+  private async resolveMisses(
+    labelSets: readonly Labels[],
+    misses: readonly number[],
+    out: (SeriesEntry | undefined)[],
+  ): Promise<void> {
+    interface Probe {
+      readonly index: number;
+      readonly labels: Labels;
+      readonly cacheKey: number;
+      sid: bigint;
+      probes: number;
+    }
+    let pending: Probe[] = misses.map((index) => {
+      const labels = labelSets[index]!;
+      const h = this.hasher(labels);
+      return { index, labels, cacheKey: h.hi * 0x20_0000 + (h.lo >>> 11), sid: hashToSid(h), probes: 0 };
+    });
+    const done = (p: Probe): void => {
+      const existing = this.lookup(p.cacheKey, p.labels);
+      if (existing !== undefined && existing.sid === p.sid) {
+        out[p.index] = existing;
+        return;
+      }
+      const entry = new SeriesEntry(p.sid, p.labels);
+      const bucket = this.cache.get(p.cacheKey);
+      this.cache.set(p.cacheKey, bucket === undefined ? [entry] : [...bucket, entry]);
+      this.labelsBySid.set(p.sid, p.labels);
+      out[p.index] = entry;
+    };
+    while (pending.length > 0) {
+      const stored = await this.kv.getMany(pending.map((p) => seriesKey(p.sid)));
+      const next: Probe[] = [];
+      const toClaim: Probe[] = [];
+      pending.forEach((p, i) => {
+        const bytes = stored[i]!;
+        if (bytes === null) toClaim.push(p);
+        else if (sameLabels(decodeLabels(bytes), p.labels)) done(p);
+        else {
+          p.sid = nextSid(p.sid);
+          if (++p.probes > MAX_PROBES) {
+            throw new MetricstorError('internal', `no free series id after ${MAX_PROBES} collisions`);
+          }
+          next.push(p);
+        }
+      });
+      const claimed = await Promise.all(
+        toClaim.map((p) => this.kv.compareAndSwap(seriesKey(p.sid), null, encodeLabels(p.labels))),
+      );
+      toClaim.forEach((p, i) => {
+        if (claimed[i]) done(p);
+        else next.push(p); // someone created it meanwhile: read it again
+      });
+      pending = next;
+    }
+  }
+
+  /**
+   * Stages the index keys of `entry` for each day in `days` not yet indexed, and records them
+   * in `marks` so the caller can mark them once the batch commits.
+   */
+  stageDays(entry: SeriesEntry, days: readonly number[], ops: KvOp[], marks: IndexMarks): void {
+    for (const day of days) {
+      if (entry.isIndexed(day)) continue;
+      for (const l of entry.labels) {
+        ops.push({ type: 'put', key: postingKey(day, l.name, l.value, entry.sid), value: EMPTY });
+        const recent = `${day}\u0000${l.name}\u0000${l.value}`;
+        if (this.recentValueKeys.get(recent) === undefined) {
+          ops.push({ type: 'put', key: labelValueKey(day, l.name, l.value), value: EMPTY });
+          ops.push({ type: 'put', key: labelNameKey(day, l.name), value: EMPTY });
+        }
+      }
+      marks.push({ entry, day });
+    }
+  }
+
+  /** Called after the batch holding the staged keys committed. */
+  markCommitted(marks: IndexMarks): void {
+    for (const { entry, day } of marks) {
+      entry.markIndexed(day);
+      for (const l of entry.labels) this.recentValueKeys.set(`${day}\u0000${l.name}\u0000${l.value}`, true);
+    }
+  }
+
+  // ---- read path ------------------------------------------------------------------------------
+
+  /** Days in [startMs, endMs] that hold any index entry, ascending. */
+  async daysWithData(startMs: number, endMs: number): Promise<number[]> {
+    const lastDay = dayOfMs(endMs);
+    const end = labelNamesPrefix(lastDay + 1);
+    const days: number[] = [];
+    for (let day = dayOfMs(startMs); day <= lastDay; ) {
+      const e = await firstEntry(this.kv, labelNamesPrefix(day), end);
+      if (e === null) break;
+      const found = decodeLabelNameKey(e.key).day;
+      days.push(found);
+      day = found + 1;
+    }
+    return days;
+  }
+
+  /** Series matching all `matchers` with index entries on a day in [startMs, endMs], sorted by labels. */
+  async select(matchers: readonly Matcher[], startMs: number, endMs: number): Promise<SelectedSeries[]> {
+    const compiled = matchers.map(compileMatcher);
+    const selecting = compiled.filter((m) => !m.matches(''));
+    if (selecting.length === 0) throw badData('vector selector must contain at least one non-empty matcher');
+    // Equality first: a single scan that usually narrows everything else down.
+    selecting.sort((a, b) => (a.type === '=' ? 0 : 1) - (b.type === '=' ? 0 : 1));
+    const subtracting = compiled.filter((m) => m.matches(''));
+    let ids: Postings = EMPTY_POSTINGS;
+    for (const day of await this.daysWithData(startMs, endMs)) {
+      ids = union(ids, await this.postingsForDay(day, selecting, subtracting));
+    }
+    const series = await this.loadLabels(ids);
+    return series.filter((s) => matchesAll(compiled, s.labels)).sort((a, b) => compareLabels(a.labels, b.labels));
+  }
+
+  private async postingsForDay(
+    day: number,
+    selecting: readonly CompiledMatcher[],
+    subtracting: readonly CompiledMatcher[],
+  ): Promise<Postings> {
+    let ids: Postings | null = null;
+    for (const m of selecting) {
+      const p: Postings =
+        m.type === '=' ? await this.postingsOf(day, m.name, m.value) : await this.postingsWhere(day, m.name, m.matches);
+      ids = ids === null ? p : intersect(ids, p);
+      if (ids.length === 0) return ids;
+    }
+    let result = ids ?? EMPTY_POSTINGS;
+    for (const m of subtracting) {
+      if (result.length === 0) break;
+      result = subtract(result, await this.postingsWhere(day, m.name, (v) => !m.matches(v)));
+    }
+    return result;
+  }
+
+  private async postingsOf(day: number, name: string, value: string): Promise<Postings> {
+    const prefix = postingsPrefix(day, name, value);
+    const ids: bigint[] = [];
+    await scanEach(this.kv, prefix, prefixEnd(prefix), (e) => ids.push(postingKeySid(e.key)));
+    return BigUint64Array.from(ids); // already in sid order: the sid ends the key
+  }
+
+  private async postingsWhere(day: number, name: string, pick: (value: string) => boolean): Promise<Postings> {
+    const values = (await this.valuesOfDay(day, name)).filter(pick);
+    return unionAll(await Promise.all(values.map((v) => this.postingsOf(day, name, v))));
+  }
+
+  private async valuesOfDay(day: number, name: string): Promise<string[]> {
+    const prefix = labelValuesPrefix(day, name);
+    const values: string[] = [];
+    await scanEach(this.kv, prefix, prefixEnd(prefix), (e) => values.push(decodeLabelValueKey(e.key).value));
+    return values;
+  }
+
+  /** Labels of each id (ids whose `S` key is missing are left out). */
+  async loadLabels(ids: Postings): Promise<SelectedSeries[]> {
+    const out: SelectedSeries[] = [];
+    const missing: bigint[] = [];
+    for (const sid of ids) {
+      const labels = this.labelsBySid.get(sid);
+      if (labels !== undefined) out.push({ sid, labels });
+      else missing.push(sid);
+    }
+    for (let i = 0; i < missing.length; i += 1000) {
+      const page = missing.slice(i, i + 1000);
+      const values = await this.kv.getMany(page.map(seriesKey));
+      page.forEach((sid, j) => {
+        const bytes = values[j];
+        if (bytes === null || bytes === undefined) return;
+        const labels = decodeLabels(bytes);
+        this.labelsBySid.set(sid, labels);
+        out.push({ sid, labels });
+      });
+    }
+    return out;
+  }
+
+  /** Label names with index entries on the days in range. */
+  async labelNames(startMs: number, endMs: number): Promise<Set<string>> {
+    const names = new Set<string>();
+    for (const day of await this.daysWithData(startMs, endMs)) {
+      const prefix = labelNamesPrefix(day);
+      await scanEach(this.kv, prefix, prefixEnd(prefix), (e) => names.add(decodeLabelNameKey(e.key).name));
+    }
+    return names;
+  }
+
+  /** Values of one label name with index entries on the days in range. */
+  async labelValues(name: string, startMs: number, endMs: number): Promise<Set<string>> {
+    const values = new Set<string>();
+    for (const day of await this.daysWithData(startMs, endMs)) {
+      for (const v of await this.valuesOfDay(day, name)) values.add(v);
+    }
+    return values;
+  }
+
+  /** Every posting key of one day, for statistics. */
+  async eachPosting(day: number, visit: (name: string, value: string, sid: bigint) => void): Promise<void> {
+    const prefix = postingsDayPrefix(day);
+    await scanEach(this.kv, prefix, prefixEnd(prefix), (e) => {
+      const p = decodePostingKey(e.key);
+      visit(p.name, p.value, p.sid);
+    });
+  }
+}

@@ -1,0 +1,427 @@
+import { randomBytes } from 'node:crypto';
+import { MetricstorError, badData } from '../errors.js';
+import { prefixEnd } from '../kv/bytes.js';
+import type { KvOp, KvStore } from '../kv/kv.js';
+import type { Labels } from '../model/labels.js';
+import { compareLabels } from '../model/labels.js';
+import type { Matcher } from '../model/matchers.js';
+import type { Clock } from './maintenance/clock.js';
+import { systemClock } from './maintenance/clock.js';
+import {
+  Lease,
+  decodeLeaseRecord,
+  encodeLeaseRecord,
+  leaseExpired,
+  readLease,
+} from './maintenance/lease.js';
+import { leaseKey } from './maintenance/keys.js';
+import type {
+  LabelQuery,
+  MetricMetadata,
+  MetricStorage,
+  SelectParams,
+  SeriesAppend,
+  SeriesData,
+  TsdbStats,
+} from './types.js';
+import { ChunkCache } from './chunk-cache.js';
+import { Committer } from './committer.js';
+import { Head } from './head.js';
+import {
+  dayOfMs,
+  decodeWalKey,
+  makeSeq,
+  walKey,
+  walPrefix,
+  walWriterPrefix,
+  writerHex,
+  writerLeaseName,
+} from './keys.js';
+import { firstEntry } from './kv-scan.js';
+import type { LabelsHasher } from './labels-codec.js';
+import { decodeMetadata, encodeMetadata, metadataEntries, metadataKeyOf } from './metadata.js';
+import { selectSeries } from './querier.js';
+import type { IndexMarks, SelectedSeries } from './series-index.js';
+import { SeriesIndex } from './series-index.js';
+import { computeStats } from './stats.js';
+import { decodeWalRecord, encodeWalRecord } from './wal-codec.js';
+import type { WalSeries } from './wal-codec.js';
+
+export type HeadFlush = 'write-through' | { readonly intervalMs: number };
+
+export interface StorageOptions {
+  /** This process's writer id (64-bit); random by default. Two live processes must not share one. */
+  readonly writerId?: bigint;
+  /** How open chunks reach the KV (DESIGN.md, write path step 4). Default write-through. */
+  readonly headFlush?: HeadFlush;
+  /** Byte budget of the decoded-chunk cache; 0 disables it. Default 64 MiB. */
+  readonly chunkCacheBytes?: number;
+  /** Retention in milliseconds, for the maintenance jobs; 0 or absent keeps everything. */
+  readonly retentionMs?: number;
+  readonly clock?: Clock;
+  /** An open chunk not appended to for this long is closed. Default 10 minutes. */
+  readonly idleChunkCloseMs?: number;
+  /** TTL of the writer lease that guards this writer's write-ahead records. Default 60 s. */
+  readonly writerLeaseTtlMs?: number;
+  /** How often to look for write-ahead records of writers that stopped. Default 60 s; 0 = only on open. */
+  readonly orphanCheckMs?: number;
+  /** Series in the write-path cache. Default one million. */
+  readonly maxCachedSeries?: number;
+  /** Replaces the series hash; only tests use it (to force collisions). */
+  readonly hasher?: LabelsHasher;
+}
+
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+const WRITE_THROUGH_TICK_MS = 30_000;
+const REPLAY_PAGE = 64;
+const MIN_TS = Number.MIN_SAFE_INTEGER;
+const MAX_TS = Number.MAX_SAFE_INTEGER;
+
+function randomWriterId(): bigint {
+  let id = 0n;
+  while (id === 0n) id = randomBytes(8).readBigUInt64BE(0); // 0 is reserved for compaction
+  return id;
+}
+
+/**
+ * The storage engine over any KvStore (DESIGN.md): series index, this writer's head of open
+ * chunks, chunk reads with a cache, metadata, and the two head policies.
+ */
+export class Storage implements MetricStorage {
+  readonly writerId: bigint;
+  readonly options: StorageOptions;
+  private readonly kv: KvStore;
+  private readonly clock: Clock;
+  private readonly buffered: boolean;
+  private readonly index: SeriesIndex;
+  private readonly cache: ChunkCache;
+  private readonly holder: string;
+  private head!: Head;
+  private committer!: Committer;
+  private writerLease!: Lease;
+  private walCounter = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private lastOrphanCheckMs = 0;
+  private ticking: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(kv: KvStore, options: StorageOptions) {
+    this.kv = kv;
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.writerId = options.writerId ?? randomWriterId();
+    if (this.writerId <= 0n || this.writerId > 0xffff_ffff_ffff_ffffn) {
+      throw new MetricstorError('bad_data', 'writer id must be a non-zero unsigned 64-bit integer');
+    }
+    const flush = options.headFlush ?? 'write-through';
+    this.buffered = flush !== 'write-through';
+    if (flush !== 'write-through' && !(flush.intervalMs > 0)) throw badData('head flush interval must be positive');
+    this.index = new SeriesIndex(kv, {
+      ...(options.maxCachedSeries !== undefined ? { maxCachedSeries: options.maxCachedSeries } : {}),
+      ...(options.hasher !== undefined ? { hasher: options.hasher } : {}),
+    });
+    this.cache = new ChunkCache(options.chunkCacheBytes ?? DEFAULT_CACHE_BYTES);
+    this.holder = `${writerHex(this.writerId)}/${randomBytes(6).toString('hex')}`;
+  }
+
+  /** Opens the storage: takes this writer's lease, replays write-ahead records left behind. */
+  static async open(kv: KvStore, options: StorageOptions = {}): Promise<Storage> {
+    const s = new Storage(kv, options);
+    const incarnation = await s.takeWriterLease();
+    s.head = new Head(s.writerId, incarnation);
+    s.committer = new Committer(kv, s.head, s.index, !s.buffered);
+    await s.recoverOrphans(true);
+    s.startTimer();
+    return s;
+  }
+
+  private get leaseTtlMs(): number {
+    return this.options.writerLeaseTtlMs ?? 60_000;
+  }
+
+  /**
+   * Takes `L writer/<id>` whatever its state (a record there is this writer's previous life),
+   * raising its epoch: the epoch becomes this incarnation, which keeps new chunk and write-ahead
+   * keys apart from the old ones.
+   */
+  private async takeWriterLease(): Promise<number> {
+    const name = writerLeaseName(this.writerId);
+    const key = leaseKey(name);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.kv.get(key);
+      const record = current === null ? null : decodeLeaseRecord(current);
+      const epoch = (record?.epoch ?? 0) + 1;
+      if (epoch > 0xffff_ffff) throw new MetricstorError('internal', 'writer incarnation overflow');
+      const value = encodeLeaseRecord({ holder: this.holder, epoch, expiresAtMs: this.clock.nowMs() + this.leaseTtlMs });
+      if (await this.kv.compareAndSwap(key, current, value)) {
+        this.writerLease = new Lease(this.kv, name, this.holder, { ttlMs: this.leaseTtlMs, clock: this.clock });
+        if (!(await this.writerLease.acquire())) break;
+        return epoch;
+      }
+    }
+    throw new MetricstorError('unavailable', `could not take the lease of writer ${writerHex(this.writerId)}`);
+  }
+
+  private startTimer(): void {
+    const tickMs = this.buffered ? (this.options.headFlush as { intervalMs: number }).intervalMs : WRITE_THROUGH_TICK_MS;
+    this.timer = setInterval(() => {
+      this.ticking ??= this.tick()
+        .catch(() => undefined) // a failed flush is retried on the next tick; appends report their own errors
+        .finally(() => {
+          this.ticking = null;
+        });
+    }, tickMs);
+    this.timer.unref();
+  }
+
+  /** One round of background work: close idle chunks, flush, renew the lease, adopt orphans. */
+  async tick(): Promise<void> {
+    if (this.closed) return;
+    const nowMs = this.clock.nowMs();
+    this.head.closeIdle(nowMs - (this.options.idleChunkCloseMs ?? 600_000));
+    if (this.head.hasChanges(this.buffered)) await this.committer.commit([], [], null, true);
+    await this.writerLease.renew();
+    const orphanEvery = this.options.orphanCheckMs ?? 60_000;
+    if (orphanEvery > 0 && nowMs - this.lastOrphanCheckMs >= orphanEvery) await this.recoverOrphans(false);
+  }
+
+  /** Writes every changed open chunk to the KV now (buffered policy) and deletes covered records. */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    await this.committer.commit([], [], null, true);
+  }
+
+  // ---- write path -----------------------------------------------------------------------------
+
+  async append(series: readonly SeriesAppend[]): Promise<void> {
+    this.checkOpen();
+    const days: number[][] = new Array(series.length);
+    for (let i = 0; i < series.length; i++) days[i] = validateAndDays(series[i]!);
+    const entries = await this.index.resolve(series.map((s) => s.labels));
+    this.checkOpen();
+    const nowMs = this.clock.nowMs();
+    const ops: KvOp[] = [];
+    const marks: IndexMarks = [];
+    const wal: WalSeries[] | null = this.buffered ? [] : null;
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
+      if (s.timestamps.length === 0) continue;
+      const e = entries[i]!;
+      this.index.stageDays(e, days[i]!, ops, marks);
+      let sh = e.head;
+      if (sh === null || sh.detached) sh = e.head = this.head.getOrCreate(e.sid);
+      this.head.append(sh, s.timestamps, s.values, nowMs);
+      wal?.push({ sid: e.sid, timestamps: s.timestamps, values: s.values });
+    }
+    const walPut =
+      wal !== null && wal.length > 0
+        ? { key: walKey(this.writerId, makeSeq(this.head.incarnation, this.walCounter++)), value: encodeWalRecord(wal) }
+        : null;
+    await this.committer.commit(ops, marks, walPut, false);
+  }
+
+  // ---- recovery of write-ahead records ----------------------------------------------------------
+
+  /**
+   * Replays write-ahead records of writers that stopped: this writer's own previous life (only
+   * when `ownToo`, i.e. on open) and any writer whose lease expired, taking its lease first.
+   */
+  private async recoverOrphans(ownToo: boolean): Promise<void> {
+    this.lastOrphanCheckMs = this.clock.nowMs();
+    const prefix = walPrefix();
+    const end = prefixEnd(prefix);
+    for (let start = prefix; ; ) {
+      const first = await firstEntry(this.kv, start, end);
+      if (first === null) break;
+      const writer = decodeWalKey(first.key).writer;
+      start = prefixEnd(walWriterPrefix(writer));
+      if (writer === this.writerId) {
+        if (ownToo) await this.replayWriter(writer, makeSeq(this.head.incarnation, 0));
+        continue;
+      }
+      const name = writerLeaseName(writer);
+      if (!leaseExpired(await readLease(this.kv, name), this.clock.nowMs())) continue;
+      const lease = new Lease(this.kv, name, this.holder, { ttlMs: this.leaseTtlMs, clock: this.clock });
+      if (!(await lease.acquire())) continue;
+      try {
+        await this.replayWriter(writer, null);
+      } finally {
+        await lease.release();
+      }
+    }
+  }
+
+  /** Appends a writer's records (below `beforeSeq` when given) to this head, flushes, deletes them. */
+  private async replayWriter(writer: bigint, beforeSeq: bigint | null): Promise<void> {
+    const prefix = walWriterPrefix(writer);
+    const end = beforeSeq === null ? prefixEnd(prefix) : walKey(writer, beforeSeq);
+    for (;;) {
+      const page = await this.kv.scan({ start: prefix, end, limit: REPLAY_PAGE });
+      if (page.entries.length === 0) return;
+      const nowMs = this.clock.nowMs();
+      for (const e of page.entries) {
+        for (const s of decodeWalRecord(e.value)) {
+          this.head.append(this.head.getOrCreate(s.sid), s.timestamps, s.values, nowMs);
+        }
+      }
+      this.committer.coverOnFlush(page.entries.map((e) => e.key));
+      await this.committer.commit([], [], null, true);
+    }
+  }
+
+  // ---- read path ------------------------------------------------------------------------------
+
+  async select(params: SelectParams): Promise<SeriesData[]> {
+    this.checkOpen();
+    return selectSeries({ kv: this.kv, index: this.index, head: this.head, cache: this.cache }, params);
+  }
+
+  /** Series (labels only) matching any of the matcher sets; no sets = every series. */
+  private async matchingSeries(q: LabelQuery): Promise<SelectedSeries[]> {
+    const sets: readonly (readonly Matcher[])[] =
+      q.matcherSets.length > 0 ? q.matcherSets : [[{ type: '=~', name: '__name__', value: '.+' }]];
+    const bySid = new Map<bigint, SelectedSeries>();
+    for (const matchers of sets) {
+      for (const s of await this.index.select(matchers, q.startMs, q.endMs)) bySid.set(s.sid, s);
+    }
+    return [...bySid.values()].sort((a, b) => compareLabels(a.labels, b.labels));
+  }
+
+  async series(q: LabelQuery): Promise<Labels[]> {
+    this.checkOpen();
+    const all = (await this.matchingSeries(q)).map((s) => s.labels);
+    return q.limit ? all.slice(0, q.limit) : all;
+  }
+
+  async labelNames(q: LabelQuery): Promise<string[]> {
+    this.checkOpen();
+    let names: Set<string>;
+    if (q.matcherSets.length === 0) names = await this.index.labelNames(q.startMs, q.endMs);
+    else {
+      names = new Set();
+      for (const s of await this.matchingSeries(q)) for (const l of s.labels) names.add(l.name);
+    }
+    return limitSorted(names, q.limit);
+  }
+
+  async labelValues(name: string, q: LabelQuery): Promise<string[]> {
+    this.checkOpen();
+    let values: Set<string>;
+    if (q.matcherSets.length === 0) values = await this.index.labelValues(name, q.startMs, q.endMs);
+    else {
+      values = new Set();
+      for (const s of await this.matchingSeries(q)) {
+        for (const l of s.labels) if (l.name === name) values.add(l.value);
+      }
+    }
+    return limitSorted(values, q.limit);
+  }
+
+  async deleteSeries(_q: LabelQuery): Promise<void> {
+    this.checkOpen();
+    throw new MetricstorError('internal', 'series deletion is not available yet');
+  }
+
+  // ---- metadata, stats, lifecycle -------------------------------------------------------------
+
+  async putMetadata(entries: readonly MetricMetadata[]): Promise<void> {
+    this.checkOpen();
+    if (entries.length === 0) return;
+    await this.kv.batch(entries.map((m) => ({ type: 'put', key: metadataKeyOf(m.metricFamilyName), value: encodeMetadata(m) })));
+  }
+
+  async metadata(metric?: string, limit?: number): Promise<Map<string, MetricMetadata[]>> {
+    this.checkOpen();
+    const out = new Map<string, MetricMetadata[]>();
+    if (metric !== undefined && metric !== '') {
+      const bytes = await this.kv.get(metadataKeyOf(metric));
+      if (bytes !== null) out.set(metric, [decodeMetadata(metric, bytes)]);
+      return out;
+    }
+    for (const m of await metadataEntries(this.kv, limit ?? 0)) out.set(m.metricFamilyName, [m]);
+    return out;
+  }
+
+  async stats(limit: number): Promise<TsdbStats> {
+    this.checkOpen();
+    const today = dayOfMs(this.clock.nowMs());
+    const days = await this.index.daysWithData((today - 1) * 86_400_000, today * 86_400_000 + 86_399_999);
+    const day = days.length > 0 ? days[days.length - 1]! : today;
+    return computeStats(this.index, day, limit);
+  }
+
+  async ready(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      await this.kv.get(leaseKey(writerLeaseName(this.writerId)));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes every open chunk, writes them, releases the writer lease. Does not close the KV. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    if (this.ticking !== null) await this.ticking;
+    await this.committer.idle();
+    this.head.closeAll();
+    await this.committer.commit([], [], null, true);
+    this.closed = true;
+    await this.writerLease.release();
+  }
+
+  /**
+   * Stops timers without writing anything, as if the process died here (tests of recovery).
+   * Whatever the KV holds stays as it is, the writer lease included.
+   */
+  abandon(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.closed = true;
+  }
+
+  /** Figures for tests, benchmarks and metrics. */
+  get counters(): { headSeries: number; chunkCacheHits: number; chunkCacheMisses: number; chunkCacheBytes: number } {
+    return {
+      headSeries: this.head.seriesCount,
+      chunkCacheHits: this.cache.hits,
+      chunkCacheMisses: this.cache.misses,
+      chunkCacheBytes: this.cache.sizeBytes,
+    };
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new MetricstorError('unavailable', 'storage is closed');
+  }
+}
+
+function limitSorted(set: Set<string>, limit: number | undefined): string[] {
+  const sorted = [...set].sort();
+  return limit ? sorted.slice(0, limit) : sorted;
+}
+
+/** Checks one series' samples and returns the distinct UTC days they fall on. */
+function validateAndDays(s: SeriesAppend): number[] {
+  const ts = s.timestamps;
+  const n = ts.length;
+  if (!(s.values instanceof Float64Array)) throw badData('sample values must be a Float64Array');
+  if (s.values.length !== n) throw badData(`series has ${n} timestamps but ${s.values.length} values`);
+  if (n === 0) return [];
+  let min = ts[0]!;
+  let max = min;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i]!;
+    if (!(t >= MIN_TS && t <= MAX_TS) || t % 1 !== 0) throw badData(`invalid sample timestamp ${t}`);
+    if (t < min) min = t;
+    else if (t > max) max = t;
+  }
+  const first = dayOfMs(min);
+  const last = dayOfMs(max);
+  if (first === last) return [first];
+  const days = new Set<number>();
+  for (let i = 0; i < n; i++) days.add(dayOfMs(ts[i]!));
+  return [...days].sort((a, b) => a - b);
+}
