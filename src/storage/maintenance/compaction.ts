@@ -1,0 +1,240 @@
+import { chunkNumSamples } from '../../chunk/index.js';
+import { errorMessage } from '../../errors.js';
+import type { KvEntry, KvOp, KvStore } from '../../kv/kv.js';
+import {
+  WINDOW_MS,
+  chunkKey,
+  chunkValueData,
+  chunkWindowPrefix,
+  decodeChunkHeader,
+  decodeChunkKey,
+  windowStartOfMs,
+  writerLeaseName,
+  type ChunkHeader,
+  type ChunkKey,
+} from '../keys.js';
+import { decodeChunkSamples, encodeFullChunks } from './chunk-values.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { leaseExpired, readLease } from './lease.js';
+import { mergeRuns } from './merge.js';
+import { DEFAULT_PAGE_SIZE, scanPages } from './paging.js';
+import type { JobContext, MaintenanceJob } from './scheduler.js';
+import { seriesWithChunks } from './series-walk.js';
+import { MAX_SAMPLES_PER_CHUNK } from '../head.js';
+
+/** The writer id reserved for compaction output (docs/format/kv-keys.md). */
+export const COMPACTION_WRITER = 0n;
+export const DEFAULT_COMPACTION_GRACE_MS = 3_600_000;
+
+export interface CompactionPass {
+  readonly nowMs: number;
+  /** A window is closed once it ended at least this long ago (default one hour). */
+  readonly graceMs?: number;
+  /** Only windows starting at or after this (default: every window). */
+  readonly fromMs?: number;
+  /** Entries per scan. */
+  readonly pageSize?: number;
+  /** Asked after each window written; the pass stops early when it returns false. */
+  readonly shouldContinue?: () => boolean;
+}
+
+export interface CompactionSummary {
+  /** Windows before this start were examined (all closed ones when the pass completes). */
+  readonly closedBeforeMs: number;
+  readonly windowsExamined: number;
+  readonly windowsCompacted: number;
+  /** Windows left alone because a live writer may still rewrite one of their chunks. */
+  readonly windowsWithOpenChunks: number;
+  /** Start of the earliest window left alone for that reason; a later pass should look again. */
+  readonly retryFromMs: number | null;
+  /** Windows left alone because a chunk could not be decoded (the first error is kept). */
+  readonly windowsCorrupt: number;
+  readonly firstCorruptError: string | null;
+  readonly chunksRead: number;
+  readonly chunksWritten: number;
+  readonly chunksDeleted: number;
+  readonly complete: boolean;
+}
+
+interface StoredChunk {
+  readonly entry: KvEntry;
+  readonly key: ChunkKey;
+  readonly header: ChunkHeader;
+}
+
+/**
+ * Rewrites the chunks of every closed window that holds more of them than its samples need
+ * (several writers, out-of-order fragments, overlaps, duplicates) into the fewest chunks of up to
+ * 120 samples under writer 0, deduplicated by the read rule, so reads return the same samples
+ * before and after. Each window is one atomic batch that puts the new chunks and deletes the old
+ * keys, so an interrupted pass leaves every window either old or new, and a re-run finds the
+ * compacted windows already minimal. A window with an open chunk of a writer whose lease is live
+ * is skipped: that writer may still rewrite the chunk under its key.
+ */
+export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): Promise<CompactionSummary> {
+  const pageSize = pass.pageSize ?? DEFAULT_PAGE_SIZE;
+  const keepGoing = pass.shouldContinue ?? (() => true);
+  const closedBeforeMs = windowStartOfMs(pass.nowMs - (pass.graceMs ?? DEFAULT_COMPACTION_GRACE_MS));
+  const fromWindowMs = pass.fromMs === undefined ? Number.NEGATIVE_INFINITY : windowStartOfMs(pass.fromMs);
+  const summary = {
+    closedBeforeMs,
+    windowsExamined: 0,
+    windowsCompacted: 0,
+    windowsWithOpenChunks: 0,
+    retryFromMs: null as number | null,
+    windowsCorrupt: 0,
+    firstCorruptError: null as string | null,
+    chunksRead: 0,
+    chunksWritten: 0,
+    chunksDeleted: 0,
+    complete: false,
+  };
+  const writerLive = new Map<bigint, boolean>();
+  const isWriterLive = async (writer: bigint): Promise<boolean> => {
+    let live = writerLive.get(writer);
+    if (live === undefined) {
+      live = !leaseExpired(await readLease(kv, writerLeaseName(writer)), pass.nowMs);
+      writerLive.set(writer, live);
+    }
+    return live;
+  };
+
+  /** Compacts one window's chunks; false when the pass must stop. */
+  const finishWindow = async (sid: bigint, windowStartMs: number, group: StoredChunk[]): Promise<boolean> => {
+    summary.windowsExamined++;
+    summary.chunksRead += group.length;
+    if (group.length < 2) return true;
+    for (const c of group) {
+      if (!c.header.closed && c.key.writer !== COMPACTION_WRITER && (await isWriterLive(c.key.writer))) {
+        summary.windowsWithOpenChunks++;
+        summary.retryFromMs = Math.min(summary.retryFromMs ?? windowStartMs, windowStartMs);
+        return true;
+      }
+    }
+    let ops: KvOp[];
+    try {
+      if (alreadyMinimal(group)) return true;
+      ops = compactionOps(sid, windowStartMs, group);
+    } catch (err) {
+      summary.windowsCorrupt++;
+      summary.firstCorruptError ??= errorMessage(err);
+      return true;
+    }
+    await kv.batch(ops);
+    summary.windowsCompacted++;
+    for (const op of ops) {
+      if (op.type === 'put') summary.chunksWritten++;
+      else summary.chunksDeleted++;
+    }
+    return keepGoing();
+  };
+
+  for await (const first of seriesWithChunks(kv)) {
+    const startWindowMs = Math.max(first.windowStartMs, fromWindowMs);
+    if (startWindowMs >= closedBeforeMs) continue;
+    const range = {
+      start: chunkWindowPrefix(first.sid, startWindowMs),
+      end: chunkWindowPrefix(first.sid, closedBeforeMs),
+      limit: pageSize,
+    };
+    let group: StoredChunk[] = [];
+    for await (const page of scanPages(kv, range)) {
+      for (const entry of page) {
+        const key = decodeChunkKey(entry.key);
+        if (group.length > 0 && group[0]!.key.windowStartMs !== key.windowStartMs) {
+          if (!(await finishWindow(first.sid, group[0]!.key.windowStartMs, group))) return summary;
+          group = [];
+        }
+        group.push({ entry, key, header: decodeChunkHeader(entry.value) });
+      }
+    }
+    if (group.length > 0 && !(await finishWindow(first.sid, group[0]!.key.windowStartMs, group))) return summary;
+  }
+  summary.complete = true;
+  return summary;
+}
+
+/**
+ * True when the window's chunks are already the fewest possible: one writer, disjoint in time,
+ * and no more chunks than their sample count needs at 120 per chunk.
+ */
+function alreadyMinimal(group: readonly StoredChunk[]): boolean {
+  const writer = group[0]!.key.writer;
+  let samples = 0;
+  const byTime = [...group].sort((a, b) => a.header.minTimeMs - b.header.minTimeMs);
+  for (let i = 0; i < byTime.length; i++) {
+    const c = byTime[i]!;
+    if (c.key.writer !== writer) return false;
+    if (i > 0 && c.header.minTimeMs <= byTime[i - 1]!.header.maxTimeMs) return false;
+    samples += chunkNumSamples(chunkValueData(c.entry.value));
+  }
+  return group.length === Math.ceil(samples / MAX_SAMPLES_PER_CHUNK);
+}
+
+/** The batch that replaces a window's chunks by their merge under the compaction writer. */
+function compactionOps(sid: bigint, windowStartMs: number, group: readonly StoredChunk[]): KvOp[] {
+  const merged = mergeRuns(group.map((c) => decodeChunkSamples(c.entry.value)));
+  const values = encodeFullChunks(merged);
+  const ops: KvOp[] = [];
+  const written = new Set<bigint>();
+  values.forEach((value, i) => {
+    ops.push({ type: 'put', key: chunkKey(sid, windowStartMs, COMPACTION_WRITER, BigInt(i)), value });
+    written.add(BigInt(i));
+  });
+  for (const c of group) {
+    if (c.key.writer === COMPACTION_WRITER && written.has(c.key.seq)) continue;
+    ops.push({ type: 'del', key: c.entry.key });
+  }
+  return ops;
+}
+
+export interface CompactionJobOptions {
+  readonly kv: KvStore;
+  /** Default one hour. */
+  readonly intervalMs?: number;
+  /** Default one hour. */
+  readonly graceMs?: number;
+  /**
+   * How far back a pass may look (default one day). The first pass on this node looks that far;
+   * later ones start where the last complete one ended (or at the earliest window it skipped for
+   * an open chunk), less one interval for late writes.
+   */
+  readonly initialLookbackMs?: number;
+  readonly pageSize?: number;
+  readonly clock?: Clock;
+}
+
+/** Compaction as a scheduled job, run only by the holder of the "compaction" lease. */
+export class CompactionJob implements MaintenanceJob {
+  readonly name = 'compaction';
+  readonly intervalMs: number;
+  private readonly options: CompactionJobOptions;
+  private readonly clock: Clock;
+  /** Windows before this were all examined by a complete pass on this node. */
+  private doneBeforeMs: number | null = null;
+
+  constructor(options: CompactionJobOptions) {
+    this.options = options;
+    this.intervalMs = options.intervalMs ?? 3_600_000;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async run(ctx: JobContext): Promise<CompactionSummary> {
+    const nowMs = this.clock.nowMs();
+    const earliestMs = nowMs - (this.options.initialLookbackMs ?? 86_400_000);
+    const fromMs =
+      this.doneBeforeMs === null
+        ? earliestMs
+        : Math.max(earliestMs, this.doneBeforeMs - Math.max(this.intervalMs, WINDOW_MS));
+    const summary = await compactClosedWindows(this.options.kv, {
+      nowMs,
+      fromMs,
+      ...(this.options.graceMs !== undefined ? { graceMs: this.options.graceMs } : {}),
+      ...(this.options.pageSize !== undefined ? { pageSize: this.options.pageSize } : {}),
+      shouldContinue: () => ctx.shouldContinue(),
+    });
+    if (summary.complete) this.doneBeforeMs = Math.min(summary.closedBeforeMs, summary.retryFromMs ?? Number.POSITIVE_INFINITY);
+    return summary;
+  }
+}
