@@ -1,0 +1,244 @@
+import type { Labels } from '../../model/labels.js';
+import { METRIC_NAME, isValidLabelName } from '../../model/labels.js';
+import type { AggregateOp } from '../parser/ast.js';
+import { executionError } from './errors.js';
+import { convertibleToInt64, formatFloatPlain, quantileOf } from './numeric.js';
+import type { StepGrid, StepSeries } from './values.js';
+import { StepOutput, keepLabels, labelsKey, removeLabels, withLabel } from './values.js';
+
+export interface AggregationSpec {
+  readonly op: AggregateOp;
+  readonly grouping: readonly string[];
+  readonly without: boolean;
+  /** Per-step values of the topk/bottomk/quantile parameter. */
+  readonly scalarParam: Float64Array | null;
+  /** The count_values label name. */
+  readonly stringParam: string | null;
+}
+
+interface Group {
+  labels: Labels;
+  value: number;
+  mean: number;
+  count: number;
+  /** Member series indexes (topk, bottomk, quantile). */
+  members: number[];
+}
+
+function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
+  if (without) return removeLabels(labels, [...grouping, METRIC_NAME]);
+  if (grouping.length === 0) return [];
+  return keepLabels(labels, grouping);
+}
+
+/** Go's container/heap over indexes with a "less" order: the least element sits on top. */
+class IndexHeap {
+  readonly items: number[] = [];
+  constructor(private readonly less: (a: number, b: number) => boolean) {}
+
+  push(x: number): void {
+    this.items.push(x);
+    let j = this.items.length - 1;
+    while (j > 0) {
+      const i = Math.floor((j - 1) / 2);
+      if (i === j || !this.less(this.items[j]!, this.items[i]!)) break;
+      this.swap(i, j);
+      j = i;
+    }
+  }
+
+  pop(): number {
+    const n = this.items.length - 1;
+    this.swap(0, n);
+    this.down(0, n);
+    return this.items.pop()!;
+  }
+
+  private down(i0: number, n: number): void {
+    let i = i0;
+    for (;;) {
+      const j1 = 2 * i + 1;
+      if (j1 >= n || j1 < 0) break;
+      let j = j1;
+      const j2 = j1 + 1;
+      if (j2 < n && this.less(this.items[j2]!, this.items[j1]!)) j = j2;
+      if (!this.less(this.items[j]!, this.items[i]!)) break;
+      this.swap(i, j);
+      i = j;
+    }
+  }
+
+  private swap(i: number, j: number): void {
+    const t = this.items[i]!;
+    this.items[i] = this.items[j]!;
+    this.items[j] = t;
+  }
+}
+
+/**
+ * Evaluates an aggregation at every step. Groups come out in first-seen order; sum is a plain
+ * running sum, avg an incremental mean, stddev/stdvar Welford (population), as in Prometheus
+ * 2.42. topk/bottomk keep the full input labels and select through a heap, as Prometheus does,
+ * so that ties resolve the same way.
+ */
+export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], grid: StepGrid): StepSeries[] {
+  const { op, without } = spec;
+  let grouping = spec.grouping;
+  const valueLabel = spec.stringParam ?? '';
+  if (op === 'count_values') {
+    if (!isValidLabelName(valueLabel)) throw executionError(`invalid label name ${JSON.stringify(valueLabel)}`);
+    if (!without) grouping = [...grouping, valueLabel];
+  }
+  // Group key and labels per input series, computed once (count_values recomputes per value).
+  const seriesGroupKey: string[] = [];
+  const groupLabelsByKey = new Map<string, Labels>();
+  if (op !== 'count_values') {
+    for (const s of input) {
+      const labels = groupLabels(s.labels, grouping, without);
+      const key = labelsKey(labels);
+      seriesGroupKey.push(key);
+      if (!groupLabelsByKey.has(key)) groupLabelsByKey.set(key, labels);
+    }
+  }
+
+  const out = new StepOutput(grid.steps);
+  for (let step = 0; step < grid.steps; step++) {
+    let k = 0;
+    if (op === 'topk' || op === 'bottomk') {
+      const f = spec.scalarParam![step]!;
+      if (!convertibleToInt64(f)) throw executionError(`Scalar value ${formatFloatPlain(f)} overflows int64`);
+      k = Math.trunc(f);
+      if (k < 1) continue;
+    }
+    const groups = new Map<string, Group>();
+    const order: Group[] = [];
+    const heaps = new Map<Group, IndexHeap>();
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si]!;
+      if (s.present[step] !== 1) continue;
+      const v = s.values[step]!;
+      let key: string;
+      let labelsForGroup: Labels;
+      if (op === 'count_values') {
+        const relabeled = withLabel(s.labels, valueLabel, formatFloatPlain(v));
+        labelsForGroup = groupLabels(relabeled, grouping, without);
+        key = labelsKey(labelsForGroup);
+      } else {
+        key = seriesGroupKey[si]!;
+        labelsForGroup = groupLabelsByKey.get(key)!;
+      }
+      let g = groups.get(key);
+      if (g === undefined) {
+        g = { labels: labelsForGroup, value: v, mean: v, count: 1, members: [si] };
+        if (op === 'stddev' || op === 'stdvar') g.value = 0;
+        if (op === 'group') g.value = 1;
+        groups.set(key, g);
+        order.push(g);
+        if (op === 'topk' || op === 'bottomk') {
+          const heap = new IndexHeap(heapLess(op, input, step));
+          heap.push(si);
+          heaps.set(g, heap);
+        }
+        continue;
+      }
+      switch (op) {
+        case 'sum':
+          g.value += v;
+          break;
+        case 'avg':
+          g.count++;
+          if (g.mean === Infinity || g.mean === -Infinity) {
+            if ((v === Infinity || v === -Infinity) && g.mean > 0 === v > 0) break;
+            if (v !== Infinity && v !== -Infinity && !Number.isNaN(v)) break;
+          }
+          g.mean += v / g.count - g.mean / g.count;
+          break;
+        case 'group':
+          break;
+        case 'max':
+          if (g.value < v || Number.isNaN(g.value)) g.value = v;
+          break;
+        case 'min':
+          if (g.value > v || Number.isNaN(g.value)) g.value = v;
+          break;
+        case 'count':
+        case 'count_values':
+          g.count++;
+          break;
+        case 'stddev':
+        case 'stdvar': {
+          g.count++;
+          const delta = v - g.mean;
+          g.mean += delta / g.count;
+          g.value += delta * (v - g.mean);
+          break;
+        }
+        case 'topk':
+        case 'bottomk': {
+          const heap = heaps.get(g)!;
+          const top = heap.items[0]!;
+          const topValue = input[top]!.values[step]!;
+          const replaces = op === 'topk' ? topValue < v : topValue > v;
+          if (heap.items.length < k || replaces || Number.isNaN(topValue)) {
+            if (heap.items.length === k) {
+              if (k === 1) {
+                heap.items[0] = si;
+                break;
+              }
+              heap.pop();
+            }
+            heap.push(si);
+          }
+          break;
+        }
+        case 'quantile':
+          g.members.push(si);
+          break;
+      }
+    }
+    for (const g of order) {
+      switch (op) {
+        case 'avg':
+          out.add(g.labels, step, g.mean);
+          break;
+        case 'count':
+        case 'count_values':
+          out.add(g.labels, step, g.count);
+          break;
+        case 'stdvar':
+          out.add(g.labels, step, g.value / g.count);
+          break;
+        case 'stddev':
+          out.add(g.labels, step, Math.sqrt(g.value / g.count));
+          break;
+        case 'topk':
+        case 'bottomk': {
+          const heap = heaps.get(g)!;
+          const less = heapLess(op, input, step);
+          // Sorting the heap in reverse of its order gives best first, NaN last.
+          const ranked = [...heap.items].sort((a, b) => (less(b, a) ? -1 : less(a, b) ? 1 : 0));
+          for (const si of ranked) out.add(input[si]!.labels, step, input[si]!.values[step]!);
+          break;
+        }
+        case 'quantile': {
+          const values = Float64Array.from(g.members, (si) => input[si]!.values[step]!);
+          out.add(g.labels, step, quantileOf(spec.scalarParam![step]!, values));
+          break;
+        }
+        default:
+          out.add(g.labels, step, g.value);
+      }
+    }
+  }
+  return out.series();
+}
+
+/** The heap order of topk (least value on top) and bottomk (greatest on top); NaN always on top. */
+function heapLess(op: 'topk' | 'bottomk', input: readonly StepSeries[], step: number) {
+  return (a: number, b: number): boolean => {
+    const x = input[a]!.values[step]!;
+    const y = input[b]!.values[step]!;
+    if (Number.isNaN(x)) return true;
+    return op === 'topk' ? x < y : x > y;
+  };
+}

@@ -1,0 +1,243 @@
+import type { Labels } from '../../model/labels.js';
+import { METRIC_NAME, getLabel } from '../../model/labels.js';
+import type { BinaryOp, VectorMatching } from '../parser/ast.js';
+import { executionError } from './errors.js';
+import { goPow } from './numeric.js';
+import type { StepGrid, StepSeries } from './values.js';
+import {
+  StepOutput,
+  dropMetricName,
+  keepLabels,
+  labelsKey,
+  labelsString,
+  removeLabels,
+  withLabel,
+} from './values.js';
+
+const COMPARISONS: ReadonlySet<BinaryOp> = new Set(['==', '!=', '>', '<', '>=', '<=']);
+const DROPS_NAME: ReadonlySet<BinaryOp> = new Set(['+', '-', '*', '/', '%', '^']);
+
+export function isComparison(op: BinaryOp): boolean {
+  return COMPARISONS.has(op);
+}
+
+/** Applies an arithmetic or comparison operator; comparisons yield the lhs value and a verdict. */
+function elemBinop(op: BinaryOp, lhs: number, rhs: number): [value: number, keep: boolean] {
+  switch (op) {
+    case '+':
+      return [lhs + rhs, true];
+    case '-':
+      return [lhs - rhs, true];
+    case '*':
+      return [lhs * rhs, true];
+    case '/':
+      return [lhs / rhs, true];
+    case '%':
+      return [lhs % rhs, true];
+    case '^':
+      return [goPow(lhs, rhs), true];
+    case 'atan2':
+      return [Math.atan2(lhs, rhs), true];
+    case '==':
+      return [lhs, lhs === rhs];
+    case '!=':
+      return [lhs, lhs !== rhs];
+    case '>':
+      return [lhs, lhs > rhs];
+    case '<':
+      return [lhs, lhs < rhs];
+    case '>=':
+      return [lhs, lhs >= rhs];
+    case '<=':
+      return [lhs, lhs <= rhs];
+    default:
+      throw executionError(`operator "${op}" not allowed for operations between vectors or scalars`);
+  }
+}
+
+export function scalarScalar(op: BinaryOp, lhs: Float64Array, rhs: Float64Array): Float64Array {
+  const out = new Float64Array(lhs.length);
+  for (let i = 0; i < lhs.length; i++) {
+    const [value, keep] = elemBinop(op, lhs[i]!, rhs[i]!);
+    out[i] = isComparison(op) ? (keep ? 1 : 0) : value;
+  }
+  return out;
+}
+
+/** `vector op scalar`, or `scalar op vector` when swap. Filtering comparisons keep the vector value. */
+export function vectorScalar(
+  op: BinaryOp,
+  vec: readonly StepSeries[],
+  scalar: Float64Array,
+  swap: boolean,
+  returnBool: boolean,
+  grid: StepGrid,
+): StepSeries[] {
+  const out = new StepOutput(grid.steps);
+  const comparison = isComparison(op);
+  for (const s of vec) {
+    const labels = DROPS_NAME.has(op) || returnBool ? dropMetricName(s.labels) : s.labels;
+    for (let step = 0; step < grid.steps; step++) {
+      if (s.present[step] !== 1) continue;
+      const v = s.values[step]!;
+      const sv = scalar[step]!;
+      let [value, keep] = swap ? elemBinop(op, sv, v) : elemBinop(op, v, sv);
+      if (comparison && swap) value = v;
+      if (returnBool) {
+        value = keep ? 1 : 0;
+        keep = true;
+      }
+      if (keep) out.add(labels, step, value);
+    }
+  }
+  return out.series();
+}
+
+/** The key two series must share to match: the on(...) labels, or all but ignoring(...) and the name. */
+function signature(labels: Labels, matching: VectorMatching): string {
+  return labelsKey(
+    matching.on ? keepLabels(labels, matching.labels) : removeLabels(labels, [...matching.labels, METRIC_NAME]),
+  );
+}
+
+/** The labels of the match group, as Prometheus prints them in its errors. */
+function matchGroupLabels(labels: Labels, matching: VectorMatching): Labels {
+  return matching.on ? keepLabels(labels, matching.labels) : removeLabels(labels, [...matching.labels, METRIC_NAME]);
+}
+
+function presentAt(series: readonly StepSeries[], step: number): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < series.length; i++) if (series[i]!.present[step] === 1) idx.push(i);
+  return idx;
+}
+
+/** and / or / unless: labels and values pass through, matched by signature. */
+export function vectorSetOp(
+  op: 'and' | 'or' | 'unless',
+  matching: VectorMatching,
+  lhs: readonly StepSeries[],
+  rhs: readonly StepSeries[],
+  grid: StepGrid,
+): StepSeries[] {
+  const lhsSigs = lhs.map((s) => signature(s.labels, matching));
+  const rhsSigs = rhs.map((s) => signature(s.labels, matching));
+  const out = new StepOutput(grid.steps);
+  const emit = (series: readonly StepSeries[], indexes: readonly number[], step: number): void => {
+    for (const i of indexes) out.add(series[i]!.labels, step, series[i]!.values[step]!);
+  };
+  for (let step = 0; step < grid.steps; step++) {
+    const l = presentAt(lhs, step);
+    const r = presentAt(rhs, step);
+    switch (op) {
+      case 'and': {
+        if (l.length === 0 || r.length === 0) break;
+        const right = new Set(r.map((i) => rhsSigs[i]!));
+        emit(lhs, l.filter((i) => right.has(lhsSigs[i]!)), step);
+        break;
+      }
+      case 'or': {
+        emit(lhs, l, step);
+        const left = new Set(l.map((i) => lhsSigs[i]!));
+        emit(rhs, r.filter((i) => !left.has(rhsSigs[i]!)), step);
+        break;
+      }
+      case 'unless': {
+        const right = new Set(r.map((i) => rhsSigs[i]!));
+        emit(lhs, l.filter((i) => !right.has(lhsSigs[i]!)), step);
+        break;
+      }
+    }
+  }
+  return out.series();
+}
+
+/**
+ * Arithmetic and comparison between two vectors with one-to-one, many-to-one (group_left) or
+ * one-to-many (group_right) matching, with Prometheus's errors for ambiguous matches.
+ */
+export function vectorVector(
+  op: BinaryOp,
+  matching: VectorMatching,
+  returnBool: boolean,
+  lhsInput: readonly StepSeries[],
+  rhsInput: readonly StepSeries[],
+  grid: StepGrid,
+): StepSeries[] {
+  if (matching.card === 'many-to-many') throw executionError('many-to-many only allowed for set operators');
+  const swapped = matching.card === 'one-to-many';
+  // After the swap, "lhs" is the many side (or either side for one-to-one) and "rhs" the one side.
+  const lhs = swapped ? rhsInput : lhsInput;
+  const rhs = swapped ? lhsInput : rhsInput;
+  const lhsSigs = lhs.map((s) => signature(s.labels, matching));
+  const rhsSigs = rhs.map((s) => signature(s.labels, matching));
+  const resultLabelsCache = new Map<string, Labels>();
+  const resultLabels = (li: number, ri: number): Labels => {
+    const cacheKey = `${li},${ri}`;
+    let labels = resultLabelsCache.get(cacheKey);
+    if (labels === undefined) {
+      labels = resultMetric(lhs[li]!.labels, rhs[ri]!.labels, op, matching);
+      if (returnBool) labels = dropMetricName(labels);
+      resultLabelsCache.set(cacheKey, labels);
+    }
+    return labels;
+  };
+  const out = new StepOutput(grid.steps);
+  for (let step = 0; step < grid.steps; step++) {
+    const l = presentAt(lhs, step);
+    const r = presentAt(rhs, step);
+    if (l.length === 0 || r.length === 0) continue;
+    const rightBySig = new Map<string, number>();
+    for (const ri of r) {
+      const sig = rhsSigs[ri]!;
+      const dup = rightBySig.get(sig);
+      if (dup !== undefined) {
+        const group = labelsString(matchGroupLabels(rhs[ri]!.labels, matching));
+        throw executionError(
+          `found duplicate series for the match group ${group} on the ${swapped ? 'left' : 'right'} ` +
+            `hand-side of the operation: [${labelsString(rhs[ri]!.labels)}, ${labelsString(rhs[dup]!.labels)}]` +
+            ';many-to-many matching not allowed: matching labels must be unique on one side',
+        );
+      }
+      rightBySig.set(sig, ri);
+    }
+    const matchedSigs = new Map<string, Set<string>>();
+    for (const li of l) {
+      const sig = lhsSigs[li]!;
+      const ri = rightBySig.get(sig);
+      if (ri === undefined) continue;
+      let vl = lhs[li]!.values[step]!;
+      let vr = rhs[ri]!.values[step]!;
+      if (swapped) [vl, vr] = [vr, vl];
+      let [value, keep] = elemBinop(op, vl, vr);
+      if (returnBool) value = keep ? 1 : 0;
+      else if (!keep) continue;
+      const labels = resultLabels(li, ri);
+      const inserted = matchedSigs.get(sig);
+      if (matching.card === 'one-to-one') {
+        if (inserted !== undefined) {
+          throw executionError(
+            'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
+          );
+        }
+        matchedSigs.set(sig, new Set());
+      } else {
+        const key = labelsKey(labels);
+        if (inserted === undefined) matchedSigs.set(sig, new Set([key]));
+        else if (inserted.has(key)) {
+          throw executionError('multiple matches for labels: grouping labels must ensure unique matches');
+        } else inserted.add(key);
+      }
+      out.add(labels, step, value);
+    }
+  }
+  return out.series();
+}
+
+function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, matching: VectorMatching): Labels {
+  let labels = DROPS_NAME.has(op) ? dropMetricName(lhs) : lhs;
+  if (matching.card === 'one-to-one') {
+    labels = matching.on ? keepLabels(labels, matching.labels) : removeLabels(labels, matching.labels);
+  }
+  for (const name of matching.include) labels = withLabel(labels, name, getLabel(rhs, name) ?? '');
+  return labels;
+}

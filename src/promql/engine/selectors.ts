@@ -1,0 +1,76 @@
+import { isStaleAt } from '../../model/value.js';
+import type { SeriesData } from '../../storage/types.js';
+import type { SampleSeries, StepGrid } from './values.js';
+
+/**
+ * The one home of lookback and staleness. For each step of the grid, the reference time is
+ * (atMs, or the step time) minus offsetMs; the series' value there is its newest sample at or
+ * before the reference time, if that sample is no older than lookbackMs (both ends inclusive, as
+ * in Prometheus 2.x) and is not a staleness marker. Returns, per step, the index of that sample
+ * or -1, or null when the series has no value at any step.
+ */
+export function instantSampleIndexes(
+  series: SeriesData,
+  grid: StepGrid,
+  atMs: number | null,
+  offsetMs: number,
+  lookbackMs: number,
+): Int32Array | null {
+  const ts = series.timestamps;
+  const out = new Int32Array(grid.steps).fill(-1);
+  let found = false;
+  let j = -1; // index of the newest sample <= reference time
+  for (let step = 0; step < grid.steps; step++) {
+    const refMs = (atMs ?? grid.startMs + step * grid.intervalMs) - offsetMs;
+    while (j + 1 < ts.length && ts[j + 1]! <= refMs) j++;
+    if (j < 0 || ts[j]! < refMs - lookbackMs) continue;
+    if (isStaleAt(series.values, j)) continue;
+    out[step] = j;
+    found = true;
+  }
+  return found ? out : null;
+}
+
+/** The samples of a series usable in range vectors: staleness markers left out. */
+export function withoutStaleMarkers(series: SeriesData): SampleSeries {
+  let stale = 0;
+  for (let i = 0; i < series.values.length; i++) if (isStaleAt(series.values, i)) stale++;
+  if (stale === 0) return series;
+  const n = series.values.length - stale;
+  const timestamps = new Float64Array(n);
+  const values = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < series.values.length; i++) {
+    if (isStaleAt(series.values, i)) continue;
+    timestamps[k] = series.timestamps[i]!;
+    values[k] = series.values[i]!;
+    k++;
+  }
+  return { labels: series.labels, timestamps, values };
+}
+
+/**
+ * Slides a range window over one series across every step: the window of a step holds the
+ * samples with refMs - rangeMs <= t <= refMs (closed at both ends, as in Prometheus 2.x), where
+ * refMs is (atMs, or the step time) minus offsetMs. Calls visit(step, lo, hi, refMs) for every
+ * step whose window [lo, hi) is not empty.
+ */
+export function slideWindows(
+  series: SampleSeries,
+  grid: StepGrid,
+  atMs: number | null,
+  offsetMs: number,
+  rangeMs: number,
+  visit: (step: number, lo: number, hi: number, refMs: number) => void,
+): void {
+  const ts = series.timestamps;
+  let lo = 0;
+  let hi = 0;
+  for (let step = 0; step < grid.steps; step++) {
+    const refMs = (atMs ?? grid.startMs + step * grid.intervalMs) - offsetMs;
+    const minMs = refMs - rangeMs;
+    while (hi < ts.length && ts[hi]! <= refMs) hi++;
+    while (lo < hi && ts[lo]! < minMs) lo++;
+    if (hi > lo) visit(step, lo, hi, refMs);
+  }
+}

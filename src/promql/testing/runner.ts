@@ -1,0 +1,205 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage } from '../../errors.js';
+import type { Labels } from '../../model/labels.js';
+import { formatLabels } from '../../model/labels.js';
+import type { Expr } from '../parser/ast.js';
+import { PromqlEngine } from '../engine/engine.js';
+import type { QueryResult } from '../types.js';
+import { MemoryQueryable } from './memory-queryable.js';
+import type { Command, ExpectedSample } from './script.js';
+import { parseScript } from './script.js';
+
+export interface StatementResult {
+  readonly file: string;
+  readonly line: number;
+  readonly expr: string;
+  readonly status: 'passed' | 'failed' | 'skipped';
+  /** Why it failed or was skipped. */
+  readonly message?: string;
+}
+
+export interface RunnerOptions {
+  readonly parse: (query: string) => Expr;
+  /**
+   * Also run each passing statement as a range query from T-1m to T+1m with a 1m step and
+   * check the middle step, as the upstream runner does.
+   */
+  readonly rangeCheck?: boolean;
+}
+
+/** Statements this engine cannot run by design, with the reason. */
+const SKIPS: readonly { readonly pattern: RegExp; readonly reason: string }[] = [
+  { pattern: /\bhistogram_(?:count|sum|fraction)\s*\(/, reason: 'needs native histograms' },
+];
+
+const SMALLEST_NORMAL = 2.2250738585072014e-308;
+
+/** The float comparison of the Prometheus 2.42 test runner (relative epsilon 1e-6). */
+export function almostEqual(a: number, b: number): boolean {
+  if (Number.isNaN(a) && Number.isNaN(b)) return true;
+  if (a === b) return true;
+  const diff = Math.abs(a - b);
+  if (a === 0 || b === 0 || diff < SMALLEST_NORMAL) return diff < 1e-6 * SMALLEST_NORMAL;
+  return diff / (Math.abs(a) + Math.abs(b)) < 1e-6;
+}
+
+function describeLabels(labels: Labels): string {
+  return labels.length === 0 ? '{}' : formatLabels(labels);
+}
+
+function describeExpected(cmd: Extract<Command, { kind: 'eval' }>): string {
+  if (cmd.scalar !== null) return `scalar ${cmd.scalar}`;
+  if (cmd.samples.length === 0) return 'empty vector';
+  return cmd.samples.map((s) => `${describeLabels(s.labels)} ${s.value}`).join('; ');
+}
+
+function describeResult(result: QueryResult): string {
+  switch (result.resultType) {
+    case 'scalar':
+      return `scalar ${result.v}`;
+    case 'string':
+      return `string ${JSON.stringify(result.value)}`;
+    case 'vector':
+      if (result.samples.length === 0) return 'empty vector';
+      return result.samples.map((s) => `${describeLabels(s.labels)} ${s.v}`).join('; ');
+    case 'matrix':
+      return `matrix of ${result.series.length} series`;
+  }
+}
+
+function labelsId(labels: Labels): string {
+  return JSON.stringify(labels.map((l) => [l.name, l.value]));
+}
+
+/** Compares a vector with the expectations; returns a problem description or null. */
+function compareVector(
+  got: readonly { labels: Labels; v: number }[],
+  expected: readonly ExpectedSample[],
+  ordered: boolean,
+): string | null {
+  if (got.length !== expected.length) return `expected ${expected.length} samples, got ${got.length}`;
+  const byLabels = new Map<string, { index: number; sample: ExpectedSample }>();
+  expected.forEach((sample, index) => byLabels.set(labelsId(sample.labels), { index, sample }));
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i]!;
+    const e = byLabels.get(labelsId(g.labels));
+    if (e === undefined) return `unexpected series ${describeLabels(g.labels)}`;
+    if (ordered && e.index !== i) return `${describeLabels(g.labels)} at position ${i}, expected at ${e.index}`;
+    if (!almostEqual(e.sample.value, g.v)) {
+      return `${describeLabels(g.labels)}: expected ${e.sample.value}, got ${g.v}`;
+    }
+  }
+  return null;
+}
+
+function checkResult(cmd: Extract<Command, { kind: 'eval' }>, result: QueryResult): string | null {
+  if (cmd.scalar !== null) {
+    if (result.resultType !== 'scalar') return `expected a scalar, got ${result.resultType}`;
+    return almostEqual(cmd.scalar, result.v) ? null : `expected ${cmd.scalar}, got ${result.v}`;
+  }
+  if (result.resultType !== 'vector') return `expected an instant vector, got ${result.resultType}`;
+  return compareVector(result.samples, cmd.samples, cmd.mode === 'eval_ordered');
+}
+
+/** The value at time T of each series of a range result. */
+function rangeResultAt(result: QueryResult, timeMs: number): QueryResult {
+  if (result.resultType !== 'matrix') return result;
+  const samples: { labels: Labels; t: number; v: number }[] = [];
+  for (const s of result.series) {
+    for (let i = 0; i < s.timestamps.length; i++) {
+      if (s.timestamps[i] === timeMs) samples.push({ labels: s.labels, t: timeMs, v: s.values[i]! });
+    }
+  }
+  return { resultType: 'vector', samples };
+}
+
+async function runEval(
+  engine: PromqlEngine,
+  cmd: Extract<Command, { kind: 'eval' }>,
+  options: RunnerOptions,
+): Promise<{ status: 'passed' | 'failed'; message?: string }> {
+  let expr: Expr;
+  try {
+    expr = options.parse(cmd.expr);
+  } catch (err) {
+    return { status: 'failed', message: `parse error: ${errorMessage(err)}` };
+  }
+  let result: QueryResult;
+  try {
+    result = (await engine.evaluateInstant(expr, cmd.timeMs)).result;
+  } catch (err) {
+    if (cmd.mode === 'eval_fail') return { status: 'passed' };
+    return { status: 'failed', message: `expected ${describeExpected(cmd)}\n    got error: ${errorMessage(err)}` };
+  }
+  if (cmd.mode === 'eval_fail') {
+    return { status: 'failed', message: `expected an error\n    got: ${describeResult(result)}` };
+  }
+  const problem = checkResult(cmd, result);
+  if (problem !== null) {
+    return {
+      status: 'failed',
+      message: `${problem}\n    expected: ${describeExpected(cmd)}\n    got:      ${describeResult(result)}`,
+    };
+  }
+  if (options.rangeCheck && result.resultType !== 'matrix') {
+    try {
+      const range = await engine.evaluateRange(expr, cmd.timeMs - 60_000, cmd.timeMs + 60_000, 60_000);
+      if (cmd.mode === 'eval') {
+        let atT = rangeResultAt(range.result, cmd.timeMs);
+        if (cmd.scalar !== null && atT.resultType === 'vector' && atT.samples.length === 1) {
+          atT = { resultType: 'scalar', t: cmd.timeMs, v: atT.samples[0]!.v };
+        }
+        const rangeProblem = checkResult(cmd, atT);
+        if (rangeProblem !== null) return { status: 'failed', message: `range mode: ${rangeProblem}` };
+      }
+    } catch (err) {
+      return { status: 'failed', message: `range mode: error ${errorMessage(err)}` };
+    }
+  }
+  return { status: 'passed' };
+}
+
+/** Runs every statement of one script against a fresh engine over in-memory data. */
+export async function runScriptText(file: string, text: string, options: RunnerOptions): Promise<StatementResult[]> {
+  let commands: Command[];
+  try {
+    commands = parseScript(text);
+  } catch (err) {
+    return [{ file, line: 0, expr: '', status: 'failed', message: `cannot read script: ${errorMessage(err)}` }];
+  }
+  const storage = new MemoryQueryable();
+  const engine = new PromqlEngine(storage, {
+    parse: options.parse,
+    limits: { timeoutMs: 100_000 },
+    defaultSubqueryStepMs: 60_000,
+  });
+  const results: StatementResult[] = [];
+  for (const cmd of commands) {
+    if (cmd.kind === 'clear') storage.clear();
+    else if (cmd.kind === 'load') for (const s of cmd.series) storage.add(s.labels, s.timestamps, s.values);
+    else {
+      const skip = SKIPS.find((s) => s.pattern.test(cmd.expr));
+      if (skip) {
+        results.push({ file, line: cmd.line, expr: cmd.expr, status: 'skipped', message: skip.reason });
+        continue;
+      }
+      const outcome = await runEval(engine, cmd, options);
+      results.push({ file, line: cmd.line, expr: cmd.expr, ...outcome });
+    }
+  }
+  return results;
+}
+
+/** Runs every *.test file of a directory, in name order. */
+export async function runDirectory(dir: string, options: RunnerOptions): Promise<StatementResult[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.test')).sort();
+  const results: StatementResult[] = [];
+  for (const f of files) results.push(...(await runScriptText(f, await readFile(join(dir, f), 'utf8'), options)));
+  return results;
+}
+
+export function summarize(results: readonly StatementResult[]): { passed: number; failed: number; skipped: number } {
+  const count = (status: StatementResult['status']): number => results.filter((r) => r.status === status).length;
+  return { passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
+}

@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { MemoryQueryable } from '../../../src/promql/testing/memory-queryable.js';
+import type { QueryResult } from '../../../src/promql/types.js';
+import { at, call, range, sel, sub } from './ast.js';
+import { MIN, SEC, engineOver, labels, values } from './helpers.js';
+
+function vectorValues(result: QueryResult): number[] {
+  if (result.resultType !== 'vector') throw new Error(`expected vector, got ${result.resultType}`);
+  return result.samples.map((s) => s.v);
+}
+
+describe('engine: lookback and staleness', () => {
+  const storage = new MemoryQueryable();
+  storage.add(labels('single'), [0], values(7));
+  storage.add(labels('marked'), [0, 30 * SEC, 60 * SEC], values(1, 2, 'stale'));
+  const engine = engineOver(storage);
+
+  it('sees a sample exactly lookback-delta old, and not one millisecond later', async () => {
+    expect(vectorValues((await engine.evaluateInstant(sel('single'), 300 * SEC)).result)).to.deep.equal([7]);
+    expect(vectorValues((await engine.evaluateInstant(sel('single'), 300 * SEC + 1)).result)).to.deep.equal([]);
+  });
+
+  it('honours a per-query lookback delta', async () => {
+    const out = await engine.evaluateInstant(sel('single'), 60 * SEC + 1, { lookbackDeltaMs: 60 * SEC });
+    expect(vectorValues(out.result)).to.deep.equal([]);
+    const inside = await engine.evaluateInstant(sel('single'), 60 * SEC, { lookbackDeltaMs: 60 * SEC });
+    expect(vectorValues(inside.result)).to.deep.equal([7]);
+  });
+
+  it('ends a series at a staleness marker even with older samples in the window', async () => {
+    expect(vectorValues((await engine.evaluateInstant(sel('marked'), 59 * SEC)).result)).to.deep.equal([2]);
+    expect(vectorValues((await engine.evaluateInstant(sel('marked'), 60 * SEC)).result)).to.deep.equal([]);
+  });
+
+  it('leaves staleness markers out of range vectors, with both window ends inclusive', async () => {
+    const result = (await engine.evaluateInstant(range(sel('marked'), 60 * SEC), 60 * SEC)).result;
+    expect(result.resultType).to.equal('matrix');
+    if (result.resultType !== 'matrix') return;
+    expect(Array.from(result.series[0]!.timestamps)).to.deep.equal([0, 30 * SEC]);
+    const count = (await engine.evaluateInstant(call('count_over_time', range(sel('marked'), 30 * SEC)), 60 * SEC)).result;
+    expect(vectorValues(count)).to.deep.equal([1]);
+  });
+
+  it('applies offset and @, and @ pins every step of a range query', async () => {
+    const offset = await engine.evaluateInstant(sel('marked', {}, { offsetMs: 30 * SEC }), 60 * SEC);
+    expect(vectorValues(offset.result)).to.deep.equal([2]);
+    const pinned = await engine.evaluateRange(sel('marked', {}, { at: at(30 * SEC) }), 0, 10 * MIN, MIN);
+    expect(pinned.result.resultType).to.equal('matrix');
+    if (pinned.result.resultType !== 'matrix') return;
+    expect(Array.from(pinned.result.series[0]!.values)).to.deep.equal(new Array(11).fill(2));
+  });
+
+  it('evaluates subquery steps at absolute multiples of the subquery step', async () => {
+    const s = new MemoryQueryable();
+    s.add(labels('m'), [0, 10 * SEC, 20 * SEC, 30 * SEC, 40 * SEC], values(0, 1, 2, 3, 4));
+    const e = engineOver(s);
+    // At t=35s, [20s:10s] covers 15s..35s: inner steps 20s and 30s.
+    const result = (await e.evaluateInstant(sub(sel('m'), 20 * SEC, 10 * SEC), 35 * SEC)).result;
+    if (result.resultType !== 'matrix') throw new Error('expected matrix');
+    expect(Array.from(result.series[0]!.timestamps)).to.deep.equal([20 * SEC, 30 * SEC]);
+    expect(Array.from(result.series[0]!.values)).to.deep.equal([2, 3]);
+  });
+});
