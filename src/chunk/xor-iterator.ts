@@ -10,6 +10,7 @@ import { HI_WORD, LO_WORD, wordsOf } from './float-words.js';
 import { readUvarint, readVarint } from './varint.js';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE_BIG = BigInt(MAX_SAFE);
 const TWO_POW_32 = 4294967296;
 export const CHUNK_HEADER_BYTES = 2;
 
@@ -169,7 +170,8 @@ export class XorIterator {
   }
 
   private readFirstSample(): void {
-    const t = readVarint(this.r);
+    const raw = readVarint(this.r);
+    const t = typeof raw === 'bigint' && raw >= -MAX_SAFE_BIG && raw <= MAX_SAFE_BIG ? Number(raw) : raw;
     if (typeof t === 'bigint' || !Number.isSafeInteger(t)) {
       throw new ChunkCorruptError(`first timestamp ${t} is outside the safe integer range`);
     }
@@ -254,12 +256,12 @@ export class XorIterator {
       throw new ChunkCorruptError(`timestamp delta ${delta} at bit ${pos} is not positive`);
     }
     const t = BigInt(this.curT) + delta;
-    if (t > BigInt(MAX_SAFE)) {
+    if (t > MAX_SAFE_BIG) {
       throw new ChunkCorruptError(`timestamp ${t} at bit ${pos} is outside the safe integer range`);
     }
     this.curT = Number(t);
     this.tDelta = Number(delta);
-    this.tDeltaBig = delta > BigInt(MAX_SAFE) ? delta : null;
+    this.tDeltaBig = delta > MAX_SAFE_BIG ? delta : null;
   }
 
   private readValue(): void {
