@@ -87,7 +87,7 @@ export class MemoryKv implements KvStore {
 
   private checkUsable(): void {
     if (this.unavailable) throw new MetricstorError('unavailable', 'memory KV is set unavailable');
-    if (this.closed) throw new MetricstorError('internal', 'memory KV is closed');
+    if (this.closed) throw new MetricstorError('unavailable', 'memory KV is closed');
   }
 
   private put(key: Uint8Array, value: Uint8Array): void {

@@ -329,13 +329,19 @@ export function kvContract(
         await expectMetricstorError(kv.scan({ start: b(1), end: b(2), limit: 0 }));
       });
 
-      it('closes, rejects later calls with a MetricstorError, and tolerates a second close', async () => {
+      it('closes, rejects later calls as unavailable, and tolerates a second close', async () => {
         await kv.batch([put(b(1), b(1))]);
         await kv.close();
         closed = true;
-        await expectMetricstorError(kv.get(b(1)));
-        await expectMetricstorError(kv.batch([put(b(2), b(2))]));
-        await expectMetricstorError(kv.scan({ start: b(0), end: new Uint8Array(0) }));
+        for (const call of [
+          () => kv.get(b(1)),
+          () => kv.getMany([b(1)]),
+          () => kv.batch([put(b(2), b(2))]),
+          () => kv.scan({ start: b(0), end: new Uint8Array(0) }),
+          () => kv.compareAndSwap(b(1), null, b(1)),
+        ]) {
+          expect((await expectMetricstorError(call())).type).to.equal('unavailable');
+        }
         await kv.close();
       });
     });
