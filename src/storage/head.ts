@@ -99,7 +99,10 @@ export class Head {
       const hi = words[2 * i + HI]!;
       const lo = words[2 * i + LO]!;
       if (c === null || !(t > c.lastT && t < c.windowEndMs && c.numSamples < MAX_SAMPLES_PER_CHUNK)) {
-        if (c !== null) this.touched(c, nowMs);
+        if (c !== null) {
+          this.touched(c, nowMs);
+          if (t >= c.windowEndMs) this.close(c); // cut at the window edge
+        }
         c = this.chunkFor(sh, t, hi, lo, nowMs);
         if (c === null) continue;
       }
