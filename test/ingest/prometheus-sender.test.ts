@@ -10,7 +10,9 @@ import { WriteQueue } from '../../src/ingest/write-queue.js';
 import { formatLabels, type Label } from '../../src/model/labels.js';
 import { freePort, waitForHttp } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
-import { RecordingStorage, startApp } from './fixtures.js';
+import { MemoryKv } from '../../src/kv/memory.js';
+import { Storage } from '../../src/storage/index.js';
+import { startApp } from './fixtures.js';
 
 function prometheusBinary(): string | undefined {
   if (existsSync('/usr/bin/prometheus')) return '/usr/bin/prometheus';
@@ -63,6 +65,7 @@ describe('ingest: remote write from a real Prometheus 2.42', function () {
   let target: http.Server | undefined;
   let receiver: { url: string; close: () => Promise<void> } | undefined;
   let dir = '';
+  let storage: Storage | undefined;
 
   before(function () {
     if (binary !== undefined) return;
@@ -80,11 +83,12 @@ describe('ingest: remote write from a real Prometheus 2.42', function () {
     }
     await new Promise<void>((r) => (target ? target.close(() => r()) : r()));
     await receiver?.close();
+    await storage?.close();
     if (dir !== '') await rm(dir, { recursive: true, force: true });
   });
 
-  it('receives every series and sample Prometheus stored itself', async () => {
-    const storage = new RecordingStorage();
+  it('stores every series and sample Prometheus stored itself', async () => {
+    storage = await Storage.open(new MemoryKv(), { orphanCheckMs: 0 });
     const deps = { storage, limits: ingestLimits(), queue: new WriteQueue() };
     receiver = await startApp({ '/api/v1/write': remoteWriteHandler(deps) });
     const [targetPort, webPort] = [await freePort(), await freePort()];
@@ -135,7 +139,8 @@ describe('ingest: remote write from a real Prometheus 2.42', function () {
     let missing: string[] = [];
     while (Date.now() < deadline + 5000) {
       const ours = new Map<string, Map<number, number>>();
-      for (const s of storage.allSeries()) {
+      const stored = await storage.select({ matchers: [{ type: '=~', name: '__name__', value: '.+' }], startMs: 0, endMs: Date.now() + 60_000 });
+      for (const s of stored) {
         const key = seriesKey(s.labels);
         const samples = ours.get(key) ?? new Map<number, number>();
         for (let i = 0; i < s.timestamps.length; i++) samples.set(s.timestamps[i]!, s.values[i]!);
@@ -164,10 +169,11 @@ describe('ingest: remote write from a real Prometheus 2.42', function () {
     ]);
 
     // Metadata travels in its own requests every send_interval.
-    for (let i = 0; i < 40 && !storage.metadata.flat().some((m) => m.metricFamilyName === 'demo_latency_seconds'); i++) {
+    let meta = [...(await storage.metadata()).values()].flat();
+    for (let i = 0; i < 40 && !meta.some((m) => m.metricFamilyName === 'demo_latency_seconds'); i++) {
       await new Promise((r) => setTimeout(r, 100));
+      meta = [...(await storage.metadata()).values()].flat();
     }
-    const meta = storage.metadata.flat();
     expect(meta).to.deep.include({ metricFamilyName: 'demo_requests_total', type: 'counter', help: 'Requests handled.', unit: '' });
     expect(meta).to.deep.include({ metricFamilyName: 'demo_latency_seconds', type: 'histogram', help: 'Request latency.', unit: '' });
   });
