@@ -1,0 +1,21 @@
+// Appends batches to a storage on an embedded KV until killed, printing "ack <n>" after each
+// batch is acknowledged. Used by crash.test.ts; the samples of batch n follow batchSamples().
+import { EmbeddedKv } from '../../src/kv/embedded.js';
+import { Storage } from '../../src/storage/index.js';
+import type { HeadFlush } from '../../src/storage/index.js';
+import { batchSeries, CRASH_WRITER_ID } from './crash-data.js';
+
+const [dir, policy] = process.argv.slice(2);
+if (dir === undefined || (policy !== 'write-through' && policy !== 'buffered')) {
+  process.stderr.write('usage: crash-child <dir> write-through|buffered\n');
+  process.exit(2);
+}
+const headFlush: HeadFlush = policy === 'buffered' ? { intervalMs: 40 } : 'write-through';
+const kv = await EmbeddedKv.open(dir, { durability: 'commit' });
+const storage = await Storage.open(kv, { writerId: CRASH_WRITER_ID, headFlush });
+const deadline = Date.now() + 20_000;
+for (let n = 0; n < 100_000 && Date.now() < deadline; n++) {
+  await storage.append(batchSeries(n));
+  process.stdout.write(`ack ${n}\n`);
+}
+process.exit(0);
