@@ -1,6 +1,7 @@
 import { badData } from '../errors.js';
 import type { Labels } from './labels.js';
 import { getLabel } from './labels.js';
+import { translateRe2 } from './re2.js';
 
 export type MatchType = '=' | '!=' | '=~' | '!~';
 
@@ -18,18 +19,11 @@ export interface CompiledMatcher extends Matcher {
 
 /**
  * Translates an RE2 pattern as Prometheus accepts it into an anchored JavaScript RegExp.
- * Only a leading (?i) / (?s) / (?is) flag group is translated; other RE2-only syntax is rejected.
+ * RE2-only syntax (scoped flags, \z, \Q..\E, POSIX classes) is translated by translateRe2.
  */
 export function compileRegex(pattern: string): RegExp {
-  let body = pattern;
-  let flags = 'u';
-  const flagGroup = /^\(\?([ims]+)\)/.exec(body);
-  if (flagGroup) {
-    for (const f of flagGroup[1]!) if (!flags.includes(f)) flags += f;
-    body = body.slice(flagGroup[0].length);
-  }
   try {
-    return new RegExp(`^(?:${body})$`, flags);
+    return new RegExp(`^(?:${translateRe2(pattern)})$`, 'u');
   } catch (err) {
     throw badData(`invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
   }
