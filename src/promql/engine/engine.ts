@@ -2,6 +2,7 @@ import { MetricstorError, badData } from '../../errors.js';
 import { compareLabels } from '../../model/labels.js';
 import type { Queryable } from '../../storage/types.js';
 import type { Expr } from '../parser/ast.js';
+import { parseExpr } from '../parser/index.js';
 import type {
   EngineLimits,
   MatrixSeries,
@@ -20,8 +21,8 @@ import type { EvalValue, StepGrid } from './values.js';
 import { makeGrid, stepTime } from './values.js';
 
 export interface EngineOptions {
-  /** Turns query text into an AST; parse and type errors must be bad_data MetricstorErrors. */
-  readonly parse: (query: string) => Expr;
+  /** Turns query text into an AST (default: the PromQL parser); errors must be bad_data. */
+  readonly parse?: (query: string) => Expr;
   readonly limits?: Partial<EngineLimits>;
   /** Step of subqueries written without one (`[5m:]`); Prometheus uses the evaluation interval, 1m. */
   readonly defaultSubqueryStepMs?: number;
@@ -31,17 +32,19 @@ export interface EngineOptions {
 export class PromqlEngine implements QueryEngine {
   private readonly limits: EngineLimits;
   private readonly defaultSubqueryStepMs: number;
+  private readonly parse: (query: string) => Expr;
 
   constructor(
     private readonly queryable: Queryable,
-    private readonly options: EngineOptions,
+    options: EngineOptions = {},
   ) {
+    this.parse = options.parse ?? parseExpr;
     this.limits = { ...DEFAULT_ENGINE_LIMITS, ...options.limits };
     this.defaultSubqueryStepMs = options.defaultSubqueryStepMs ?? 60_000;
   }
 
   async instantQuery(query: string, timeMs: number, options: QueryOptions = {}): Promise<QueryOutcome> {
-    return this.evaluateInstant(this.options.parse(query), timeMs, options);
+    return this.evaluateInstant(this.parse(query), timeMs, options);
   }
 
   async rangeQuery(
@@ -51,7 +54,7 @@ export class PromqlEngine implements QueryEngine {
     stepMs: number,
     options: QueryOptions = {},
   ): Promise<QueryOutcome> {
-    return this.evaluateRange(this.options.parse(query), startMs, endMs, stepMs, options);
+    return this.evaluateRange(this.parse(query), startMs, endMs, stepMs, options);
   }
 
   async evaluateInstant(expr: Expr, timeMs: number, options: QueryOptions = {}): Promise<QueryOutcome> {

@@ -1,0 +1,34 @@
+// Runs Prometheus's PromQL test scripts (*.test) against our engine.
+// Usage: npm run conformance -- DIR [--range-check] [--verbose]
+import { parseExpr } from '../src/promql/parser/index.js';
+import { runDirectory, summarize } from '../src/promql/testing/runner.js';
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const dir = args.find((a) => !a.startsWith('--'));
+  if (dir === undefined) {
+    process.stderr.write('usage: npm run conformance -- DIR [--range-check] [--verbose]\n');
+    return 2;
+  }
+  const results = await runDirectory(dir, { parse: parseExpr, rangeCheck: args.includes('--range-check') });
+  for (const r of results) {
+    if (r.status === 'failed') {
+      process.stdout.write(`FAIL ${r.file}:${r.line}: ${r.expr}\n    ${r.message ?? ''}\n`);
+    } else if (r.status === 'skipped') {
+      process.stdout.write(`SKIP ${r.file}:${r.line}: ${r.expr} (${r.message ?? ''})\n`);
+    } else if (args.includes('--verbose')) {
+      process.stdout.write(`ok   ${r.file}:${r.line}: ${r.expr}\n`);
+    }
+  }
+  const { passed, failed, skipped } = summarize(results);
+  process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);
