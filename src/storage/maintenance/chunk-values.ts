@@ -2,7 +2,7 @@ import { XorAppender, decodeXorChunk } from '../../chunk/index.js';
 import { MetricstorError } from '../../errors.js';
 import { MAX_SAMPLES_PER_CHUNK } from '../head.js';
 import { CHUNK_ENCODING_XOR, chunkValueData, decodeChunkHeader, encodeChunkValue } from '../keys.js';
-import type { SampleRun } from './merge.js';
+import type { SampleRun } from '../merge.js';
 
 /** The samples of a stored chunk value (header + XOR bytes). Throws on an unknown encoding or corrupt bytes. */
 export function decodeChunkSamples(value: Uint8Array): SampleRun {

@@ -1,30 +1,20 @@
 import { chunkNumSamples } from '../../chunk/index.js';
 import { errorMessage } from '../../errors.js';
-import type { KvEntry, KvOp, KvStore } from '../../kv/kv.js';
-import {
-  WINDOW_MS,
-  chunkKey,
-  chunkValueData,
-  chunkWindowPrefix,
-  decodeChunkHeader,
-  decodeChunkKey,
-  windowStartOfMs,
-  writerLeaseName,
-  type ChunkHeader,
-  type ChunkKey,
-} from '../keys.js';
+import type { KvOp, KvStore } from '../../kv/kv.js';
+import { MAX_SAMPLES_PER_CHUNK } from '../head.js';
+import { WINDOW_MS, chunkKey, chunkValueData, chunkWindowPrefix, windowStartOfMs, writerLeaseName } from '../keys.js';
+import { mergeRuns } from '../merge.js';
 import { decodeChunkSamples, encodeFullChunks } from './chunk-values.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { leaseExpired, readLease } from './lease.js';
-import { mergeRuns } from './merge.js';
-import { DEFAULT_PAGE_SIZE, scanPages } from './paging.js';
+import { DEFAULT_PAGE_SIZE } from './paging.js';
 import type { JobContext, MaintenanceJob } from './scheduler.js';
-import { seriesWithChunks } from './series-walk.js';
-import { MAX_SAMPLES_PER_CHUNK } from '../head.js';
+import type { StoredChunk } from './series-walk.js';
+import { MAINTENANCE_WRITER, rewriteGeneration, rewriteSeq, seriesWithChunks, windowGroups } from './series-walk.js';
 
-/** The writer id reserved for compaction output (docs/format/kv-keys.md). */
-export const COMPACTION_WRITER = 0n;
+/** Compaction writes its chunks under the writer id reserved for maintenance. */
+export const COMPACTION_WRITER = MAINTENANCE_WRITER;
 export const DEFAULT_COMPACTION_GRACE_MS = 3_600_000;
 
 export interface CompactionPass {
@@ -57,19 +47,13 @@ export interface CompactionSummary {
   readonly complete: boolean;
 }
 
-interface StoredChunk {
-  readonly entry: KvEntry;
-  readonly key: ChunkKey;
-  readonly header: ChunkHeader;
-}
-
 /**
  * Rewrites the chunks of every closed window that holds more of them than its samples need
  * (several writers, out-of-order fragments, overlaps, duplicates) into the fewest chunks of up to
- * 120 samples under writer 0, deduplicated by the read rule, so reads return the same samples
- * before and after. Each window is one atomic batch that puts the new chunks and deletes the old
- * keys, so an interrupted pass leaves every window either old or new, and a re-run finds the
- * compacted windows already minimal. A window with an open chunk of a writer whose lease is live
+ * 120 samples under writer 0, deduplicated by the read rule (the read path's own merge), so
+ * reads return the same samples before and after. Each window is one atomic batch that puts the
+ * new chunks and deletes the old keys, so an interrupted pass leaves every window either old or
+ * new, and a re-run finds the compacted windows already minimal. A window with an open chunk of a writer whose lease is live
  * is skipped: that writer may still rewrite the chunk under its key.
  */
 export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): Promise<CompactionSummary> {
@@ -101,7 +85,8 @@ export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): P
   };
 
   /** Compacts one window's chunks; false when the pass must stop. */
-  const finishWindow = async (sid: bigint, windowStartMs: number, group: StoredChunk[]): Promise<boolean> => {
+  const finishWindow = async (sid: bigint, group: StoredChunk[]): Promise<boolean> => {
+    const windowStartMs = group[0]!.key.windowStartMs;
     summary.windowsExamined++;
     summary.chunksRead += group.length;
     if (group.length < 2) return true;
@@ -115,7 +100,7 @@ export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): P
     let ops: KvOp[];
     try {
       if (alreadyMinimal(group)) return true;
-      ops = compactionOps(sid, windowStartMs, group);
+      ops = compactionOps(sid, windowStartMs, group, pass.nowMs);
     } catch (err) {
       summary.windowsCorrupt++;
       summary.firstCorruptError ??= errorMessage(err);
@@ -138,18 +123,9 @@ export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): P
       end: chunkWindowPrefix(first.sid, closedBeforeMs),
       limit: pageSize,
     };
-    let group: StoredChunk[] = [];
-    for await (const page of scanPages(kv, range)) {
-      for (const entry of page) {
-        const key = decodeChunkKey(entry.key);
-        if (group.length > 0 && group[0]!.key.windowStartMs !== key.windowStartMs) {
-          if (!(await finishWindow(first.sid, group[0]!.key.windowStartMs, group))) return summary;
-          group = [];
-        }
-        group.push({ entry, key, header: decodeChunkHeader(entry.value) });
-      }
+    for await (const window of windowGroups(kv, range)) {
+      if (!(await finishWindow(first.sid, window))) return summary;
     }
-    if (group.length > 0 && !(await finishWindow(first.sid, group[0]!.key.windowStartMs, group))) return summary;
   }
   summary.complete = true;
   return summary;
@@ -172,20 +148,19 @@ function alreadyMinimal(group: readonly StoredChunk[]): boolean {
   return group.length === Math.ceil(samples / MAX_SAMPLES_PER_CHUNK);
 }
 
-/** The batch that replaces a window's chunks by their merge under the compaction writer. */
-function compactionOps(sid: bigint, windowStartMs: number, group: readonly StoredChunk[]): KvOp[] {
+/**
+ * The batch that replaces a window's chunks by their merge: new keys under the maintenance
+ * writer with a fresh generation (so no key is ever rewritten), and every old key deleted.
+ */
+function compactionOps(sid: bigint, windowStartMs: number, group: readonly StoredChunk[], nowMs: number): KvOp[] {
   const merged = mergeRuns(group.map((c) => decodeChunkSamples(c.entry.value)));
-  const values = encodeFullChunks(merged);
-  const ops: KvOp[] = [];
-  const written = new Set<bigint>();
-  values.forEach((value, i) => {
-    ops.push({ type: 'put', key: chunkKey(sid, windowStartMs, COMPACTION_WRITER, BigInt(i)), value });
-    written.add(BigInt(i));
-  });
-  for (const c of group) {
-    if (c.key.writer === COMPACTION_WRITER && written.has(c.key.seq)) continue;
-    ops.push({ type: 'del', key: c.entry.key });
-  }
+  const generation = rewriteGeneration(nowMs, group);
+  const ops: KvOp[] = encodeFullChunks(merged).map((value, i) => ({
+    type: 'put',
+    key: chunkKey(sid, windowStartMs, COMPACTION_WRITER, rewriteSeq(generation, i)),
+    value,
+  }));
+  for (const c of group) ops.push({ type: 'del', key: c.entry.key });
   return ops;
 }
 

@@ -1,15 +1,15 @@
 import { chunkNumSamples } from '../../chunk/index.js';
 import { badData } from '../../errors.js';
-import type { KvStore } from '../../kv/kv.js';
+import type { KvOp, KvStore } from '../../kv/kv.js';
 import type { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matchers.js';
 import {
   DAY_MS,
+  chunkKey,
   chunkScanRange,
   chunkValueData,
   chunkWindowPrefix,
   dayOfMs,
-  decodeChunkHeader,
   labelNameKey,
   labelValueKey,
   postingKey,
@@ -19,9 +19,9 @@ import {
 } from '../keys.js';
 import { prefixEnd, equalBytes } from '../../kv/bytes.js';
 import { decodeChunkSamples, encodeChunkSamples } from './chunk-values.js';
-import type { SampleRun } from './merge.js';
-import { DEFAULT_PAGE_SIZE, OpBatcher, firstKey, scanPages } from './paging.js';
-import { hasAnyChunk } from './series-walk.js';
+import type { SampleRun } from '../merge.js';
+import { DEFAULT_PAGE_SIZE, firstKey } from './paging.js';
+import { MAINTENANCE_WRITER, hasAnyChunk, rewriteGeneration, rewriteSeq, windowGroups } from './series-walk.js';
 
 /** What deletion needs from the series index: matcher resolution and the days that hold data. */
 export interface SeriesResolver {
@@ -62,8 +62,8 @@ const DEFAULT_INDEX_GRACE_MS = 3_600_000;
 
 /**
  * Deletes the samples in [startMs, endMs] of every series matching the request, as
- * admin/tsdb/delete_series asks. Chunks inside the range are deleted; chunks that straddle a
- * bound are re-encoded under their own key with only the samples outside the range. Then, per day
+ * admin/tsdb/delete_series asks, one atomic batch per window. Chunks inside the range are deleted;
+ * chunks that straddle a bound are replaced by chunks of the samples outside the range. Then, per day
  * that ended over `indexGraceMs` ago and has no chunk of the series left, the series' postings
  * go, with the V and N keys no other series of that day still needs (one batch per day); and a
  * series with no chunk and no posting left loses its S key. Every step deletes or shrinks what a
@@ -104,10 +104,8 @@ export async function deleteSeriesData(
   const liveDays: number[] = [];
   for (let d = lastSettledDay + 1; d <= dayOfMs(options.nowMs) + 1; d++) liveDays.push(d);
 
-  const batch = new OpBatcher(kv, pageSize);
   for (const [sid, labels] of series) {
-    await deleteChunksInRange(kv, batch, sid, startMs, endMs, pageSize, summary);
-    await batch.flush();
+    await deleteChunksInRange(kv, sid, startMs, endMs, pageSize, options.nowMs, summary);
     await cleanIndexDays(kv, sid, labels, days, summary);
     if (labels.length > 0 && !(await hasAnyChunk(kv, sid))) {
       const first = labels[0]!;
@@ -123,39 +121,50 @@ export async function deleteSeriesData(
 
 type MutableSummary = { -readonly [K in keyof DeleteSummary]: DeleteSummary[K] };
 
+/**
+ * One batch per window that has samples in range: chunks wholly inside go, chunks across a bound
+ * are replaced by chunks of their remaining samples under new keys of the maintenance writer (a
+ * key is never rewritten with other samples, since readers cache closed chunks by key).
+ */
 async function deleteChunksInRange(
   kv: KvStore,
-  batch: OpBatcher,
   sid: bigint,
   startMs: number,
   endMs: number,
   pageSize: number,
+  nowMs: number,
   summary: MutableSummary,
 ): Promise<void> {
   const range = chunkScanRange(sid, startMs, endMs);
-  for await (const page of scanPages(kv, { ...range, limit: pageSize })) {
-    for (const e of page) {
-      const header = decodeChunkHeader(e.value);
+  for await (const window of windowGroups(kv, { ...range, limit: pageSize })) {
+    const ops: KvOp[] = [];
+    let generation: bigint | null = null;
+    let rewritten = 0;
+    for (const c of window) {
+      const { header } = c;
       if (header.maxTimeMs < startMs || header.minTimeMs > endMs) continue;
       if (header.minTimeMs >= startMs && header.maxTimeMs <= endMs) {
-        summary.samplesDeleted += chunkNumSamples(chunkValueData(e.value));
+        summary.samplesDeleted += chunkNumSamples(chunkValueData(c.entry.value));
         summary.chunksDeleted++;
-        await batch.del(e.key);
+        ops.push({ type: 'del', key: c.entry.key });
         continue;
       }
-      const run = decodeChunkSamples(e.value);
+      const run = decodeChunkSamples(c.entry.value);
       const kept = outside(run, startMs, endMs);
       const removed = run.timestamps.length - kept.timestamps.length;
       if (removed === 0) continue;
       summary.samplesDeleted += removed;
+      ops.push({ type: 'del', key: c.entry.key });
       if (kept.timestamps.length === 0) {
         summary.chunksDeleted++;
-        await batch.del(e.key);
-      } else {
-        summary.chunksRewritten++;
-        await batch.add({ type: 'put', key: e.key, value: encodeChunkSamples(kept, 0, kept.timestamps.length, header.closed) });
+        continue;
       }
+      generation ??= rewriteGeneration(nowMs, window);
+      const key = chunkKey(sid, c.key.windowStartMs, MAINTENANCE_WRITER, rewriteSeq(generation, rewritten++));
+      ops.push({ type: 'put', key, value: encodeChunkSamples(kept, 0, kept.timestamps.length, true) });
+      summary.chunksRewritten++;
     }
+    if (ops.length > 0) await kv.batch(ops);
   }
 }
 

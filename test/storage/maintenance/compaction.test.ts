@@ -75,14 +75,15 @@ describe('storage/maintenance/compaction', () => {
     const w0 = await windowChunks(kv, SID, W0);
     const w0Samples = before.filter((s) => s.t < W1).length;
     expect(w0Samples).to.equal(203);
+    const generation = BigInt(NOW_MS) << 16n;
     expect(w0.map((c) => [c.key.writer, c.key.seq, c.header.closed])).to.deep.equal([
-      [COMPACTION_WRITER, 0n, true],
-      [COMPACTION_WRITER, 1n, true],
+      [COMPACTION_WRITER, generation, true],
+      [COMPACTION_WRITER, generation | 1n, true],
     ]);
     expect(w0[0]!.header.minTimeMs).to.equal(W0);
     expect(w0[1]!.header.maxTimeMs).to.equal(before.filter((s) => s.t < W1).at(-1)!.t);
     const w1 = await windowChunks(kv, SID, W1);
-    expect(w1.map((c) => [c.key.writer, c.key.seq])).to.deep.equal([[COMPACTION_WRITER, 0n]]);
+    expect(w1.map((c) => [c.key.writer, c.key.seq])).to.deep.equal([[COMPACTION_WRITER, generation]]);
     expect(await windowChunks(kv, SID, W2)).to.deep.equal(w2Before);
   });
 
@@ -106,6 +107,22 @@ describe('storage/maintenance/compaction', () => {
     expect(again).to.include({ windowsCompacted: 0, chunksWritten: 0, chunksDeleted: 0, complete: true });
     expect(await chunkLayout(kv)).to.deep.equal(layout);
     expect(await referenceRead(kv, SID)).to.deep.equal(read);
+  });
+
+  it('writes a window compacted again under new keys, never rewriting a key other nodes may cache', async () => {
+    const kv = new MemoryKv();
+    await populate(kv);
+    await compactClosedWindows(kv, { nowMs: NOW_MS });
+    const first = (await windowChunks(kv, SID, W0)).map((c) => c.key.seq);
+    // A late sample arrives in W0; the clock of the next compactor lags behind the first one's.
+    await putChunk(kv, SID, WRITER_B, 99n, [rawOf(W0 + 1, 123)]);
+    const before = await referenceRead(kv, SID);
+    await compactClosedWindows(kv, { nowMs: NOW_MS - 60_000 });
+    const second = (await windowChunks(kv, SID, W0)).map((c) => c.key.seq);
+    expect(second).to.have.length(2);
+    for (const seq of second) expect(first).to.not.include(seq);
+    expect(second[0]! >> 16n).to.equal((first[0]! >> 16n) + 1n);
+    expect(await referenceRead(kv, SID)).to.deep.equal(before);
   });
 
   it('leaves a window that is already minimal alone', async () => {

@@ -49,6 +49,11 @@ async function populate(kv: MemoryKv): Promise<Map<string, bigint>> {
   return sids;
 }
 
+async function chunkValues(kv: MemoryKv): Promise<Map<string, string>> {
+  const page = await kv.scan({ start: Uint8Array.of(0x43), end: Uint8Array.of(0x44), limit: 100_000 });
+  return new Map(page.entries.map((e) => [toHex(e.key), toHex(e.value)]));
+}
+
 async function snapshot(kv: MemoryKv): Promise<string[]> {
   const out: string[] = [];
   for (const ns of ['C', 'I', 'N', 'S', 'V']) for (const k of await keysOf(kv, ns)) out.push(`${ns}${toHex(k)}`);
@@ -89,6 +94,7 @@ describe('storage/maintenance/delete', () => {
     const sids = await populate(kv);
     const sid = sids.get('mem_a')!;
     const before = await referenceRead(kv, sid);
+    const chunksBefore = await chunkValues(kv);
     const startMs = D0 + DAY_MS + 30 * 60_000 + 15_000;
     const endMs = D0 + DAY_MS + WINDOW_MS + 10 * 60_000;
     const summary = await deleteSeriesData(
@@ -101,6 +107,10 @@ describe('storage/maintenance/delete', () => {
     expect(summary.chunksRewritten).to.equal(4);
     expect(summary.chunksDeleted).to.equal(0);
     expect(summary.samplesDeleted).to.equal(before.length - (await referenceRead(kv, sid)).length);
+    // Re-encoded chunks get new keys: no key holds other bytes than before.
+    const chunksAfter = await chunkValues(kv);
+    for (const [key, value] of chunksAfter) if (chunksBefore.has(key)) expect(value).to.equal(chunksBefore.get(key));
+    expect([...chunksAfter.keys()].filter((k) => !chunksBefore.has(k))).to.have.length(4);
     // The day still has chunks, so its index stays.
     expect(summary).to.include({ postingsDeleted: 0, seriesDeleted: 0 });
   });
