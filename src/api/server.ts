@@ -1,23 +1,158 @@
 import http from 'node:http';
 import Koa from 'koa';
-import Router from '@koa/router';
 import { parseHostPort } from '../config/config.js';
+import { badData, MetricstorError } from '../errors.js';
+import type { ApiDeps } from './deps.js';
+import { RequestParams } from './params.js';
+import { writeError, writeSuccess } from './respond.js';
+import type { HttpMethod } from './routes.js';
+import { API_ROUTES, rawRoutes } from './routes.js';
 
 export interface HttpServer {
   /** The bound address, e.g. 127.0.0.1:9101 (port resolved when 0 was asked for). */
   readonly address: string;
+  /** Stops accepting, lets in-flight requests finish (up to a grace period), then resolves. */
   close(): Promise<void>;
 }
 
-export function buildApp(): Koa {
+interface CompiledRoute {
+  readonly pattern: RegExp;
+  readonly paramNames: readonly string[];
+  readonly methods: readonly HttpMethod[];
+  readonly run: (ctx: Koa.Context, pathParams: Record<string, string>) => Promise<void>;
+}
+
+/** '/api/v1/label/:name/values' → an anchored pattern with one capture per `:param`. */
+function compilePath(path: string): { pattern: RegExp; paramNames: string[] } {
+  const paramNames: string[] = [];
+  const source = path
+    .split('/')
+    .map((segment) => {
+      if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      paramNames.push(segment.slice(1));
+      return '([^/]+)';
+    })
+    .join('/');
+  return { pattern: new RegExp(`^${source}$`), paramNames };
+}
+
+/** The Koa app: the error funnel first, then one dispatcher over the routes table. */
+export function buildApp(deps: ApiDeps): Koa {
   const app = new Koa();
-  const router = new Router();
-  router.get('/-/healthy', (ctx) => {
-    ctx.body = 'Metricstor is Healthy.\n';
+  const routes: CompiledRoute[] = [
+    ...API_ROUTES.map((route) => ({
+      ...compilePath(route.path),
+      methods: route.methods,
+      run: async (ctx: Koa.Context, pathParams: Record<string, string>) => {
+        const params = new RequestParams([
+          ...(await readFormBody(ctx, deps.maxFormBodyBytes)),
+          new URLSearchParams(ctx.querystring),
+        ]);
+        const result = await route.handler({ params, pathParams, signal: clientGone(ctx) }, deps);
+        writeSuccess(ctx, result);
+      },
+    })),
+    ...rawRoutes(deps).map((route) => ({
+      ...compilePath(route.path),
+      methods: route.methods,
+      run: async (ctx: Koa.Context) => {
+        await route.middleware(ctx, async () => undefined);
+      },
+    })),
+  ];
+
+  app.use(async function errorFunnel(ctx, next) {
+    try {
+      await next();
+    } catch (err) {
+      if (!(err instanceof MetricstorError) || err.type === 'internal') ctx.app.emit('error', err, ctx);
+      writeError(ctx, err);
+    }
   });
-  app.use(router.routes()).use(router.allowedMethods());
+
+  app.use(async function dispatch(ctx) {
+    let allowed: HttpMethod[] = [];
+    for (const route of routes) {
+      const m = route.pattern.exec(ctx.path);
+      if (!m) continue;
+      if (!route.methods.includes(ctx.method as HttpMethod)) {
+        allowed = [...allowed, ...route.methods];
+        continue;
+      }
+      const pathParams: Record<string, string> = {};
+      route.paramNames.forEach((name, i) => {
+        pathParams[name] = decodePathSegment(m[i + 1]!);
+      });
+      await route.run(ctx, pathParams);
+      return;
+    }
+    if (allowed.length > 0) {
+      // Clients such as Grafana and promtool retry with GET on a 405.
+      ctx.set('Allow', [...new Set(allowed)].join(', '));
+      ctx.status = 405;
+      ctx.type = 'application/json';
+      ctx.body = JSON.stringify({
+        status: 'error',
+        errorType: 'bad_data',
+        error: `method ${ctx.method} not allowed for ${ctx.path}`,
+      });
+      return;
+    }
+    throw new MetricstorError('not_found', `no such endpoint: ${ctx.method} ${ctx.path}`);
+  });
+
+  const logError =
+    deps.logError ??
+    ((message: string) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'request failed', error: message })}\n`));
+  app.on('error', (err: unknown) => logError(err instanceof Error ? (err.stack ?? err.message) : String(err)));
   return app;
 }
+
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badData(`invalid escape in path segment ${JSON.stringify(segment)}`);
+  }
+}
+
+/** An AbortSignal that fires when the connection closes before the answer was sent. */
+function clientGone(ctx: Koa.Context): AbortSignal {
+  const controller = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) controller.abort(new MetricstorError('canceled', 'client closed the connection'));
+  });
+  return controller.signal;
+}
+
+/**
+ * Parameters from an application/x-www-form-urlencoded POST or PUT body (as Go's ParseForm
+ * reads them), refused above maxBytes. Other bodies carry no parameters.
+ */
+async function readFormBody(ctx: Koa.Context, maxBytes: number): Promise<URLSearchParams[]> {
+  if (ctx.method !== 'POST' && ctx.method !== 'PUT') return [];
+  if (!ctx.is('application/x-www-form-urlencoded')) return [];
+  const declared = Number(ctx.get('content-length') || '0');
+  if (declared > maxBytes) {
+    ctx.set('Connection', 'close');
+    throw new MetricstorError('too_large', `request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let sizeBytes = 0;
+  for await (const chunk of ctx.req) {
+    const buf = chunk as Buffer;
+    sizeBytes += buf.length;
+    if (sizeBytes > maxBytes) {
+      ctx.set('Connection', 'close');
+      throw new MetricstorError('too_large', `request body exceeds the limit of ${maxBytes} bytes`);
+    }
+    chunks.push(buf);
+  }
+  return [new URLSearchParams(Buffer.concat(chunks).toString('utf8'))];
+}
+
+/** How long close() waits for in-flight requests before cutting their connections. */
+const CLOSE_GRACE_MS = 10_000;
 
 export async function listen(app: Koa, addr: string): Promise<HttpServer> {
   const { host, port } = parseHostPort(addr);
@@ -32,8 +167,14 @@ export async function listen(app: Koa, addr: string): Promise<HttpServer> {
     address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        force.unref();
+        server.close((err) => {
+          clearTimeout(force);
+          if (err) reject(err);
+          else resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }

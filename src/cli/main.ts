@@ -1,6 +1,6 @@
 import { applyEnv, DEFAULT_CONFIG } from '../config/config.js';
-import { buildApp, listen } from '../api/server.js';
 import { errorMessage } from '../errors.js';
+import { startServer } from '../server.js';
 
 const USAGE = `Usage: metricstor <command>
 
@@ -10,10 +10,16 @@ Commands:
 
 async function serve(): Promise<void> {
   const config = applyEnv(DEFAULT_CONFIG, process.env);
-  const server = await listen(buildApp(), config.server.httpAddr);
-  process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'listening', http: server.address })}\n`);
+  const server = await startServer(config);
+  process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'listening', http: server.httpAddress })}\n`);
   const stop = (): void => {
-    void server.close().then(() => process.exit(0));
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`metricstor: error while stopping: ${errorMessage(err)}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
