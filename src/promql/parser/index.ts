@@ -1,0 +1,160 @@
+/**
+ * The PromQL parser: query text in, typed and type-checked AST out. It knows nothing about
+ * storage or evaluation. Every failure is a ParseError (a MetricstorError of type bad_data).
+ */
+import { badData } from '../../errors.js';
+import type { Matcher } from '../../model/matchers.js';
+import type { Expr, PosRange, ValueType, VectorSelector } from './ast.js';
+import { checkExpr } from './check.js';
+import { ParseError, SyntaxProblem } from './errors.js';
+import { parse as generatedParse, SyntaxError as GrammarError } from './generated/parser.js';
+import { describeToken, lex, type LexResult, type Token } from './lexer.js';
+import { durationMs } from './literals.js';
+import { typeOf } from './types.js';
+
+export type * from './ast.js';
+export { ParseError, isParseError } from './errors.js';
+export { FUNCTIONS, getFunction, type FunctionSignature } from './functions.js';
+export { MAX_NESTING_DEPTH } from './lexer.js';
+export { formatExpr } from './format.js';
+export { hasNonEmptyMatcher } from './check.js';
+export { documentedType } from './types.js';
+
+/** Parses and type-checks a PromQL expression. */
+export function parseExpr(query: string): Expr {
+  const expr = parseWith(query, 'Query') as Expr;
+  try {
+    checkExpr(expr);
+  } catch (err) {
+    throw asParseError(query, err);
+  }
+  return expr;
+}
+
+/**
+ * Parses a bare series selector such as a `match[]` parameter (`up{job="x"}`, `{__name__=~"a.*"}`).
+ * Like Prometheus's ParseMetricSelector it does not insist on a non-empty matcher; callers that
+ * need one use hasNonEmptyMatcher.
+ */
+export function parseSeriesSelector(selector: string): Matcher[] {
+  const vs = parseWith(selector, 'SeriesSelector') as VectorSelector;
+  return [...vs.matchers];
+}
+
+/** A Prometheus duration (`1h30m`, `5m`, `1y`, `500ms`, `0`) in milliseconds. */
+export function parseDuration(text: string): number {
+  const ms = durationMs(text);
+  if (typeof ms === 'string') throw badData(ms);
+  return ms;
+}
+
+/** The value type an expression evaluates to. */
+export function exprType(expr: Expr): ValueType {
+  return typeOf(expr);
+}
+
+type StartRule = 'Query' | 'SeriesSelector';
+
+function parseWith(query: string, startRule: StartRule): Expr {
+  const scanned = lex(query);
+  const lexError = scanned.error;
+  if (scanned.tooDeep !== null && (lexError === null || scanned.tooDeep.start <= lexError.start)) {
+    throw new ParseError(query, scanned.tooDeep, scanned.tooDeep.reason);
+  }
+  if (startRule === 'Query' && lexError === null && scanned.tokens.length === 1) {
+    throw new ParseError(query, { start: 0, end: 0 }, 'no expression found in input');
+  }
+  // Parse only what lexed cleanly: Prometheus reports a lexical error once the parser reaches
+  // it, so a syntax error before it wins and anything after it is never looked at.
+  const text = lexError === null ? query : query.slice(0, lexError.start);
+  let result: Expr;
+  try {
+    result = generatedParse(text, { startRule });
+  } catch (err) {
+    if (err instanceof SyntaxProblem) throw new ParseError(query, err.pos, err.reason);
+    if (!(err instanceof GrammarError)) throw err;
+    const failedAt = err.location.start.offset;
+    if (lexError !== null && failedAt >= lexError.start) {
+      throw new ParseError(query, lexError, lexError.reason);
+    }
+    throw unexpected(query, scanned, failedAt);
+  }
+  if (lexError !== null) throw new ParseError(query, lexError, lexError.reason);
+  return result;
+}
+
+function asParseError(query: string, err: unknown): unknown {
+  return err instanceof SyntaxProblem ? new ParseError(query, err.pos, err.reason) : err;
+}
+
+/** `unexpected <token> [in <context>][, expected <what>]`, as Prometheus's parser words it. */
+function unexpected(query: string, scanned: LexResult, offset: number): ParseError {
+  const tokens = scanned.tokens;
+  let index = tokens.findIndex((t) => t.end > offset || t.type === 'EOF');
+  if (index === -1) index = tokens.length - 1;
+  const token = tokens[index];
+  if (token === undefined) return new ParseError(query, { start: offset, end: offset }, 'unexpected end of input');
+  const pos: PosRange = { start: token.start, end: token.end };
+  return new ParseError(query, pos, `unexpected ${describeToken(token)}${context(tokens, index)}`);
+}
+
+const GROUPING_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
+
+function context(tokens: readonly Token[], index: number): string {
+  const token = tokens[index]!;
+  const prev = tokens[index - 1];
+  const prev2 = tokens[index - 2];
+  const lower = (t: Token | undefined): string => t?.text.toLowerCase() ?? '';
+  if (token.inBraces || (prev?.inBraces === true && prev.type !== 'RIGHT_BRACE')) {
+    switch (prev?.type) {
+      case 'EQL':
+      case 'OPERATOR':
+        return ' in label matching, expected string';
+      case 'IDENTIFIER':
+        return ' in label matching, expected label matching operator';
+      case 'LEFT_BRACE':
+      case 'COMMA':
+        return ' in label matching, expected identifier or "}"';
+      case 'STRING':
+        return ' in label matching, expected "," or "}"';
+    }
+  }
+  if (lower(prev) === 'offset' || (prev?.text === '-' && lower(prev2) === 'offset')) {
+    return ' in offset, expected duration';
+  }
+  if (prev?.type === 'AT' || ((prev?.text === '-' || prev?.text === '+') && prev2?.type === 'AT')) {
+    return ' in @, expected timestamp';
+  }
+  if (prev?.type === 'LEFT_BRACKET') return ' in subquery selector, expected duration';
+  if (prev?.type === 'DURATION' && prev2?.type === 'LEFT_BRACKET') return ' in subquery or range, expected ":" or "]"';
+  if (prev?.type === 'COLON') return ' in subquery selector, expected duration or "]"';
+  if (prev?.type === 'DURATION' && prev2?.type === 'COLON') return ' in subquery selector, expected "]"';
+  const prevWord = lower(prev);
+  if (prev?.type === 'KEYWORD' && ['by', 'without', 'on', 'ignoring'].includes(prevWord)) {
+    return ' in grouping opts, expected "("';
+  }
+  if (inGroupingList(tokens, index)) {
+    return prev?.type === 'LEFT_PAREN' || prev?.type === 'COMMA'
+      ? ' in grouping opts, expected label'
+      : ' in grouping opts, expected "," or ")"';
+  }
+  if (prev?.type === 'AGGREGATOR') return ' in aggregation';
+  return '';
+}
+
+/** Whether the innermost open parenthesis before tokens[index] opened a list of label names. */
+function inGroupingList(tokens: readonly Token[], index: number): boolean {
+  let depth = 0;
+  for (let i = index - 1; i >= 0; i--) {
+    const t = tokens[i]!;
+    if (t.type === 'RIGHT_PAREN') depth++;
+    else if (t.type === 'LEFT_PAREN') {
+      if (depth === 0) {
+        const before = tokens[i - 1];
+        return before?.type === 'KEYWORD' && GROUPING_KEYWORDS.has(before.text.toLowerCase());
+      }
+      depth--;
+    }
+  }
+  return false;
+}
