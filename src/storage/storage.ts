@@ -15,6 +15,7 @@ import {
   readLease,
 } from './maintenance/lease.js';
 import { leaseKey } from './maintenance/keys.js';
+import { deleteSeriesData } from './maintenance/delete.js';
 import type {
   LabelQuery,
   MetricMetadata,
@@ -317,9 +318,9 @@ export class Storage implements MetricStorage {
     return limitSorted(values, q.limit);
   }
 
-  async deleteSeries(_q: LabelQuery): Promise<void> {
+  async deleteSeries(q: LabelQuery): Promise<void> {
     this.checkOpen();
-    throw new MetricstorError('internal', 'series deletion is not available yet');
+    await deleteSeriesData(this.kv, this.index, q, { nowMs: this.clock.nowMs() });
   }
 
   // ---- metadata, stats, lifecycle -------------------------------------------------------------
