@@ -1,5 +1,6 @@
 // Runs Prometheus's PromQL test scripts (*.test) against our engine.
-// Usage: npm run conformance -- DIR [--range-check] [--verbose]
+// Usage: npm run conformance -- DIR [--strict] [--verbose]
+// --strict adds the upstream runner's extra checks: range mode, @ variants, a 10,000 sample limit.
 import { parseExpr } from '../src/promql/parser/index.js';
 import { runDirectory, summarize } from '../src/promql/testing/runner.js';
 
@@ -7,10 +8,16 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const dir = args.find((a) => !a.startsWith('--'));
   if (dir === undefined) {
-    process.stderr.write('usage: npm run conformance -- DIR [--range-check] [--verbose]\n');
+    process.stderr.write('usage: npm run conformance -- DIR [--strict] [--verbose]\n');
     return 2;
   }
-  const results = await runDirectory(dir, { parse: parseExpr, rangeCheck: args.includes('--range-check') });
+  const strict = args.includes('--strict');
+  const results = await runDirectory(dir, {
+    parse: parseExpr,
+    rangeCheck: strict,
+    atModifierCheck: strict,
+    ...(strict ? { maxSamples: 10_000 } : {}),
+  });
   for (const r of results) {
     if (r.status === 'failed') {
       process.stdout.write(`FAIL ${r.file}:${r.line}: ${r.expr}\n    ${r.message ?? ''}\n`);

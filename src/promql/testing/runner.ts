@@ -5,6 +5,7 @@ import type { Labels } from '../../model/labels.js';
 import { formatLabels } from '../../model/labels.js';
 import type { Expr } from '../parser/ast.js';
 import { PromqlEngine } from '../engine/engine.js';
+import { AT_MODIFIER_UNSAFE_FUNCTIONS } from '../engine/functions/index.js';
 import type { QueryResult } from '../types.js';
 import { MemoryQueryable } from './memory-queryable.js';
 import type { Command, ExpectedSample } from './script.js';
@@ -26,6 +27,13 @@ export interface RunnerOptions {
    * check the middle step, as the upstream runner does.
    */
   readonly rangeCheck?: boolean;
+  /**
+   * Also pin every selector to the evaluation time with @ and evaluate at other times
+   * (-10T, 0, T/5, T, 10T), as the upstream runner does.
+   */
+  readonly atModifierCheck?: boolean;
+  /** Overrides the engine's sample limit (the upstream runner uses 10,000). */
+  readonly maxSamples?: number;
 }
 
 /** Statements this engine cannot run by design, with the reason. */
@@ -114,50 +122,107 @@ function rangeResultAt(result: QueryResult, timeMs: number): QueryResult {
   return { resultType: 'vector', samples };
 }
 
-async function runEval(
+type Outcome = { status: 'passed' | 'failed'; message?: string };
+
+/** One evaluation of a statement (the original, or an @-pinned variant) in instant and range mode. */
+async function checkQuery(
   engine: PromqlEngine,
   cmd: Extract<Command, { kind: 'eval' }>,
-  options: RunnerOptions,
-): Promise<{ status: 'passed' | 'failed'; message?: string }> {
+  expr: Expr,
+  timeMs: number,
+  rangeCheck: boolean,
+  label: string,
+): Promise<Outcome | null> {
+  let result: QueryResult;
+  try {
+    result = (await engine.evaluateInstant(expr, timeMs)).result;
+  } catch (err) {
+    if (cmd.mode === 'eval_fail') return null;
+    return { status: 'failed', message: `${label}expected ${describeExpected(cmd)}\n    got error: ${errorMessage(err)}` };
+  }
+  if (cmd.mode === 'eval_fail') {
+    return { status: 'failed', message: `${label}expected an error\n    got: ${describeResult(result)}` };
+  }
+  const problem = checkResult(cmd, result);
+  if (problem !== null) {
+    return {
+      status: 'failed',
+      message: `${label}${problem}\n    expected: ${describeExpected(cmd)}\n    got:      ${describeResult(result)}`,
+    };
+  }
+  if (!rangeCheck || result.resultType === 'matrix') return null;
+  try {
+    const range = await engine.evaluateRange(expr, timeMs - 60_000, timeMs + 60_000, 60_000);
+    if (cmd.mode === 'eval_ordered') return null; // order has no meaning in range results
+    let atT = rangeResultAt(range.result, timeMs);
+    if (cmd.scalar !== null && atT.resultType === 'vector' && atT.samples.length === 1) {
+      atT = { resultType: 'scalar', t: timeMs, v: atT.samples[0]!.v };
+    }
+    const rangeProblem = checkResult(cmd, atT);
+    if (rangeProblem !== null) return { status: 'failed', message: `${label}range mode: ${rangeProblem}` };
+  } catch (err) {
+    return { status: 'failed', message: `${label}range mode: error ${errorMessage(err)}` };
+  }
+  return null;
+}
+
+async function runEval(engine: PromqlEngine, cmd: Extract<Command, { kind: 'eval' }>, options: RunnerOptions): Promise<Outcome> {
   let expr: Expr;
   try {
     expr = options.parse(cmd.expr);
   } catch (err) {
     return { status: 'failed', message: `parse error: ${errorMessage(err)}` };
   }
-  let result: QueryResult;
-  try {
-    result = (await engine.evaluateInstant(expr, cmd.timeMs)).result;
-  } catch (err) {
-    if (cmd.mode === 'eval_fail') return { status: 'passed' };
-    return { status: 'failed', message: `expected ${describeExpected(cmd)}\n    got error: ${errorMessage(err)}` };
-  }
-  if (cmd.mode === 'eval_fail') {
-    return { status: 'failed', message: `expected an error\n    got: ${describeResult(result)}` };
-  }
-  const problem = checkResult(cmd, result);
-  if (problem !== null) {
-    return {
-      status: 'failed',
-      message: `${problem}\n    expected: ${describeExpected(cmd)}\n    got:      ${describeResult(result)}`,
-    };
-  }
-  if (options.rangeCheck && result.resultType !== 'matrix') {
-    try {
-      const range = await engine.evaluateRange(expr, cmd.timeMs - 60_000, cmd.timeMs + 60_000, 60_000);
-      if (cmd.mode === 'eval') {
-        let atT = rangeResultAt(range.result, cmd.timeMs);
-        if (cmd.scalar !== null && atT.resultType === 'vector' && atT.samples.length === 1) {
-          atT = { resultType: 'scalar', t: cmd.timeMs, v: atT.samples[0]!.v };
-        }
-        const rangeProblem = checkResult(cmd, atT);
-        if (rangeProblem !== null) return { status: 'failed', message: `range mode: ${rangeProblem}` };
-      }
-    } catch (err) {
-      return { status: 'failed', message: `range mode: error ${errorMessage(err)}` };
+  const queries: { expr: Expr; timeMs: number; label: string }[] = [{ expr, timeMs: cmd.timeMs, label: '' }];
+  if (options.atModifierCheck) {
+    const pinned = pinToTime(expr, cmd.timeMs);
+    if (pinned !== null) {
+      const t = cmd.timeMs;
+      const times = t === 0 ? [-1000, 0, 1000] : [-10 * t, 0, Math.trunc(t / 5), t, 10 * t];
+      for (const et of times) queries.push({ expr: pinned, timeMs: et, label: `@ ${t / 1000} evaluated at ${et / 1000}s: ` });
     }
   }
+  for (const q of queries) {
+    const outcome = await checkQuery(engine, cmd, q.expr, q.timeMs, options.rangeCheck === true, q.label);
+    if (outcome !== null) return outcome;
+  }
   return { status: 'passed' };
+}
+
+/**
+ * The upstream runner's @ variant: every selector and subquery without @, outside subqueries,
+ * pinned to the evaluation time. Null when a time-dependent function makes that meaningless.
+ */
+export function pinToTime(expr: Expr, timeMs: number): Expr | null {
+  let timeDependent = false;
+  const atT = { kind: 'timestamp' as const, ms: timeMs };
+  const visit = (e: Expr): Expr => {
+    switch (e.kind) {
+      case 'VectorSelector':
+        return e.at === null ? { ...e, at: atT } : e;
+      case 'MatrixSelector':
+        return { ...e, vector: visit(e.vector) as typeof e.vector };
+      case 'SubqueryExpr':
+        if (e.at !== null) return e;
+        return { ...e, at: atT };
+      case 'Call':
+        if (AT_MODIFIER_UNSAFE_FUNCTIONS.has(e.func)) timeDependent = true;
+        return { ...e, args: e.args.map(visit) };
+      case 'AggregateExpr':
+        return { ...e, expr: visit(e.expr), param: e.param === null ? null : visit(e.param) };
+      case 'BinaryExpr':
+        return { ...e, lhs: visit(e.lhs), rhs: visit(e.rhs) };
+      case 'ParenExpr':
+      case 'UnaryExpr':
+      case 'StepInvariantExpr':
+        return { ...e, expr: visit(e.expr) };
+      case 'NumberLiteral':
+      case 'StringLiteral':
+        return e;
+    }
+  };
+  const pinned = visit(expr);
+  return timeDependent ? null : pinned;
 }
 
 /** Runs every statement of one script against a fresh engine over in-memory data. */
@@ -171,7 +236,7 @@ export async function runScriptText(file: string, text: string, options: RunnerO
   const storage = new MemoryQueryable();
   const engine = new PromqlEngine(storage, {
     parse: options.parse,
-    limits: { timeoutMs: 100_000 },
+    limits: { timeoutMs: 100_000, ...(options.maxSamples ? { maxSamples: options.maxSamples } : {}) },
     defaultSubqueryStepMs: 60_000,
   });
   const results: StatementResult[] = [];
