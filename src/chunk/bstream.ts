@@ -9,7 +9,7 @@
  */
 import { ChunkCorruptError } from './errors.js';
 
-const MIN_CAPACITY_BYTES = 32;
+const MIN_CAPACITY_BYTES = 128;
 /** Room kept free past the write position, enough for any single write (64 bits + slack). */
 const WRITE_SLACK_BYTES = 16;
 
