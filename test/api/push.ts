@@ -22,7 +22,7 @@ export function generateSeries(endMs: number, points: number, stepMs: number): T
     out.push({
       labels: { __name__: 'up', instance, job: 'node' },
       timestamps: times,
-      values: times.map((_, i) => (host === 2 && i % 7 === 3 ? 0 : 1)),
+      values: times.map((_, i) => (host === 2 && i % 4 === 0 ? 0 : 1)),
     });
     out.push({
       labels: { __name__: 'node_load1', instance, job: 'node' },

@@ -1,0 +1,167 @@
+/**
+ * The same data pushed by remote write into a real Prometheus 2.42 and into Metricstor; promtool's
+ * query commands must print the same thing for both.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { freePort } from '../helpers/net.js';
+import { tempDir } from '../helpers/tmp.js';
+import { testConfig } from './config.js';
+import { generateSeries, pushRemoteWrite } from './push.js';
+
+const run = promisify(execFile);
+
+function onPath(binary: string): boolean {
+  return spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function waitReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+const STEP_MS = 15_000;
+const POINTS = 121;
+const END_MS = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
+const END = String(END_MS / 1000);
+const MID = String((END_MS - 12 * 60_000 + 7_500) / 1000);
+
+const INSTANT_QUERIES = [
+  'up',
+  'node_load1',
+  'up == 0',
+  'rate(node_cpu_seconds_total[5m])',
+  'sum by (mode) (rate(node_cpu_seconds_total[5m]))',
+  'sum(http_requests_total) by (code)',
+  'count(up == 1)',
+  '1+1',
+  'node_load1[1m]',
+  'batch_last_success',
+  'http_requests_total',
+  'topk(1, node_load1)',
+  'absent(nonexistent_metric{job="x"})',
+  'scalar(sum(up)) * 1e-9',
+  'label_replace(up, "host", "$1", "instance", "(.*):.*")',
+  'max_over_time(node_load1{instance="host-1:9100"}[10m]) - min_over_time(node_load1{instance="host-1:9100"}[10m])',
+];
+const RANGE_QUERIES = [
+  'sum(up)',
+  'rate(node_cpu_seconds_total{mode="idle",cpu="0"}[2m])',
+  'avg_over_time(node_load1[5m])',
+  'batch_last_success',
+];
+
+describe('promtool: Metricstor answers like Prometheus 2.42', function () {
+  this.timeout(60_000);
+  let prometheus: ChildProcess | undefined;
+  let metricstor: RunningServer | undefined;
+  let promUrl = '';
+  let ourUrl = '';
+
+  before(async function () {
+    if (!onPath('prometheus') || !onPath('promtool')) {
+      if (process.env['CI'] === 'true') throw new Error('prometheus and promtool must be installed in CI');
+      console.warn('SKIPPED: prometheus/promtool not found on PATH; the promtool comparison did not run');
+      this.skip();
+    }
+    const promDir = await tempDir('prometheus');
+    const promPort = await freePort();
+    const configFile = path.join(promDir, 'prometheus.yml');
+    await writeFile(configFile, 'global:\n  scrape_interval: 15s\n');
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${path.join(promDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--web.enable-remote-write-receiver',
+        '--log.level=error',
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    promUrl = `http://127.0.0.1:${promPort}`;
+    metricstor = await startServer(testConfig(await tempDir('promtool')));
+    ourUrl = `http://${metricstor.httpAddress}`;
+    await waitReady(`${promUrl}/-/ready`, 20_000);
+    const data = generateSeries(END_MS, POINTS, STEP_MS);
+    await Promise.all([pushRemoteWrite(promUrl, data), pushRemoteWrite(ourUrl, data)]);
+  });
+
+  after(async () => {
+    prometheus?.kill('SIGTERM');
+    await metricstor?.close();
+  });
+
+  async function both(args: string[]): Promise<[string, string]> {
+    const [theirs, ours] = await Promise.all(
+      [promUrl, ourUrl].map(async (url) => {
+        const filled = args.map((a) => (a === '<url>' ? url : a));
+        try {
+          return (await run('promtool', filled, { timeout: 15_000 })).stdout;
+        } catch (err) {
+          const e = err as { stdout?: string; stderr?: string };
+          return `FAILED\n${e.stdout ?? ''}${e.stderr ?? ''}`;
+        }
+      }),
+    );
+    return [theirs!, ours!];
+  }
+
+  /** Vector order is not specified by Prometheus; compare instant answers line-sorted. */
+  const sortLines = (s: string): string => s.split('\n').sort().join('\n');
+
+  for (const expr of INSTANT_QUERIES) {
+    it(`query instant ${expr}`, async () => {
+      let answered = 0;
+      for (const time of [END, MID]) {
+        const [theirs, ours] = await both(['query', 'instant', '<url>', expr, `--time=${time}`]);
+        expect(theirs).to.not.match(/^FAILED/);
+        if (theirs.trim() !== '') answered++;
+        if (process.env['PROMTOOL_SHOW'] === '1') console.log(`--- ${expr} @${time}\n${ours}`);
+        expect(sortLines(ours), `at ${time}`).to.equal(sortLines(theirs));
+      }
+      expect(answered, 'Prometheus answered with something at one of the times').to.be.greaterThan(0);
+    });
+  }
+
+  for (const expr of RANGE_QUERIES) {
+    it(`query range ${expr}`, async () => {
+      const start = String((END_MS - 20 * 60_000) / 1000);
+      const [theirs, ours] = await both(['query', 'range', '<url>', expr, `--start=${start}`, `--end=${END}`, '--step=1m']);
+      expect(theirs).to.not.match(/^FAILED/);
+      expect(theirs.trim(), 'Prometheus found something').to.not.equal('');
+      expect(ours).to.equal(theirs);
+    });
+  }
+
+  it('query series', async () => {
+    const start = String((END_MS - 60 * 60_000) / 1000);
+    const [theirs, ours] = await both([
+      'query', 'series', '<url>', '--match=up', '--match={job="api"}', '--match=node_load1{instance=~"host-[01].*"}',
+      `--start=${start}`, `--end=${END}`,
+    ]);
+    expect(theirs).to.not.match(/^FAILED/);
+    expect(ours).to.equal(theirs);
+  });
+
+  for (const name of ['__name__', 'job', 'instance', 'handler']) {
+    it(`query labels ${name}`, async () => {
+      const [theirs, ours] = await both(['query', 'labels', '<url>', name]);
+      expect(theirs).to.not.match(/^FAILED/);
+      expect(theirs.trim(), 'Prometheus found something').to.not.equal('');
+      expect(ours).to.equal(theirs);
+    });
+  }
+});
