@@ -208,7 +208,7 @@ describe('chunk/xor corrupt input', () => {
           }
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 });
