@@ -10,7 +10,7 @@ import { importHandler, remoteWriteHandler, type IngestDeps } from './ingest/htt
 import { ingestLimits } from './ingest/limits.js';
 import { WriteQueue } from './ingest/write-queue.js';
 import type { KvStore } from './kv/kv.js';
-import { EmbeddedKv } from './kv/embedded.js';
+import { openKv } from './kv/index.js';
 import { PromqlEngine } from './promql/engine/engine.js';
 import { formatExpr, parseDuration, parseExpr, parseSeriesSelector } from './promql/parser/index.js';
 import { MAX_POINTS_PER_SERIES } from './api/params.js';
@@ -39,7 +39,7 @@ export const PROMQL_TEXT: PromqlText = {
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const startTimeMs = Date.now();
-  const kv: KvStore = await EmbeddedKv.open(config.storage.dataDir);
+  const kv: KvStore = await openKv({ backend: 'embedded', dataDir: config.storage.dataDir });
   let storage: Storage | undefined;
   try {
     storage = await Storage.open(kv, {
