@@ -34,10 +34,6 @@ const TWO_32 = 0x1_0000_0000;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
-function view(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
-
 function need(b: Uint8Array, sizeBytes: number, what: string): void {
   if (b.length < sizeBytes) throw new MetricstorError('internal', `${what} key too short: ${b.length} bytes`);
 }
@@ -48,34 +44,45 @@ function expectNamespace(key: Uint8Array, ns: number, what: string): void {
 
 /** A signed 32-bit integer with its sign bit flipped, big-endian. */
 export function writeDay(into: Uint8Array, offset: number, day: number): void {
-  view(into).setUint32(offset, (day ^ 0x8000_0000) >>> 0, false);
+  writeU32(into, offset, (day ^ 0x8000_0000) >>> 0);
 }
 
 export function readDay(from: Uint8Array, offset: number): number {
-  return (view(from).getUint32(offset, false) ^ 0x8000_0000) | 0;
+  return (readU32(from, offset) ^ 0x8000_0000) | 0;
+}
+
+// Plain byte stores: these run for every chunk a batch writes, and a DataView per call is costly.
+function writeU32(into: Uint8Array, offset: number, v: number): void {
+  into[offset] = v >>> 24;
+  into[offset + 1] = v >>> 16;
+  into[offset + 2] = v >>> 8;
+  into[offset + 3] = v;
+}
+
+function readU32(from: Uint8Array, offset: number): number {
+  return ((from[offset]! << 24) | (from[offset + 1]! << 16) | (from[offset + 2]! << 8) | from[offset + 3]!) >>> 0;
 }
 
 /** A safe integer (e.g. a millisecond timestamp) as a sign-flipped big-endian int64. */
 export function writeInt64(into: Uint8Array, offset: number, v: number): void {
   const hi = Math.floor(v / TWO_32);
   const lo = v - hi * TWO_32;
-  const dv = view(into);
-  dv.setUint32(offset, (hi ^ 0x8000_0000) >>> 0, false);
-  dv.setUint32(offset + 4, lo, false);
+  writeU32(into, offset, (hi ^ 0x8000_0000) >>> 0);
+  writeU32(into, offset + 4, lo);
 }
 
 export function readInt64(from: Uint8Array, offset: number): number {
-  const dv = view(from);
-  const hi = (dv.getUint32(offset, false) ^ 0x8000_0000) | 0;
-  return hi * TWO_32 + dv.getUint32(offset + 4, false);
+  const hi = (readU32(from, offset) ^ 0x8000_0000) | 0;
+  return hi * TWO_32 + readU32(from, offset + 4);
 }
 
 function writeU64(into: Uint8Array, offset: number, v: bigint): void {
-  view(into).setBigUint64(offset, v, false);
+  writeU32(into, offset, Number(v >> 32n));
+  writeU32(into, offset + 4, Number(v & 0xffff_ffffn));
 }
 
 function readU64(from: Uint8Array, offset: number): bigint {
-  return view(from).getBigUint64(offset, false);
+  return (BigInt(readU32(from, offset)) << 32n) | BigInt(readU32(from, offset + 4));
 }
 
 // ---------------------------------------------------------------------------------------------
