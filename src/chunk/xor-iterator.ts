@@ -31,6 +31,15 @@ export interface XorResumeState {
   readonly hasWindow: boolean;
 }
 
+/**
+ * The fewest bits n samples can take: header, a 1-byte t0 and 64-bit v0, a 1-byte delta and a
+ * '0' value bit, then 2 bits ('0' delta-of-delta, '0' value) for each further sample.
+ */
+function minimumBits(n: number): number {
+  if (n === 0) return CHUNK_HEADER_BYTES * 8;
+  return CHUNK_HEADER_BYTES * 8 + 72 + (n > 1 ? 9 + (n - 2) * 2 : 0);
+}
+
 /** The sample count from a chunk's header. */
 export function chunkNumSamples(bytes: Uint8Array): number {
   if (bytes.length < CHUNK_HEADER_BYTES) {
@@ -56,8 +65,8 @@ const scratchWords = wordsOf(scratchValue);
 /**
  * Walks the samples of a chunk in order. `t` is NaN before the first next(); after next() or
  * seek() returns false it keeps the last sample. next() throws ChunkCorruptError as soon as the
- * bits are inconsistent, and checks the chunk's length and padding before it returns the last
- * sample, so a damaged chunk never ends quietly.
+ * bits are inconsistent (and again on every later call), and checks the chunk's length and
+ * padding before it returns the last sample, so a damaged chunk never ends quietly.
  */
 export class XorIterator {
   private readonly bytes: Uint8Array;
@@ -75,6 +84,8 @@ export class XorIterator {
   private trailing = 0;
   private hasWindow = false;
   private lastWriteByteSized = false;
+  /** Set once the chunk proved corrupt; every later next() throws it again. */
+  private failure: ChunkCorruptError | null = null;
 
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
@@ -82,6 +93,10 @@ export class XorIterator {
     this.r = new BitReader(bytes, CHUNK_HEADER_BYTES * 8);
     if (this.total === 0 && bytes.length !== CHUNK_HEADER_BYTES) {
       throw new ChunkCorruptError(`header says 0 samples but the chunk has ${bytes.length} bytes`);
+    }
+    const minBits = minimumBits(this.total);
+    if (minBits > bytes.length * 8) {
+      throw new ChunkCorruptError(`header says ${this.total} samples, which need at least ${minBits} bits, but the chunk has ${bytes.length} bytes`);
     }
   }
 
@@ -120,6 +135,7 @@ export class XorIterator {
   next(): boolean {
     const n = this.numRead;
     if (n >= this.total) return false;
+    if (this.failure !== null) throw this.failure;
     try {
       if (n === 0) {
         this.readFirstSample();
@@ -132,7 +148,8 @@ export class XorIterator {
       if (n + 1 === this.total) this.checkEnd();
     } catch (err) {
       if (err instanceof ChunkCorruptError) {
-        throw new ChunkCorruptError(`${err.detail} (sample ${n + 1} of ${this.total})`);
+        this.failure = new ChunkCorruptError(`${err.detail} (sample ${n + 1} of ${this.total})`);
+        throw this.failure;
       }
       throw err;
     }

@@ -97,9 +97,28 @@ describe('chunk/xor corrupt input', () => {
       lying[1] = count & 0xff;
       expectCorrupt(lying);
     }
+    expectCorrupt(fromHex('ffff' + '00'.repeat(100)), /header says 65535 samples, which need at least 131163 bits, but the chunk has 102 bytes/);
     expectCorrupt(new Uint8Array([]), /shorter than the 2-byte header/);
     expectCorrupt(new Uint8Array([0]), /shorter than the 2-byte header/);
     expect(() => chunkNumSamples(new Uint8Array([1]))).to.throw(ChunkCorruptError);
+  });
+
+  it('keeps failing once a chunk proved corrupt', () => {
+    const a = new XorAppender();
+    for (let i = 0; i < 20; i++) a.append(i * 1000, i * 1.5);
+    const cut = a.bytes().slice(0, 30);
+    const it = new XorIterator(cut);
+    let caught: unknown;
+    try {
+      while (it.next()) {
+        // read until it breaks
+      }
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(ChunkCorruptError);
+    expect(() => it.next()).to.throw(ChunkCorruptError, (caught as Error).message);
+    expect(() => it.seek(Number.MAX_SAFE_INTEGER)).to.throw(ChunkCorruptError);
   });
 
   it('rejects varints longer than 64 bits', () => {
