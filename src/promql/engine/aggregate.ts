@@ -18,8 +18,6 @@ export interface AggregationSpec {
 
 interface Group {
   labels: Labels;
-  value: number;
-  mean: number;
   count: number;
   /** Member series indexes (topk, bottomk, quantile). */
   members: number[];
@@ -79,9 +77,10 @@ class IndexHeap {
  * Evaluates an aggregation at every step. Groups come out in first-seen order; sum is a plain
  * running sum, avg an incremental mean, stddev/stdvar Welford (population), as in Prometheus
  * 2.42. topk/bottomk keep the full input labels and select through a heap, as Prometheus does,
- * so that ties resolve the same way.
+ * so that ties resolve the same way. count_values groups by the value as a label.
  */
 export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], grid: StepGrid): StepSeries[] {
+  if (SIMPLE_OPS.has(spec.op)) return aggregateSimple(spec, input, grid);
   const { op, without } = spec;
   let grouping = spec.grouping;
   const valueLabel = spec.stringParam ?? '';
@@ -129,9 +128,7 @@ export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], g
       }
       let g = groups.get(key);
       if (g === undefined) {
-        g = { labels: labelsForGroup, value: v, mean: v, count: 1, members: [si] };
-        if (op === 'stddev' || op === 'stdvar') g.value = 0;
-        if (op === 'group') g.value = 1;
+        g = { labels: labelsForGroup, count: 1, members: [si] };
         groups.set(key, g);
         order.push(g);
         if (op === 'topk' || op === 'bottomk') {
@@ -142,37 +139,9 @@ export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], g
         continue;
       }
       switch (op) {
-        case 'sum':
-          g.value += v;
-          break;
-        case 'avg':
-          g.count++;
-          if (g.mean === Infinity || g.mean === -Infinity) {
-            if ((v === Infinity || v === -Infinity) && g.mean > 0 === v > 0) break;
-            if (v !== Infinity && v !== -Infinity && !Number.isNaN(v)) break;
-          }
-          g.mean += v / g.count - g.mean / g.count;
-          break;
-        case 'group':
-          break;
-        case 'max':
-          if (g.value < v || Number.isNaN(g.value)) g.value = v;
-          break;
-        case 'min':
-          if (g.value > v || Number.isNaN(g.value)) g.value = v;
-          break;
-        case 'count':
         case 'count_values':
           g.count++;
           break;
-        case 'stddev':
-        case 'stdvar': {
-          g.count++;
-          const delta = v - g.mean;
-          g.mean += delta / g.count;
-          g.value += delta * (v - g.mean);
-          break;
-        }
         case 'topk':
         case 'bottomk': {
           const heap = heaps.get(g)!;
@@ -198,18 +167,8 @@ export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], g
     }
     for (const g of order) {
       switch (op) {
-        case 'avg':
-          out.add(g.labels, step, g.mean);
-          break;
-        case 'count':
         case 'count_values':
           out.add(g.labels, step, g.count);
-          break;
-        case 'stdvar':
-          out.add(g.labels, step, g.value / g.count);
-          break;
-        case 'stddev':
-          out.add(g.labels, step, Math.sqrt(g.value / g.count));
           break;
         case 'topk':
         case 'bottomk': {
@@ -226,7 +185,6 @@ export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], g
           break;
         }
         default:
-          out.add(g.labels, step, g.value);
       }
     }
   }
@@ -241,4 +199,95 @@ function heapLess(op: 'topk' | 'bottomk', input: readonly StepSeries[], step: nu
     if (Number.isNaN(x)) return true;
     return op === 'topk' ? x < y : x > y;
   };
+}
+
+const SIMPLE_OPS: ReadonlySet<AggregateOp> = new Set(['sum', 'avg', 'min', 'max', 'count', 'group', 'stddev', 'stdvar']);
+
+/**
+ * The aggregations whose state is a few numbers per group: groups get integer ids once, and
+ * every step works on typed arrays (same arithmetic, same first-seen output order).
+ */
+function aggregateSimple(spec: AggregationSpec, input: readonly StepSeries[], grid: StepGrid): StepSeries[] {
+  const { op } = spec;
+  const ids = new Map<string, number>();
+  const groupLabelsById: Labels[] = [];
+  const seriesGroup = Int32Array.from(input, (s) => {
+    const labels = groupLabels(s.labels, spec.grouping, spec.without);
+    const key = labelsKey(labels);
+    let id = ids.get(key);
+    if (id === undefined) {
+      ids.set(key, (id = groupLabelsById.length));
+      groupLabelsById.push(labels);
+    }
+    return id;
+  });
+  const n = groupLabelsById.length;
+  const value = new Float64Array(n);
+  const mean = new Float64Array(n);
+  const count = new Float64Array(n);
+  const stamp = new Int32Array(n);
+  const order = new Int32Array(n);
+  const out = new StepOutput(grid.steps);
+  for (let step = 0; step < grid.steps; step++) {
+    let groupsSeen = 0;
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si]!;
+      if (s.present[step] !== 1) continue;
+      const v = s.values[step]!;
+      const g = seriesGroup[si]!;
+      if (stamp[g] !== step + 1) {
+        stamp[g] = step + 1;
+        order[groupsSeen++] = g;
+        value[g] = op === 'stddev' || op === 'stdvar' ? 0 : op === 'group' ? 1 : v;
+        mean[g] = v;
+        count[g] = 1;
+        continue;
+      }
+      switch (op) {
+        case 'sum':
+          value[g] += v;
+          break;
+        case 'avg': {
+          const c = ++count[g]!;
+          const m = mean[g]!;
+          if (m === Infinity || m === -Infinity) {
+            // An infinite mean stays unless a NaN or an opposite infinity arrives.
+            if ((v === Infinity || v === -Infinity) && m > 0 === v > 0) break;
+            if (v !== Infinity && v !== -Infinity && !Number.isNaN(v)) break;
+          }
+          mean[g] = m + (v / c - m / c);
+          break;
+        }
+        case 'max':
+          if (value[g]! < v || Number.isNaN(value[g]!)) value[g] = v;
+          break;
+        case 'min':
+          if (value[g]! > v || Number.isNaN(value[g]!)) value[g] = v;
+          break;
+        case 'count':
+          count[g]!++;
+          break;
+        case 'stddev':
+        case 'stdvar': {
+          const c = ++count[g]!;
+          const delta = v - mean[g]!;
+          mean[g]! += delta / c;
+          value[g]! += delta * (v - mean[g]!);
+          break;
+        }
+        default:
+      }
+    }
+    for (let k = 0; k < groupsSeen; k++) {
+      const g = order[k]!;
+      let result: number;
+      if (op === 'avg') result = mean[g]!;
+      else if (op === 'count') result = count[g]!;
+      else if (op === 'stdvar') result = value[g]! / count[g]!;
+      else if (op === 'stddev') result = Math.sqrt(value[g]! / count[g]!);
+      else result = value[g]!;
+      out.add(groupLabelsById[g]!, step, result);
+    }
+  }
+  return out.series();
 }

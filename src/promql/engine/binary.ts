@@ -168,11 +168,22 @@ export function vectorVector(
   // After the swap, "lhs" is the many side (or either side for one-to-one) and "rhs" the one side.
   const lhs = swapped ? rhsInput : lhsInput;
   const rhs = swapped ? lhsInput : rhsInput;
-  const lhsSigs = lhs.map((s) => signature(s.labels, matching));
-  const rhsSigs = rhs.map((s) => signature(s.labels, matching));
-  const resultLabelsCache = new Map<string, Labels>();
+  // Signatures become small integers once, so each step works on typed arrays.
+  const sigIds = new Map<string, number>();
+  const sigId = (s: StepSeries): number => {
+    const sig = signature(s.labels, matching);
+    let id = sigIds.get(sig);
+    if (id === undefined) sigIds.set(sig, (id = sigIds.size));
+    return id;
+  };
+  const lhsSigs = Int32Array.from(lhs, sigId);
+  const rhsSigs = Int32Array.from(rhs, sigId);
+  const rightBySig = new Int32Array(sigIds.size);
+  const rightStamp = new Int32Array(sigIds.size);
+  const matchedStamp = new Int32Array(sigIds.size);
+  const resultLabelsCache = new Map<number, Labels>();
   const resultLabels = (li: number, ri: number): Labels => {
-    const cacheKey = `${li},${ri}`;
+    const cacheKey = li * rhs.length + ri;
     let labels = resultLabelsCache.get(cacheKey);
     if (labels === undefined) {
       labels = resultMetric(lhs[li]!.labels, rhs[ri]!.labels, op, matching);
@@ -183,14 +194,14 @@ export function vectorVector(
   };
   const out = new StepOutput(grid.steps);
   for (let step = 0; step < grid.steps; step++) {
+    const stamp = step + 1;
     const l = presentAt(lhs, step);
     const r = presentAt(rhs, step);
     if (l.length === 0 || r.length === 0) continue;
-    const rightBySig = new Map<string, number>();
     for (const ri of r) {
       const sig = rhsSigs[ri]!;
-      const dup = rightBySig.get(sig);
-      if (dup !== undefined) {
+      if (rightStamp[sig] === stamp) {
+        const dup = rightBySig[sig]!;
         const group = labelsString(matchGroupLabels(rhs[ri]!.labels, matching));
         throw executionError(
           `found duplicate series for the match group ${group} on the ${swapped ? 'left' : 'right'} ` +
@@ -198,13 +209,14 @@ export function vectorVector(
             ';many-to-many matching not allowed: matching labels must be unique on one side',
         );
       }
-      rightBySig.set(sig, ri);
+      rightStamp[sig] = stamp;
+      rightBySig[sig] = ri;
     }
-    const matchedSigs = new Map<string, Set<string>>();
+    const inserted = matching.card === 'one-to-one' ? null : new Map<number, Set<string>>();
     for (const li of l) {
       const sig = lhsSigs[li]!;
-      const ri = rightBySig.get(sig);
-      if (ri === undefined) continue;
+      if (rightStamp[sig] !== stamp) continue;
+      const ri = rightBySig[sig]!;
       let vl = lhs[li]!.values[step]!;
       let vr = rhs[ri]!.values[step]!;
       if (swapped) [vl, vr] = [vr, vl];
@@ -212,20 +224,20 @@ export function vectorVector(
       if (returnBool) value = keep ? 1 : 0;
       else if (!keep) continue;
       const labels = resultLabels(li, ri);
-      const inserted = matchedSigs.get(sig);
-      if (matching.card === 'one-to-one') {
-        if (inserted !== undefined) {
+      if (inserted === null) {
+        if (matchedStamp[sig] === stamp) {
           throw executionError(
             'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
           );
         }
-        matchedSigs.set(sig, new Set());
+        matchedStamp[sig] = stamp;
       } else {
         const key = labelsKey(labels);
-        if (inserted === undefined) matchedSigs.set(sig, new Set([key]));
-        else if (inserted.has(key)) {
+        const seen = inserted.get(sig);
+        if (seen === undefined) inserted.set(sig, new Set([key]));
+        else if (seen.has(key)) {
           throw executionError('multiple matches for labels: grouping labels must ensure unique matches');
-        } else inserted.add(key);
+        } else seen.add(key);
       }
       out.add(labels, step, value);
     }

@@ -1,6 +1,19 @@
-import { isStaleAt } from '../../model/value.js';
+import { STALE_NAN_HI, STALE_NAN_LO } from '../../model/value.js';
 import type { SeriesData } from '../../storage/types.js';
 import type { SampleSeries, StepGrid } from './values.js';
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = LITTLE_ENDIAN ? 0 : 1;
+
+/** A 32-bit view over float64 values, to test staleness markers without allocating per sample. */
+function wordsOf(values: Float64Array): Uint32Array {
+  return new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+}
+
+function staleAt(words: Uint32Array, i: number): boolean {
+  return words[2 * i + HI] === STALE_NAN_HI && words[2 * i + LO] === STALE_NAN_LO;
+}
 
 /**
  * The one home of lookback and staleness. For each step of the grid, the reference time is
@@ -17,6 +30,7 @@ export function instantSampleIndexes(
   lookbackMs: number,
 ): Int32Array | null {
   const ts = series.timestamps;
+  const words = wordsOf(series.values);
   const out = new Int32Array(grid.steps).fill(-1);
   let found = false;
   let j = -1; // index of the newest sample <= reference time
@@ -24,7 +38,7 @@ export function instantSampleIndexes(
     const refMs = (atMs ?? grid.startMs + step * grid.intervalMs) - offsetMs;
     while (j + 1 < ts.length && ts[j + 1]! <= refMs) j++;
     if (j < 0 || ts[j]! < refMs - lookbackMs) continue;
-    if (isStaleAt(series.values, j)) continue;
+    if (staleAt(words, j)) continue;
     out[step] = j;
     found = true;
   }
@@ -33,15 +47,16 @@ export function instantSampleIndexes(
 
 /** The samples of a series usable in range vectors: staleness markers left out. */
 export function withoutStaleMarkers(series: SeriesData): SampleSeries {
+  const words = wordsOf(series.values);
   let stale = 0;
-  for (let i = 0; i < series.values.length; i++) if (isStaleAt(series.values, i)) stale++;
+  for (let i = 0; i < series.values.length; i++) if (staleAt(words, i)) stale++;
   if (stale === 0) return series;
   const n = series.values.length - stale;
   const timestamps = new Float64Array(n);
   const values = new Float64Array(n);
   let k = 0;
   for (let i = 0; i < series.values.length; i++) {
-    if (isStaleAt(series.values, i)) continue;
+    if (staleAt(words, i)) continue;
     timestamps[k] = series.timestamps[i]!;
     values[k] = series.values[i]!;
     k++;

@@ -105,16 +105,23 @@ export function labelsString(labels: Labels): string {
  */
 export class StepOutput {
   private readonly byKey = new Map<string, StepSeries>();
+  /** The same series by label-array identity: most callers reuse one array per output series. */
+  private readonly byObject = new Map<Labels, StepSeries>();
 
   constructor(private readonly steps: number) {}
 
   add(labels: Labels, step: number, value: number): void {
-    const key = labelsKey(labels);
-    let s = this.byKey.get(key);
+    let s = this.byObject.get(labels);
     if (s === undefined) {
-      s = newStepSeries(labels, this.steps);
-      this.byKey.set(key, s);
-    } else if (s.present[step] === 1) {
+      const key = labelsKey(labels);
+      s = this.byKey.get(key);
+      if (s === undefined) {
+        s = newStepSeries(labels, this.steps);
+        this.byKey.set(key, s);
+      }
+      this.byObject.set(labels, s);
+    }
+    if (s.present[step] === 1) {
       throw duplicateLabelsetError();
     }
     s.values[step] = value;

@@ -4,7 +4,7 @@ import type { Queryable, SelectParams, SeriesData } from '../../storage/types.js
 
 interface StoredSeries {
   labels: Labels;
-  timestamps: number[];
+  timestamps: Float64Array;
   /** Values kept bit-exact (staleness markers included). */
   values: Float64Array;
 }
@@ -33,7 +33,7 @@ export class MemoryQueryable implements Queryable {
     const out = new Float64Array(times.length);
     // TypedArray.set between arrays of one type copies bytes, so NaN payloads survive.
     times.forEach((t, i) => out.set(byTime.get(t)!, i));
-    this.series.set(key, { labels, timestamps: times, values: out });
+    this.series.set(key, { labels, timestamps: Float64Array.from(times), values: out });
   }
 
   /** Replaces a series completely. */
@@ -53,17 +53,27 @@ export class MemoryQueryable implements Queryable {
     const out: SeriesData[] = [];
     for (const s of this.series.values()) {
       if (!matchesAll(matchers, s.labels)) continue;
-      let lo = 0;
-      while (lo < s.timestamps.length && s.timestamps[lo]! < params.startMs) lo++;
-      let hi = lo;
-      while (hi < s.timestamps.length && s.timestamps[hi]! <= params.endMs) hi++;
+      const lo = lowerBound(s.timestamps, params.startMs);
+      const hi = lowerBound(s.timestamps, params.endMs + 1);
       if (hi === lo) continue;
       out.push({
         labels: s.labels,
-        timestamps: Float64Array.from(s.timestamps.slice(lo, hi)),
+        timestamps: s.timestamps.slice(lo, hi),
         values: s.values.slice(lo, hi),
       });
     }
     return out;
   }
+}
+
+/** The first index whose timestamp is >= ms. */
+function lowerBound(timestamps: Float64Array, ms: number): number {
+  let lo = 0;
+  let hi = timestamps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (timestamps[mid]! < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
