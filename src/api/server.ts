@@ -153,6 +153,7 @@ async function readFormBody(ctx: Koa.Context, maxBytes: number): Promise<URLSear
 
 /** How long close() waits for in-flight requests before cutting their connections. */
 const CLOSE_GRACE_MS = 10_000;
+const IDLE_SWEEP_MS = 50;
 
 export async function listen(app: Koa, addr: string): Promise<HttpServer> {
   const { host, port } = parseHostPort(addr);
@@ -168,9 +169,11 @@ export async function listen(app: Koa, addr: string): Promise<HttpServer> {
     close: () =>
       new Promise<void>((resolve, reject) => {
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-        force.unref();
+        // Keep-alive connections turn idle as their last response ends; close them as they do.
+        const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
         server.close((err) => {
           clearTimeout(force);
+          clearInterval(sweep);
           if (err) reject(err);
           else resolve();
         });

@@ -11,8 +11,13 @@ const ERROR_TYPES = Object.keys(HTTP_STATUS_BY_ERROR_TYPE) as ErrorType[];
 describe('api error funnel', () => {
   let api: TestApi;
   const storage = new RecordingStorage();
+  let slowQuerySignal: AbortSignal | undefined;
   before(async () => {
-    const engine = new ScriptedEngine((query) => {
+    const engine = new ScriptedEngine((query, options) => {
+      if (query === 'slow') {
+        slowQuerySignal = options?.signal;
+        return new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal?.reason)));
+      }
       if (ERROR_TYPES.includes(query as ErrorType)) throw new MetricstorError(query as ErrorType, `failed with ${query}`);
       if (query === 'bug') throw new TypeError('x is not a function');
       return { result: { resultType: 'scalar', t: 0, v: 1 }, warnings: [] };
@@ -90,6 +95,18 @@ describe('api error funnel', () => {
     expect(body.errorType).to.equal('too_large');
   });
 
+  it('aborts the engine\'s work when the client goes away', async () => {
+    const client = new AbortController();
+    const pending = api.get('/api/v1/query?query=slow', { signal: client.signal }).catch(() => 'aborted');
+    const deadline = Date.now() + 5000;
+    while (slowQuerySignal === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(slowQuerySignal?.aborted).to.equal(false);
+    client.abort();
+    expect(await pending).to.equal('aborted');
+    while (!slowQuerySignal?.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(slowQuerySignal?.aborted).to.equal(true);
+  });
+
   it('reports readiness from storage.ready()', async () => {
     storage.isReady = true;
     expect((await api.get('/-/ready')).status).to.equal(200);
@@ -99,5 +116,45 @@ describe('api error funnel', () => {
     storage.isReady = true;
     const healthy = await api.get('/-/healthy', { method: 'HEAD' });
     expect(healthy.status).to.equal(200);
+  });
+});
+
+describe('api graceful close', () => {
+  it('finishes an in-flight query, then refuses new connections', async () => {
+    let release: (() => void) | undefined;
+    let deps: ApiDeps | undefined;
+    const started = new Promise<void>((resolveStarted) => {
+      const engine = new ScriptedEngine(
+        () =>
+          new Promise((resolve) => {
+            release = () => resolve({ result: { resultType: 'scalar', t: 0, v: 7 }, warnings: [] });
+            resolveStarted();
+          }),
+      );
+      deps = {
+        storage: new RecordingStorage(),
+        engine,
+        promql: simplePromql,
+        info: TEST_INFO,
+        queryTimeoutMs: 1000,
+        maxFormBodyBytes: 1024,
+        nowMs: () => 0,
+        logError: () => undefined,
+      };
+    });
+    const api = await TestApi.start(deps!);
+    const inFlight = api.get('/api/v1/query?query=x&time=0');
+    await started;
+    const closed = api.close();
+    release!();
+    const res = await inFlight;
+    expect(res.status).to.equal(200);
+    expect(await res.text()).to.equal('{"status":"success","data":{"resultType":"scalar","result":[0,"7"]}}');
+    await closed;
+    const after = await api.get('/-/healthy').then(
+      () => 'answered',
+      () => 'refused',
+    );
+    expect(after).to.equal('refused');
   });
 });

@@ -20,16 +20,16 @@ import type {
 /** Records every call; answers from the outcomes it was given. */
 export class ScriptedEngine implements QueryEngine {
   readonly calls: { kind: 'instant' | 'range'; query: string; args: number[]; options?: QueryOptions }[] = [];
-  constructor(private readonly answer: (query: string) => QueryOutcome) {}
+  constructor(private readonly answer: (query: string, options?: QueryOptions) => QueryOutcome | Promise<QueryOutcome>) {}
 
   async instantQuery(query: string, timeMs: number, options?: QueryOptions): Promise<QueryOutcome> {
     this.calls.push({ kind: 'instant', query, args: [timeMs], options });
-    return this.answer(query);
+    return this.answer(query, options);
   }
 
   async rangeQuery(query: string, startMs: number, endMs: number, stepMs: number, options?: QueryOptions): Promise<QueryOutcome> {
     this.calls.push({ kind: 'range', query, args: [startMs, endMs, stepMs], options });
-    return this.answer(query);
+    return this.answer(query, options);
   }
 }
 
