@@ -208,6 +208,19 @@ export class SeriesIndex {
     }
   }
 
+  /** Drops series from the write-path cache, so their next write checks ids and index keys again. */
+  forget(labelSets: readonly Labels[]): void {
+    for (const labels of labelSets) {
+      const h = this.hasher(labels);
+      const key = h.hi * 0x20_0000 + (h.lo >>> 11);
+      const bucket = this.cache.get(key);
+      if (bucket === undefined) continue;
+      const kept = bucket.filter((e) => !sameLabels(e.labels, labels));
+      if (kept.length === 0) this.cache.delete(key);
+      else this.cache.set(key, kept);
+    }
+  }
+
   // ---- read path ------------------------------------------------------------------------------
 
   /** Days in [startMs, endMs] that hold any index entry, ascending. */

@@ -181,7 +181,8 @@ export class Storage implements MetricStorage {
     const nowMs = this.clock.nowMs();
     this.head.closeIdle(nowMs - (this.options.idleChunkCloseMs ?? 600_000));
     if (this.head.hasChanges(this.buffered)) await this.committer.commit([], [], null, true);
-    await this.writerLease.renew();
+    // Lost (e.g. after a stall longer than the TTL): take it back so later records stay guarded.
+    if (!(await this.writerLease.renew())) await this.writerLease.acquire();
     const orphanEvery = this.options.orphanCheckMs ?? 60_000;
     if (orphanEvery > 0 && nowMs - this.lastOrphanCheckMs >= orphanEvery) await this.recoverOrphans(false);
   }
@@ -318,9 +319,25 @@ export class Storage implements MetricStorage {
     return limitSorted(values, q.limit);
   }
 
+  /**
+   * Deletes the samples in range of every matching series. This writer's chunks of those series
+   * are closed and written first, so that everything it holds is in the KV when deletion runs.
+   */
   async deleteSeries(q: LabelQuery): Promise<void> {
     this.checkOpen();
+    if (q.matcherSets.length === 0) throw badData('no match[] parameter provided');
+    const matched = new Map<bigint, Labels>();
+    for (const matchers of q.matcherSets) {
+      for (const s of await this.index.select(matchers, q.startMs, q.endMs)) matched.set(s.sid, s.labels);
+    }
+    for (const sid of matched.keys()) {
+      const sh = this.head.get(sid);
+      if (sh !== undefined) for (const c of sh.chunks) this.head.close(c);
+    }
+    await this.committer.commit([], [], null, true);
     await deleteSeriesData(this.kv, this.index, q, { nowMs: this.clock.nowMs() });
+    // postings of old days may be gone: let the next write of these series stage them again
+    this.index.forget([...matched.values()]);
   }
 
   // ---- metadata, stats, lifecycle -------------------------------------------------------------

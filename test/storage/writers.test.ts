@@ -224,3 +224,23 @@ describe('storage metadata', () => {
     await s.close();
   });
 });
+
+describe('storage deletion through the writer', () => {
+  it('deletes samples still in its own head, under either policy, and accepts new ones after', async () => {
+    for (const headFlush of ['write-through', { intervalMs: 3_600_000 }] as const) {
+      const kv = new MemoryKv();
+      const clock = new ManualClock(T0 + 10 * 86_400_000);
+      const s = await Storage.open(kv, { clock, writerId: 1n, headFlush });
+      await s.append([series({ __name__: 'up' }, [[T0, 1], [T0 + 1000, 2], [T0 + 2000, 3]]), series({ __name__: 'keep' }, [[T0, 5]])]);
+      await s.deleteSeries({ matcherSets: [UP], startMs: T0 + 500, endMs: T0 + 1500 });
+      expect(await readUp(s), String(headFlush)).to.deep.equal([[T0, 1], [T0 + 2000, 3]]);
+      await s.deleteSeries({ matcherSets: [UP], startMs: 0, endMs: T0 + 1e9 });
+      expect(await readUp(s)).to.deep.equal([]);
+      await s.append([series({ __name__: 'up' }, [[T0 + 1000, 7]])]);
+      expect(await readUp(s)).to.deep.equal([[T0 + 1000, 7]]);
+      const keep = await s.select({ matchers: [{ type: '=', name: '__name__', value: 'keep' }], startMs: T0, endMs: T0 });
+      expect(pairs(keep[0]!)).to.deep.equal([[T0, 5]]);
+      await s.close();
+    }
+  });
+});
