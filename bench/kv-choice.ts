@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { open as openLmdb } from 'lmdb';
 import { concat, encodeUint64BE, prefixEnd, utf8 } from '../src/kv/bytes.js';
+import { EmbeddedKv } from '../src/kv/embedded.js';
 
 interface Op {
   readonly type: 'put' | 'del';
@@ -60,6 +61,11 @@ const CANDIDATES: readonly CandidateSpec[] = [
     name: 'lmdb-flushed',
     durability: 'overlappingSync, and each batch also awaits the flush that covers its commit',
     open: async (dir) => lmdbCandidate(dir, true, true),
+  },
+  {
+    name: 'EmbeddedKv',
+    durability: 'our src/kv/embedded.ts in its default mode (= lmdb-flushed plus copies and checks)',
+    open: async (dir) => embeddedCandidate(await EmbeddedKv.open(dir)),
   },
   {
     name: 'level',
@@ -100,6 +106,23 @@ function lmdbCandidate(dir: string, overlappingSync: boolean, awaitFlush = false
       return found;
     },
     close: () => db.close(),
+  };
+}
+
+function embeddedCandidate(kv: EmbeddedKv): Candidate {
+  return {
+    batch: (ops) =>
+      kv.batch(ops.map((op) => (op.type === 'put' ? { type: 'put', key: op.key, value: op.value! } : { type: 'del', key: op.key }))),
+    async scan(start, end, limit) {
+      return (await kv.scan({ start, end, limit })).entries.length;
+    },
+    async get(key) {
+      return (await kv.get(key)) ?? undefined;
+    },
+    async getMany(keys) {
+      return (await kv.getMany(keys)).filter((v) => v !== null).length;
+    },
+    close: () => kv.close(),
   };
 }
 

@@ -74,14 +74,14 @@ export class EmbeddedKv implements KvStore {
     checkOps(ops);
     for (const op of ops) this.checkKey(op.key);
     if (ops.length === 0) return;
-    const queued = ops.map((op) =>
-      op.type === 'put' ? { put: true, key: Buffer.from(op.key), value: Buffer.from(op.value) } : { put: false, key: Buffer.from(op.key) },
-    );
     await this.wrapAsync('batch', async () => {
+      // lmdb runs this callback before batch() returns and copies each key as it is queued, but
+      // keeps a reference to each value until the commit: values are copied so that a caller who
+      // reuses its buffers cannot change what gets written.
       await this.db.batch(() => {
-        for (const op of queued) {
-          if (op.put) void this.db.put(op.key, op.value!);
-          else void this.db.remove(op.key);
+        for (const op of ops) {
+          if (op.type === 'put') void this.db.put(asBuffer(op.key), Buffer.from(op.value));
+          else void this.db.remove(asBuffer(op.key));
         }
       });
       await this.durable();
