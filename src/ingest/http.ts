@@ -3,6 +3,7 @@ import { MetricstorError, errorMessage, isMetricstorError, type ErrorType } from
 import type { MetricStorage } from '../storage/types.js';
 import { gunzipLimited, readBodyLimited } from './body.js';
 import { importExposition, parseImportParams } from './import.js';
+import { LabelCache } from './label-cache.js';
 import type { IngestLimits } from './limits.js';
 import { decodeWriteRequestV1 } from './remote-write/decode-v1.js';
 import { decodeWriteRequestV2 } from './remote-write/decode-v2.js';
@@ -16,6 +17,8 @@ export interface IngestDeps {
   readonly queue: WriteQueue;
   /** The clock in milliseconds (import's default timestamp); tests pin it. */
   readonly nowMs?: () => number;
+  /** Label sets remembered between requests (default 100,000; 0 disables the cache). */
+  readonly labelCacheEntries?: number;
 }
 
 export type RemoteWriteVersion = '1.0' | '2.0';
@@ -62,6 +65,8 @@ function checkSnappyEncoding(contentEncoding: string | undefined): void {
  * X-Prometheus-Remote-Write-*-Written headers.
  */
 export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
+  const entries = deps.labelCacheEntries ?? 100_000;
+  const cache = entries > 0 ? new LabelCache(entries) : undefined;
   return async function remoteWrite(ctx) {
     let version: RemoteWriteVersion = '1.0';
     let samplesWritten = 0;
@@ -70,8 +75,8 @@ export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
       checkSnappyEncoding(ctx.get('content-encoding') || undefined);
       const body = await readBodyLimited(ctx.req, deps.limits.maxBodyBytes);
       const raw = decodeSnappyBlock(body, deps.limits.maxDecodedBytes);
-      const decoded = version === '2.0' ? decodeWriteRequestV2(raw) : decodeWriteRequestV1(raw);
-      const appends = validateWrite(decoded, deps.limits);
+      const decoded = version === '2.0' ? decodeWriteRequestV2(raw) : decodeWriteRequestV1(raw, cache);
+      const appends = validateWrite(decoded, deps.limits, cache);
       await deps.queue.run(async () => {
         // Samples first: a retry after a failed metadata put rewrites identical samples harmlessly.
         if (appends.length > 0) await deps.storage.append(appends);

@@ -1,13 +1,24 @@
 import type { Label } from '../model/labels.js';
 import type { MetricMetadata } from '../storage/types.js';
 
+/** A label set that passed validation: sorted, no empty values, plus its canonical key. */
+export interface ValidLabels {
+  readonly labels: readonly Label[];
+  /** Equal exactly for equal label sets; used to merge repeats of a series. */
+  readonly key: string;
+}
+
 /** One series as a sender described it: labels not yet validated, possibly unsorted. */
 export interface RawSeries {
-  readonly labels: Label[];
+  readonly labels: readonly Label[];
   /** Integer milliseconds, already checked to be safe integers by the decoders. */
   readonly timestamps: Float64Array;
   /** Bit-exact copies of the sent float64 values. */
   readonly values: Float64Array;
+  /** The encoded label bytes as a string, when the decoder can key a label cache with them. */
+  readonly rawKey?: string;
+  /** Set when the label cache already knew these labels; validation then trusts them. */
+  readonly valid?: ValidLabels;
 }
 
 /** What a decoder produced from one request body. */

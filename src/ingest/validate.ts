@@ -8,6 +8,7 @@ import {
 } from '../model/labels.js';
 import type { MetricMetadata, SeriesAppend } from '../storage/types.js';
 import type { IngestLimits } from './limits.js';
+import type { LabelCache } from './label-cache.js';
 import type { DecodedWrite, RawSeries } from './types.js';
 
 /**
@@ -16,7 +17,7 @@ import type { DecodedWrite, RawSeries } from './types.js';
  * within the request are merged into one append. Nothing here touches storage, so a request
  * that fails validation writes nothing.
  */
-export function validateWrite(decoded: DecodedWrite, limits: IngestLimits): SeriesAppend[] {
+export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache?: LabelCache): SeriesAppend[] {
   if (decoded.series.length > limits.maxSeriesPerRequest) {
     throw new MetricstorError(
       'too_large',
@@ -35,10 +36,17 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits): Seri
   const indexByKey = new Map<string, number>();
   const merged = new Map<number, RawSeries[]>();
   for (const raw of decoded.series) {
-    const labels = normaliseLabels(raw.labels, limits);
+    let labels: readonly Label[];
+    let key: string;
+    if (raw.valid !== undefined) {
+      ({ labels, key } = raw.valid);
+    } else {
+      labels = normaliseLabels(raw.labels, limits);
+      key = labelsKey(labels);
+      if (cache !== undefined && raw.rawKey !== undefined) cache.set(raw.rawKey, { labels, key });
+    }
     checkTimestamps(raw.timestamps, labels);
     if (raw.timestamps.length === 0) continue;
-    const key = labelsKey(labels);
     const at = indexByKey.get(key);
     if (at === undefined) {
       indexByKey.set(key, out.length);
@@ -47,7 +55,7 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits): Seri
       let parts = merged.get(at);
       if (parts === undefined) {
         const first = out[at]!;
-        parts = [{ labels: [], timestamps: first.timestamps as Float64Array, values: first.values }];
+        parts = [{ labels: first.labels, timestamps: first.timestamps as Float64Array, values: first.values }];
         merged.set(at, parts);
       }
       parts.push(raw);
@@ -60,13 +68,13 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits): Seri
 }
 
 /** Validates one label set against the rules and limits; returns it sorted without empty values. */
-export function normaliseLabels(raw: readonly Label[], limits: IngestLimits): Label[] {
+export function normaliseLabels(raw: readonly Label[], limits: IngestLimits): readonly Label[] {
   if (raw.length > limits.maxLabelsPerSeries) {
     throw badData(
       `series ${formatLabels(raw)} has ${raw.length} labels, more than the limit of ${limits.maxLabelsPerSeries}`,
     );
   }
-  let labels: Label[] = raw as Label[];
+  let labels: readonly Label[] = raw;
   let sorted = true;
   let hasEmpty = false;
   for (let i = 0; i < raw.length; i++) {

@@ -1,20 +1,22 @@
 import { badData } from '../../errors.js';
 import { formatLabels, type Label } from '../../model/labels.js';
 import type { MetricMetadata } from '../../storage/types.js';
-import type { DecodedWrite, RawSeries } from '../types.js';
+import type { LabelCache } from '../label-cache.js';
+import type { DecodedWrite, RawSeries, ValidLabels } from '../types.js';
 import { metricTypeFromWire } from './metric-type.js';
-import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, copyDouble, wrongWireType } from './wire.js';
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, copyDouble, inSeries, wrongWireType } from './wire.js';
 
 /**
  * Decodes a remote write 1.0 `prometheus.WriteRequest` straight into series with columnar
  * samples: no message objects, no object per sample, values copied byte for byte.
  * Native histograms are refused (bad_data); exemplars are checked and counted but not kept.
+ * With a cache, label sets seen before (by their exact bytes) are taken from it undecoded.
  */
-export function decodeWriteRequestV1(body: Uint8Array): DecodedWrite {
+export function decodeWriteRequestV1(body: Uint8Array, cache?: LabelCache): DecodedWrite {
   const r = new WireReader(body);
   const series: RawSeries[] = [];
   const metadata: MetricMetadata[] = [];
-  const samplePositions = new PositionList();
+  const scratch: Scratch = { samples: new PositionList(), labelFields: new PositionList() };
   let sampleCount = 0;
   let exemplarCount = 0;
   while (!r.atEnd()) {
@@ -24,7 +26,7 @@ export function decodeWriteRequestV1(body: Uint8Array): DecodedWrite {
     if (field === 1) {
       if (wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'WriteRequest');
       const end = r.lengthEnd('WriteRequest.timeseries');
-      const ts = decodeTimeSeries(r, end, samplePositions);
+      const ts = decodeTimeSeries(r, end, scratch, cache);
       sampleCount += ts.series.timestamps.length;
       exemplarCount += ts.exemplars;
       series.push(ts.series);
@@ -37,6 +39,11 @@ export function decodeWriteRequestV1(body: Uint8Array): DecodedWrite {
     }
   }
   return { series, metadata, sampleCount, exemplarCount };
+}
+
+interface Scratch {
+  readonly samples: PositionList;
+  readonly labelFields: PositionList;
 }
 
 /** A reusable growable list of (start, end) byte offsets. */
@@ -63,22 +70,29 @@ class PositionList {
 function decodeTimeSeries(
   r: WireReader,
   end: number,
-  samples: PositionList,
+  scratch: Scratch,
+  cache: LabelCache | undefined,
 ): { series: RawSeries; exemplars: number } {
   const outerEnd = r.end;
   r.end = end;
-  const labels: Label[] = [];
+  const { samples, labelFields } = scratch;
   samples.length = 0;
+  labelFields.length = 0;
+  let labelsContiguous = true;
   let exemplars = 0;
   let histograms = 0;
   while (!r.atEnd()) {
+    const tagStart = r.pos;
     const tag = r.tag('TimeSeries');
     const field = tag >>> 3;
     const wireType = tag & 7;
     if (field >= 1 && field <= 4 && wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'TimeSeries');
     if (field === 1) {
       const labelEnd = r.lengthEnd('TimeSeries.labels');
-      labels.push(decodeLabel(r, labelEnd));
+      const n = labelFields.length;
+      if (n > 0 && labelFields.ends[n - 1] !== tagStart) labelsContiguous = false;
+      labelFields.push(tagStart, labelEnd);
+      r.pos = labelEnd;
     } else if (field === 2) {
       const sampleEnd = r.lengthEnd('TimeSeries.samples');
       samples.push(r.pos, sampleEnd);
@@ -94,6 +108,28 @@ function decodeTimeSeries(
       r.skip(wireType, 'TimeSeries');
     }
   }
+
+  // A series sent before with the same label bytes needs no decoding or validation again.
+  let rawKey: string | undefined;
+  let valid: ValidLabels | undefined;
+  if (cache !== undefined && labelsContiguous && labelFields.length > 0) {
+    rawKey = r.buf.toString('latin1', labelFields.starts[0]!, labelFields.ends[labelFields.length - 1]!);
+    valid = cache.get(rawKey);
+  }
+  let labels: readonly Label[];
+  if (valid !== undefined) {
+    labels = valid.labels;
+  } else {
+    const decoded: Label[] = new Array<Label>(labelFields.length);
+    for (let i = 0; i < labelFields.length; i++) {
+      r.pos = labelFields.starts[i]!;
+      r.end = labelFields.ends[i]!;
+      r.tag('TimeSeries');
+      const labelEnd = r.lengthEnd('TimeSeries.labels');
+      decoded[i] = decodeLabel(r, labelEnd);
+    }
+    labels = decoded;
+  }
   if (histograms > 0) {
     throw badData(`series ${formatLabels(labels)}: native histograms are not supported`);
   }
@@ -101,6 +137,24 @@ function decodeTimeSeries(
   const timestamps = new Float64Array(n);
   const values = new Float64Array(n);
   const valueBytes = new Uint8Array(values.buffer);
+  try {
+    decodeSamples(r, samples, timestamps, valueBytes);
+  } catch (err) {
+    throw inSeries(err, labels);
+  }
+  r.pos = end;
+  r.end = outerEnd;
+  const series: RawSeries =
+    valid !== undefined
+      ? { labels, timestamps, values, valid }
+      : rawKey !== undefined
+        ? { labels, timestamps, values, rawKey }
+        : { labels, timestamps, values };
+  return { series, exemplars };
+}
+
+function decodeSamples(r: WireReader, samples: PositionList, timestamps: Float64Array, valueBytes: Uint8Array): void {
+  const n = samples.length;
   for (let i = 0; i < n; i++) {
     r.pos = samples.starts[i]!;
     r.end = samples.ends[i]!;
@@ -114,16 +168,13 @@ function decodeTimeSeries(
         copyDouble(r.buf, r.fixed64At('Sample.value'), valueBytes, i);
       } else if (field === 2) {
         if (wireType !== WIRE_VARINT) throw wrongWireType(field, wireType, 'Sample');
-        timestamp = r.int64(`timestamp of a sample of series ${formatLabels(labels)}`);
+        timestamp = r.int64('sample timestamp');
       } else {
         r.skip(wireType, 'Sample');
       }
     }
     timestamps[i] = timestamp;
   }
-  r.pos = end;
-  r.end = outerEnd;
-  return { series: { labels, timestamps, values }, exemplars };
 }
 
 function decodeLabel(r: WireReader, end: number): Label {
@@ -138,7 +189,7 @@ function decodeLabel(r: WireReader, end: number): Label {
     if (field === 1 || field === 2) {
       if (wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'Label');
       if (field === 1) name = r.string('label name');
-      else value = r.string(`value of label ${JSON.stringify(name)}`);
+      else value = r.string('label value');
     } else {
       r.skip(wireType, 'Label');
     }

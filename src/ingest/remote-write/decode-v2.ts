@@ -3,7 +3,7 @@ import { METRIC_NAME, formatLabels, type Label } from '../../model/labels.js';
 import type { MetricMetadata, MetricType } from '../../storage/types.js';
 import type { DecodedWrite, RawSeries } from '../types.js';
 import { metricTypeFromWire } from './metric-type.js';
-import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, copyDouble, wrongWireType } from './wire.js';
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, copyDouble, inSeries, wrongWireType } from './wire.js';
 
 /**
  * Decodes a remote write 2.0 `io.prometheus.write.v2.Request`. Strings come from the symbols
@@ -103,6 +103,28 @@ function decodeTimeSeries(
   const timestamps = new Float64Array(n);
   const values = new Float64Array(n);
   const valueBytes = new Uint8Array(values.buffer);
+  try {
+    decodeSamples(r, sampleStarts, sampleEnds, timestamps, valueBytes);
+  } catch (err) {
+    throw inSeries(err, labels);
+  }
+  r.end = seriesEnd;
+  r.pos = seriesEnd;
+
+  const series = { labels, timestamps, values };
+  if (wireMetadata === undefined) return { series, exemplars };
+  const metadata = seriesMetadata(labels, wireMetadata, symbols);
+  return metadata === undefined ? { series, exemplars } : { series, exemplars, metadata };
+}
+
+function decodeSamples(
+  r: WireReader,
+  sampleStarts: readonly number[],
+  sampleEnds: readonly number[],
+  timestamps: Float64Array,
+  valueBytes: Uint8Array,
+): void {
+  const n = sampleStarts.length;
   for (let i = 0; i < n; i++) {
     r.pos = sampleStarts[i]!;
     r.end = sampleEnds[i]!;
@@ -116,7 +138,7 @@ function decodeTimeSeries(
         copyDouble(r.buf, r.fixed64At('Sample.value'), valueBytes, i);
       } else if (field === 2 || field === 3) {
         if (wireType !== WIRE_VARINT) throw wrongWireType(field, wireType, 'Sample');
-        const t = r.int64(`timestamp of a sample of series ${formatLabels(labels)}`);
+        const t = r.int64('sample timestamp');
         if (field === 2) timestamp = t;
       } else {
         r.skip(wireType, 'Sample');
@@ -124,13 +146,6 @@ function decodeTimeSeries(
     }
     timestamps[i] = timestamp;
   }
-  r.end = seriesEnd;
-  r.pos = seriesEnd;
-
-  const series = { labels, timestamps, values };
-  if (wireMetadata === undefined) return { series, exemplars };
-  const metadata = seriesMetadata(labels, wireMetadata, symbols);
-  return metadata === undefined ? { series, exemplars } : { series, exemplars, metadata };
 }
 
 /** Reads uint32 references, packed (one LEN field) or not (one varint per field). */

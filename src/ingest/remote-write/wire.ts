@@ -1,4 +1,5 @@
-import { badData } from '../../errors.js';
+import { MetricstorError, badData } from '../../errors.js';
+import { formatLabels, type Label } from '../../model/labels.js';
 
 /** Protobuf wire types this reader understands; groups (3, 4) are rejected. */
 export const WIRE_VARINT = 0;
@@ -204,4 +205,10 @@ export function copyDouble(src: Uint8Array, at: number, dstBytes: Uint8Array, in
   } else {
     for (let k = 0; k < 8; k++) dstBytes[o + k] = src[at + 7 - k]!;
   }
+}
+
+/** Prefixes a decoding error with the series it happened in (built only on the error path). */
+export function inSeries(err: unknown, labels: readonly Label[]): unknown {
+  if (!(err instanceof MetricstorError)) return err;
+  return new MetricstorError(err.type, `series ${formatLabels(labels)}: ${err.message}`);
 }
