@@ -73,7 +73,7 @@ export class PromqlEngine implements QueryEngine {
       throw badData('zero or negative query resolution step widths are not accepted. Try a positive integer');
     }
     if (endMs < startMs) throw badData('end timestamp must not be before start time');
-    if ((endMs - startMs) / stepMs + 1 > this.limits.maxPointsPerSeries) {
+    if (Math.floor((endMs - startMs) / stepMs) + 1 > this.limits.maxPointsPerSeries) {
       throw badData(
         `exceeded maximum resolution of ${this.limits.maxPointsPerSeries.toLocaleString('en-US')} points ` +
           'per timeseries. Try decreasing the query resolution (?step=XX)',
