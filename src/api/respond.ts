@@ -2,7 +2,8 @@
  * The one place that turns handler results and thrown errors into HTTP responses: the success
  * envelope {status, data, warnings?} and the error envelope {status, errorType, error}.
  */
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import type Koa from 'koa';
 import type { ErrorType } from '../errors.js';
 import { errorMessage, isMetricstorError } from '../errors.js';
@@ -46,7 +47,7 @@ export function writeSuccess(ctx: Koa.Context, result: ApiResult): void {
   const warnings = result.warnings && result.warnings.length > 0 ? `,"warnings":${jsonEncode(result.warnings)}` : '';
   if (result.data instanceof QueryData) {
     const data = result.data;
-    ctx.body = Readable.from(
+    const source = Readable.from(
       (function* envelope(): Generator<string> {
         yield '{"status":"success","data":';
         yield* queryDataChunks(data.result);
@@ -54,6 +55,14 @@ export function writeSuccess(ctx: Koa.Context, result: ApiResult): void {
       })(),
       { objectMode: false },
     );
+    // Query results can be large; compress them for clients that ask, as Prometheus does.
+    ctx.vary('Accept-Encoding');
+    if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
+      ctx.set('Content-Encoding', 'gzip');
+      ctx.body = pipeline(source, createGzip(), () => undefined);
+    } else {
+      ctx.body = source;
+    }
     return;
   }
   ctx.body = `{"status":"success","data":${jsonEncode(result.data)}${warnings}}`;

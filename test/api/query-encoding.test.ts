@@ -93,9 +93,18 @@ describe('api query encoding and parameters', () => {
     );
   });
 
-  it('streams a large matrix that parses back to the same numbers', async () => {
-    const res = await api.get('/api/v1/query_range?query=big&start=0&end=6000&step=15');
+  it('streams a large matrix, gzipped when asked, that parses back to the same numbers', async () => {
+    const plain = await api.get('/api/v1/query_range?query=big&start=0&end=6000&step=15', {
+      headers: { 'accept-encoding': 'identity' },
+    });
+    expect(plain.headers.get('content-encoding')).to.equal(null);
+    const plainText = await plain.text();
+    const res = await api.get('/api/v1/query_range?query=big&start=0&end=6000&step=15', {
+      headers: { 'accept-encoding': 'gzip' },
+    });
     expect(res.status).to.equal(200);
+    expect(res.headers.get('content-encoding')).to.equal('gzip');
+    expect(await res.clone().text()).to.equal(plainText);
     const body = (await res.json()) as { data: { result: { metric: { job: string }; values: [number, string][] }[] } };
     expect(body.data.result).to.have.length(BIG_SERIES);
     const last = body.data.result[BIG_SERIES - 1]!;
