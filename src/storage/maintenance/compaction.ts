@@ -23,9 +23,12 @@ export interface CompactionPass {
   readonly graceMs?: number;
   /** Only windows starting at or after this (default: every window). */
   readonly fromMs?: number;
-  /** Entries per scan. */
+  /**
+   * Entries per scan, and operations per batch: the batches of several windows are committed
+   * together up to this many operations (a window's own operations are never split).
+   */
   readonly pageSize?: number;
-  /** Asked after each window written; the pass stops early when it returns false. */
+  /** Asked after each batch committed; the pass stops early when it returns false. */
   readonly shouldContinue?: () => boolean;
 }
 
@@ -51,10 +54,11 @@ export interface CompactionSummary {
  * Rewrites the chunks of every closed window that holds more of them than its samples need
  * (several writers, out-of-order fragments, overlaps, duplicates) into the fewest chunks of up to
  * 120 samples under writer 0, deduplicated by the read rule (the read path's own merge), so
- * reads return the same samples before and after. Each window is one atomic batch that puts the
- * new chunks and deletes the old keys, so an interrupted pass leaves every window either old or
- * new, and a re-run finds the compacted windows already minimal. A window with an open chunk of a writer whose lease is live
- * is skipped: that writer may still rewrite the chunk under its key.
+ * reads return the same samples before and after. A window's new chunks and the deletion of its
+ * old keys always share one atomic batch (windows are gathered into batches of about a page of
+ * operations), so an interrupted pass leaves every window either old or new, and a re-run finds
+ * the compacted windows already minimal. A window with an open chunk of a writer whose lease is
+ * live is skipped: that writer may still rewrite the chunk under its key.
  */
 export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): Promise<CompactionSummary> {
   const pageSize = pass.pageSize ?? DEFAULT_PAGE_SIZE;
@@ -84,6 +88,14 @@ export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): P
     return live;
   };
 
+  let pending: KvOp[] = [];
+  const commitPending = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const ops = pending;
+    pending = [];
+    await kv.batch(ops);
+  };
+
   /** Compacts one window's chunks; false when the pass must stop. */
   const finishWindow = async (sid: bigint, group: StoredChunk[]): Promise<boolean> => {
     const windowStartMs = group[0]!.key.windowStartMs;
@@ -106,12 +118,14 @@ export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): P
       summary.firstCorruptError ??= errorMessage(err);
       return true;
     }
-    await kv.batch(ops);
+    pending.push(...ops);
     summary.windowsCompacted++;
     for (const op of ops) {
       if (op.type === 'put') summary.chunksWritten++;
       else summary.chunksDeleted++;
     }
+    if (pending.length < pageSize) return true;
+    await commitPending();
     return keepGoing();
   };
 
@@ -127,6 +141,7 @@ export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): P
       if (!(await finishWindow(first.sid, window))) return summary;
     }
   }
+  await commitPending();
   summary.complete = true;
   return summary;
 }

@@ -20,7 +20,7 @@ import {
 import { prefixEnd, equalBytes } from '../../kv/bytes.js';
 import { decodeChunkSamples, encodeChunkSamples } from './chunk-values.js';
 import type { SampleRun } from '../merge.js';
-import { DEFAULT_PAGE_SIZE, firstKey } from './paging.js';
+import { DEFAULT_PAGE_SIZE, OpBatcher, firstKey } from './paging.js';
 import { MAINTENANCE_WRITER, hasAnyChunk, rewriteGeneration, rewriteSeq, windowGroups } from './series-walk.js';
 
 /** What deletion needs from the series index: matcher resolution and the days that hold data. */
@@ -62,7 +62,7 @@ const DEFAULT_INDEX_GRACE_MS = 3_600_000;
 
 /**
  * Deletes the samples in [startMs, endMs] of every series matching the request, as
- * admin/tsdb/delete_series asks, one atomic batch per window. Chunks inside the range are deleted;
+ * admin/tsdb/delete_series asks. Chunks inside the range are deleted;
  * chunks that straddle a bound are replaced by chunks of the samples outside the range. Then, per day
  * that ended over `indexGraceMs` ago and has no chunk of the series left, the series' postings
  * go, with the V and N keys no other series of that day still needs (one batch per day); and a
@@ -104,8 +104,14 @@ export async function deleteSeriesData(
   const liveDays: number[] = [];
   for (let d = lastSettledDay + 1; d <= dayOfMs(options.nowMs) + 1; d++) liveDays.push(d);
 
+  // Chunks first, for every series (batches gather several windows); then the index, which
+  // looks at what chunks are left.
+  const batch = new OpBatcher(kv, pageSize);
+  for (const sid of series.keys()) {
+    await deleteChunksInRange(kv, batch, sid, startMs, endMs, pageSize, options.nowMs, summary);
+  }
+  await batch.flush();
   for (const [sid, labels] of series) {
-    await deleteChunksInRange(kv, sid, startMs, endMs, pageSize, options.nowMs, summary);
     await cleanIndexDays(kv, sid, labels, days, summary);
     if (labels.length > 0 && !(await hasAnyChunk(kv, sid))) {
       const first = labels[0]!;
@@ -122,12 +128,14 @@ export async function deleteSeriesData(
 type MutableSummary = { -readonly [K in keyof DeleteSummary]: DeleteSummary[K] };
 
 /**
- * One batch per window that has samples in range: chunks wholly inside go, chunks across a bound
- * are replaced by chunks of their remaining samples under new keys of the maintenance writer (a
- * key is never rewritten with other samples, since readers cache closed chunks by key).
+ * For each window with samples in range, one set of operations that commit together: chunks
+ * wholly inside go, and chunks across a bound are replaced by chunks of their remaining samples
+ * under new keys of the maintenance writer (a key is never rewritten with other samples, since
+ * readers cache closed chunks by key).
  */
 async function deleteChunksInRange(
   kv: KvStore,
+  batch: OpBatcher,
   sid: bigint,
   startMs: number,
   endMs: number,
@@ -164,7 +172,7 @@ async function deleteChunksInRange(
       ops.push({ type: 'put', key, value: encodeChunkSamples(kept, 0, kept.timestamps.length, true) });
       summary.chunksRewritten++;
     }
-    if (ops.length > 0) await kv.batch(ops);
+    if (ops.length > 0) await batch.addTogether(ops);
   }
 }
 

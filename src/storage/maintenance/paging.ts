@@ -51,6 +51,12 @@ export class OpBatcher {
     await this.add({ type: 'del', key });
   }
 
+  /** Adds operations that must commit together; they are never split across batches. */
+  async addTogether(ops: readonly KvOp[]): Promise<void> {
+    this.ops.push(...ops);
+    if (this.ops.length >= this.maxOps) await this.flush();
+  }
+
   async flush(): Promise<void> {
     if (this.ops.length === 0) return;
     const ops = this.ops;
