@@ -22,15 +22,17 @@ export interface DecodedWalSeries {
   readonly values: Float64Array;
 }
 
-function zigzag(v: number): number | bigint {
+/** Zigzag of t - prev, exact for any two safe integers (bigint when the difference is large). */
+function zigzagDelta(t: number, prev: number): number | bigint {
+  const v = t - prev;
   if (Math.abs(v) < EXACT_LIMIT) return v >= 0 ? v * 2 : -v * 2 - 1;
-  const b = BigInt(v);
+  const b = BigInt(t) - BigInt(prev);
   return b >= 0n ? b * 2n : -b * 2n - 1n;
 }
 
-function unzigzag(u: number | bigint): number {
-  if (typeof u === 'number') return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
-  return Number(u % 2n === 0n ? u / 2n : -(u + 1n) / 2n);
+function addUnzigzag(prev: number, u: number | bigint): number {
+  if (typeof u === 'number') return prev + (u % 2 === 0 ? u / 2 : -(u + 1) / 2);
+  return Number(BigInt(prev) + (u % 2n === 0n ? u / 2n : -(u + 1n) / 2n));
 }
 
 class Writer {
@@ -98,7 +100,7 @@ export function encodeWalRecord(series: readonly WalSeries[]): Uint8Array {
     let prev = 0;
     for (let i = 0; i < n; i++) {
       const t = s.timestamps[i]!;
-      w.uvarint(zigzag(t - prev));
+      w.uvarint(zigzagDelta(t, prev));
       prev = t;
     }
     w.bytes(valueBytesLE(s.values, n));
@@ -148,7 +150,7 @@ export function decodeWalRecord(bytes: Uint8Array): DecodedWalSeries[] {
     const timestamps = new Float64Array(n);
     let prev = 0;
     for (let i = 0; i < n; i++) {
-      prev += unzigzag(uvarint());
+      prev = addUnzigzag(prev, uvarint());
       timestamps[i] = prev;
     }
     if (at + n * 8 > bytes.length) fail('truncated values');
