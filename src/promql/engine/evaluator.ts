@@ -90,6 +90,14 @@ export class Evaluator {
     if (this.ctx.loadedSamples + points > this.ctx.maxSamples) throw tooManySamplesError();
   }
 
+  /**
+   * Series hold one slot per step whether or not they have a point there, so memory grows with
+   * series × steps: refuse before that exceeds twice the sample budget.
+   */
+  private checkSlots(series: number, steps: number): void {
+    if (series * steps > 2 * this.ctx.maxSamples) throw tooManySamplesError();
+  }
+
   private evalNode(expr: Expr, grid: StepGrid): EvalValue {
     switch (expr.kind) {
       case 'NumberLiteral':
@@ -156,6 +164,7 @@ export class Evaluator {
     for (const s of this.selectorData(e)) {
       const idx = instantSampleIndexes(s, grid, atMsOf(e), e.offsetMs, this.ctx.lookbackMs);
       if (idx === null) continue;
+      this.checkSlots(out.length + 1, grid.steps);
       const series = newStepSeries(s.labels, grid.steps);
       for (let step = 0; step < grid.steps; step++) {
         const i = idx[step]!;
@@ -201,6 +210,7 @@ export class Evaluator {
     const w = subqueryWindow(e, grid, this.ctx.defaultSubqueryStepMs);
     if (w.startMs > w.endMs) return [];
     const inner = makeGrid(w.startMs, w.endMs, w.stepMs);
+    this.checkSlots(1, inner.steps);
     const value = this.eval(e.expr, inner);
     const stepTimes = Float64Array.from({ length: inner.steps }, (_, i) => stepTime(inner, i));
     if (value.type === 'scalar') return [{ labels: [], timestamps: stepTimes, values: value.values }];
@@ -340,7 +350,10 @@ export class Evaluator {
         }
         const v = impl.apply(window);
         if (v === null) return;
-        result ??= newStepSeries(labels, grid.steps);
+        if (result === null) {
+          this.checkSlots(out.length + 1, grid.steps);
+          result = newStepSeries(labels, grid.steps);
+        }
         result.values[step] = v;
         result.present[step] = 1;
       });

@@ -40,6 +40,14 @@ describe('engine: limits and errors', () => {
     expect(err.type).to.equal('execution');
   });
 
+  it('refuses before allocating more step slots than the sample budget allows', async () => {
+    const e = engineOver(storage, { maxSamples: 1000 });
+    const err = await failure(e.evaluateInstant(call('sum_over_time', sub(sel('m'), 30 * MIN, 1)), 30 * MIN));
+    expect(err.type).to.equal('execution');
+    const wide = await failure(e.evaluateRange(sel('m'), 0, 1000 * SEC, SEC));
+    expect(wide.type).to.equal('execution');
+  });
+
   it('rejects range queries with too many points per series', async () => {
     const e = engineOver(storage, { maxPointsPerSeries: 11_000 });
     const err = await failure(e.evaluateRange(sel('m'), 0, 11_000 * SEC, SEC));
