@@ -1,5 +1,9 @@
 import { expect } from 'chai';
+import { rm } from 'node:fs/promises';
+import { EmbeddedKv } from '../../src/kv/embedded.js';
+import type { KvStore } from '../../src/kv/kv.js';
 import { MemoryKv } from '../../src/kv/memory.js';
+import { tempDir } from '../helpers/tmp.js';
 import { Storage } from '../../src/storage/index.js';
 import type { HeadFlush } from '../../src/storage/index.js';
 import { ManualClock, pairs, series } from './helpers.js';
@@ -10,19 +14,29 @@ const policies: [string, HeadFlush][] = [
   ['buffered', { intervalMs: 3_600_000 }],
 ];
 
-for (const [policyName, headFlush] of policies) {
-  describe(`storage round trips (${policyName})`, () => {
-    let kv: MemoryKv;
+for (const backend of ['memory', 'embedded'] as const) {
+  for (const [policyName, headFlush] of policies) {
+  describe(`storage round trips (${policyName}, ${backend} KV)`, () => {
+    let kv: KvStore;
     let clock: ManualClock;
     let storage: Storage;
+    let dir = '';
 
     beforeEach(async () => {
-      kv = new MemoryKv();
+      if (backend === 'memory') kv = new MemoryKv();
+      else {
+        dir = await tempDir('storage-roundtrip');
+        kv = await EmbeddedKv.open(dir, { durability: 'commit' });
+      }
       clock = new ManualClock(T0);
       storage = await Storage.open(kv, { headFlush, clock, writerId: 1n });
     });
     afterEach(async () => {
       await storage.close();
+      if (backend === 'embedded') {
+        await kv.close();
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('reads back what it wrote, at once', async () => {
@@ -88,4 +102,5 @@ for (const [policyName, headFlush] of policies) {
       await other.close();
     });
   });
+}
 }
