@@ -3,6 +3,7 @@
  *
  *   npm run bench:ingest              full run (about 2–3 minutes on 2 cores)
  *   npm run bench:ingest -- --quick   a small smoke run
+ *   BENCH_PROFILE_DIR=dir npm run bench:ingest -- --quick   also writes a CPU profile of each server
  *
  * Requests are pre-generated from bench/data/node-exporter.ts the way Prometheus sends them: one
  * sample per TimeSeries entry, 2,000 samples per request, series split into one shard per
@@ -139,7 +140,9 @@ function peakRssMiB(pid: number): number {
 }
 
 async function startServerProcess(dir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', dir], {
+  const profileDir = process.env['BENCH_PROFILE_DIR'];
+  const nodeArgs = profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -74,15 +74,16 @@ export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
       version = remoteWriteVersion(ctx.get('content-type') || undefined);
       checkSnappyEncoding(ctx.get('content-encoding') || undefined);
       const body = await readBodyLimited(ctx.req, deps.limits.maxBodyBytes);
-      const raw = decodeSnappyBlock(body, deps.limits.maxDecodedBytes);
-      const decoded = version === '2.0' ? decodeWriteRequestV2(raw) : decodeWriteRequestV1(raw, cache);
-      const appends = validateWrite(decoded, deps.limits, cache);
-      await deps.queue.run(async () => {
+      // Waiting writers hold only their compressed bodies; decoding happens inside the slot.
+      samplesWritten = await deps.queue.run(async () => {
+        const raw = decodeSnappyBlock(body, deps.limits.maxDecodedBytes);
+        const decoded = version === '2.0' ? decodeWriteRequestV2(raw) : decodeWriteRequestV1(raw, cache);
+        const appends = validateWrite(decoded, deps.limits, cache);
         // Samples first: a retry after a failed metadata put rewrites identical samples harmlessly.
         if (appends.length > 0) await deps.storage.append(appends);
         if (decoded.metadata.length > 0) await deps.storage.putMetadata(decoded.metadata);
+        return decoded.sampleCount;
       });
-      samplesWritten = decoded.sampleCount;
       ctx.status = 204;
     } catch (err) {
       writePlainError(ctx, err, deps);
@@ -110,14 +111,15 @@ export function importHandler(deps: IngestDeps): Koa.Middleware {
       if (encoding !== 'identity' && encoding !== 'gzip') {
         throw new MetricstorError('unsupported_media_type', `unsupported Content-Encoding ${JSON.stringify(encoding)}; want gzip or none`);
       }
-      let body = await readBodyLimited(ctx.req, deps.limits.maxBodyBytes);
-      if (encoding === 'gzip') body = gunzipLimited(body, deps.limits.maxDecodedBytes);
-      else if (body.length > deps.limits.maxDecodedBytes) {
-        throw new MetricstorError('too_large', `request body is larger than the limit of ${deps.limits.maxDecodedBytes} bytes`);
-      }
       const format = /application\/openmetrics-text/i.test(ctx.get('content-type')) ? 'openmetrics' : 'prometheus';
-      const { appends, metadata } = importExposition(body, format, params, deps.limits);
+      const body = await readBodyLimited(ctx.req, deps.limits.maxBodyBytes);
       await deps.queue.run(async () => {
+        let text = body;
+        if (encoding === 'gzip') text = gunzipLimited(body, deps.limits.maxDecodedBytes);
+        else if (body.length > deps.limits.maxDecodedBytes) {
+          throw new MetricstorError('too_large', `request body is larger than the limit of ${deps.limits.maxDecodedBytes} bytes`);
+        }
+        const { appends, metadata } = importExposition(text, format, params, deps.limits);
         if (appends.length > 0) await deps.storage.append(appends);
         if (metadata.length > 0) await deps.storage.putMetadata(metadata);
       });

@@ -11,9 +11,14 @@ export interface WriteQueueOptions {
   readonly retryAfterSeconds: number;
 }
 
+/**
+ * Prometheus 2.42 drops a batch answered 429 unless retry_on_http_429 is set, and runs up to
+ * 200 shards (connections) at once; so the line is long enough for that many senders, and a
+ * writer gives up well before the sender's 30 s remote_timeout.
+ */
 export const DEFAULT_WRITE_QUEUE: WriteQueueOptions = {
   maxConcurrent: 8,
-  maxWaiting: 64,
+  maxWaiting: 256,
   maxWaitMs: 10_000,
   retryAfterSeconds: 1,
 };
