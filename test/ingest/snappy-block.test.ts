@@ -32,6 +32,9 @@ describe('ingest: snappy block decoding', () => {
     expect(typeOf(() => decodeSnappyBlock(block.subarray(0, block.length - 3), 1 << 20))).to.match(/^bad_data: snappy: corrupt/);
     expect(typeOf(() => decodeSnappyBlock(Uint8Array.from([0x0a, 0xde, 0xad, 0xbe, 0xef]), 1 << 20))).to.match(/^bad_data/);
     expect(typeOf(() => decodeSnappyBlock(new Uint8Array(0), 1 << 20))).to.match(/^bad_data: snappy: truncated length/);
+    // Declares 100,000 bytes (within the limit) but carries a 3-byte literal.
+    const short = Uint8Array.from([0xa0, 0x8d, 0x06, 0x08, 0x61, 0x62, 0x63]);
+    expect(typeOf(() => decodeSnappyBlock(short, 1 << 20))).to.match(/^bad_data: snappy: corrupt/);
     expect(typeOf(() => decodeSnappyBlock(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), 1 << 20))).to.match(/longer than 5 bytes/);
     const framed = Uint8Array.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59, 0x01]);
     expect(typeOf(() => decodeSnappyBlock(framed, 1 << 20))).to.match(/framed \(stream\) format/);
