@@ -12,3 +12,6 @@ export interface ApiRequest {
 
 /** Every API endpoint: read parameters, do the work, return data or throw a MetricstorError. */
 export type ApiHandler = (req: ApiRequest, deps: ApiDeps) => Promise<ApiResult>;
+
+/** The warning newer Prometheus versions add when `limit` cut a result. */
+export const TRUNCATED_WARNING = 'results truncated due to limit';

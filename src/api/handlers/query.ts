@@ -1,9 +1,9 @@
 /** /api/v1/query, /query_range, /query_exemplars and /format_query. */
-import { badData, isMetricstorError, MetricstorError } from '../../errors.js';
+import { badData, isMetricstorError } from '../../errors.js';
 import type { Expr } from '../../promql/parser/ast.js';
 import type { QueryOptions, QueryOutcome, QueryResult } from '../../promql/types.js';
 import type { ApiDeps } from '../deps.js';
-import type { ApiHandler, ApiRequest } from '../handler.js';
+import { TRUNCATED_WARNING, type ApiHandler, type ApiRequest } from '../handler.js';
 import { QueryData } from '../json.js';
 import { NO_CONTENT } from '../respond.js';
 import {
@@ -68,8 +68,6 @@ function queryOptions(req: ApiRequest, deps: ApiDeps): QueryOptions {
     : { timeoutMs, signal: req.signal, lookbackDeltaMs };
 }
 
-const TRUNCATED_WARNING = 'results truncated due to limit';
-
 /** Applies `limit` (series of a vector or matrix) as newer Prometheus versions do. */
 function answer(outcome: QueryOutcome, limit: number): { data: QueryData; warnings: readonly string[] } {
   let result: QueryResult = outcome.result;
@@ -123,7 +121,7 @@ export const formatQuery: ApiHandler = async (req, deps) => {
   try {
     expr = deps.promql.parseExpr(req.params.get('query'));
   } catch (err) {
-    if (err instanceof MetricstorError && err.type === 'bad_data') throw invalidParam('query', err.message);
+    if (isMetricstorError(err) && err.type === 'bad_data') throw invalidParam('query', err.message);
     throw err;
   }
   return { data: deps.promql.formatExpr(expr) };

@@ -3,7 +3,7 @@ import { badData } from '../../errors.js';
 import { isValidLabelName } from '../../model/labels.js';
 import type { LabelQuery, MetricMetadata } from '../../storage/types.js';
 import type { ApiDeps } from '../deps.js';
-import type { ApiHandler, ApiRequest } from '../handler.js';
+import { TRUNCATED_WARNING, type ApiHandler, type ApiRequest } from '../handler.js';
 import { labelsObject } from '../json.js';
 import {
   limitParam,
@@ -13,8 +13,6 @@ import {
   optionalTimeParam,
   parseGoInt,
 } from '../params.js';
-
-const TRUNCATED_WARNING = 'results truncated due to limit';
 
 /**
  * start, end, match[] and limit as the label and series endpoints read them. The storage is asked
