@@ -71,6 +71,15 @@ export function buildApp(deps: ApiDeps): Koa {
   });
 
   app.use(async function dispatch(ctx) {
+    if (ctx.method === 'OPTIONS' && ctx.path.startsWith('/api/v1/')) {
+      // CORS preflight, answered for every API path as Prometheus does.
+      ctx.set('Access-Control-Allow-Origin', '*');
+      ctx.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      ctx.set('Access-Control-Allow-Headers', 'Accept, Authorization, Content-Type, Origin');
+      ctx.set('Access-Control-Expose-Headers', 'Date');
+      ctx.status = 204;
+      return;
+    }
     let allowed: HttpMethod[] = [];
     for (const route of routes) {
       const m = route.pattern.exec(ctx.path);

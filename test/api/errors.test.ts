@@ -89,6 +89,14 @@ describe('api error funnel', () => {
     expect((await envelope(res)).body.status).to.equal('error');
   });
 
+  it('answers CORS preflight requests on API paths', async () => {
+    const res = await api.get('/api/v1/query', { method: 'OPTIONS' });
+    expect(res.status).to.equal(204);
+    expect(res.headers.get('access-control-allow-origin')).to.equal('*');
+    expect(res.headers.get('access-control-allow-methods')).to.equal('GET, POST, OPTIONS');
+    expect((await api.get('/api/v1/query?query=x&time=1')).headers.get('access-control-allow-origin')).to.equal('*');
+  });
+
   it('refuses a form body above the limit with 413 too_large', async () => {
     const { status, body } = await envelope(await api.postForm('/api/v1/query', `query=${'x'.repeat(2000)}`));
     expect(status).to.equal(413);
