@@ -1,14 +1,27 @@
 // Runs Prometheus's PromQL test scripts (*.test) against our engine.
-// Usage: npm run conformance -- DIR [--strict] [--verbose]
+// Usage: npm run conformance -- DIR [--strict] [--storage=kv] [--verbose]
 // --strict adds the upstream runner's extra checks: range mode, @ variants, a 10,000 sample limit.
+// --storage=kv loads the series into the real storage over an in-memory KV instead of a plain map.
+import { MemoryKv } from '../src/kv/memory.js';
 import { parseExpr } from '../src/promql/parser/index.js';
+import type { TestStorage } from '../src/promql/testing/runner.js';
 import { runDirectory, summarize } from '../src/promql/testing/runner.js';
+import { Storage } from '../src/storage/index.js';
+
+async function openKvStorage(): Promise<TestStorage> {
+  const storage = await Storage.open(new MemoryKv());
+  return {
+    select: (params) => storage.select(params),
+    load: (series) => storage.append(series),
+    close: () => storage.close(),
+  };
+}
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const dir = args.find((a) => !a.startsWith('--'));
   if (dir === undefined) {
-    process.stderr.write('usage: npm run conformance -- DIR [--strict] [--verbose]\n');
+    process.stderr.write('usage: npm run conformance -- DIR [--strict] [--storage=kv] [--verbose]\n');
     return 2;
   }
   const strict = args.includes('--strict');
@@ -17,6 +30,7 @@ async function main(): Promise<number> {
     rangeCheck: strict,
     atModifierCheck: strict,
     ...(strict ? { maxSamples: 10_000 } : {}),
+    ...(args.includes('--storage=kv') ? { openStorage: openKvStorage } : {}),
   });
   for (const r of results) {
     if (r.status === 'failed') {

@@ -6,9 +6,10 @@ import { formatLabels } from '../../model/labels.js';
 import type { Expr } from '../parser/ast.js';
 import { PromqlEngine } from '../engine/engine.js';
 import { AT_MODIFIER_UNSAFE_FUNCTIONS } from '../engine/functions/index.js';
+import type { Queryable } from '../../storage/types.js';
 import type { QueryResult } from '../types.js';
 import { MemoryQueryable } from './memory-queryable.js';
-import type { Command, ExpectedSample } from './script.js';
+import type { Command, ExpectedSample, LoadedSeries } from './script.js';
 import { parseScript } from './script.js';
 
 export interface StatementResult {
@@ -34,6 +35,25 @@ export interface RunnerOptions {
   readonly atModifierCheck?: boolean;
   /** Overrides the engine's sample limit (the upstream runner uses 10,000). */
   readonly maxSamples?: number;
+  /** Where loaded series live; default a MemoryQueryable. `clear` asks for a fresh one. */
+  readonly openStorage?: () => Promise<TestStorage>;
+}
+
+/** A store the runner loads series into and queries through. */
+export interface TestStorage extends Queryable {
+  load(series: readonly LoadedSeries[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openMemoryStorage(): Promise<TestStorage> {
+  const memory = new MemoryQueryable();
+  return {
+    select: (params) => memory.select(params),
+    load: async (series) => {
+      for (const s of series) memory.add(s.labels, s.timestamps, s.values);
+    },
+    close: async () => {},
+  };
 }
 
 /** Statements this engine cannot run by design, with the reason. */
@@ -233,25 +253,35 @@ export async function runScriptText(file: string, text: string, options: RunnerO
   } catch (err) {
     return [{ file, line: 0, expr: '', status: 'failed', message: `cannot read script: ${errorMessage(err)}` }];
   }
-  const storage = new MemoryQueryable();
-  const engine = new PromqlEngine(storage, {
+  const openStorage = options.openStorage ?? openMemoryStorage;
+  let storage = await openStorage();
+  // The engine reads through this indirection so `clear` can swap the store underneath it.
+  const current: Queryable = { select: (params) => storage.select(params) };
+  const engine = new PromqlEngine(current, {
     parse: options.parse,
     limits: { timeoutMs: 100_000, ...(options.maxSamples ? { maxSamples: options.maxSamples } : {}) },
     defaultSubqueryStepMs: 60_000,
   });
   const results: StatementResult[] = [];
-  for (const cmd of commands) {
-    if (cmd.kind === 'clear') storage.clear();
-    else if (cmd.kind === 'load') for (const s of cmd.series) storage.add(s.labels, s.timestamps, s.values);
-    else {
-      const skip = SKIPS.find((s) => s.pattern.test(cmd.expr));
-      if (skip) {
-        results.push({ file, line: cmd.line, expr: cmd.expr, status: 'skipped', message: skip.reason });
-        continue;
+  try {
+    for (const cmd of commands) {
+      if (cmd.kind === 'clear') {
+        await storage.close();
+        storage = await openStorage();
+      } else if (cmd.kind === 'load') {
+        await storage.load(cmd.series);
+      } else {
+        const skip = SKIPS.find((s) => s.pattern.test(cmd.expr));
+        if (skip) {
+          results.push({ file, line: cmd.line, expr: cmd.expr, status: 'skipped', message: skip.reason });
+          continue;
+        }
+        const outcome = await runEval(engine, cmd, options);
+        results.push({ file, line: cmd.line, expr: cmd.expr, ...outcome });
       }
-      const outcome = await runEval(engine, cmd, options);
-      results.push({ file, line: cmd.line, expr: cmd.expr, ...outcome });
     }
+  } finally {
+    await storage.close();
   }
   return results;
 }
