@@ -5,11 +5,23 @@ import { getFunction } from './functions.js';
 const known = new WeakMap<Expr, ValueType>();
 
 export function rememberType(node: Expr, type: ValueType): void {
-  known.set(node, type);
+  // Other kinds know their type without looking at children.
+  if (dependsOnChildren(node)) known.set(node, type);
+}
+
+function dependsOnChildren(node: Expr): boolean {
+  return (
+    node.kind === 'BinaryExpr' ||
+    node.kind === 'UnaryExpr' ||
+    node.kind === 'ParenExpr' ||
+    node.kind === 'StepInvariantExpr'
+  );
 }
 
 /** The value type an expression evaluates to. Iterative: safe on arbitrarily deep trees. */
 export function typeOf(root: Expr): ValueType {
+  const own = directType(root);
+  if (own !== undefined) return own;
   const cached = known.get(root);
   if (cached !== undefined) return cached;
   // Post-order walk over the nodes whose type depends on their children.

@@ -29,11 +29,17 @@ export function parseErrorOf(query: string): string {
   return '(no error)';
 }
 
-/** The AST without positions, for comparing trees parsed from different texts. */
-export function withoutPositions(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutPositions);
+/**
+ * The AST without positions and with label matchers in a fixed order, for comparing trees
+ * parsed from different texts (printing sorts matchers, as Prometheus does).
+ */
+export function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (k !== 'pos') out[k] = withoutPositions(v);
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'pos') continue;
+    out[k] = k === 'matchers' && Array.isArray(v) ? v.map((m) => JSON.stringify(m)).sort() : canonical(v);
+  }
   return out;
 }
