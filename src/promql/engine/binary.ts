@@ -21,45 +21,52 @@ export function isComparison(op: BinaryOp): boolean {
   return COMPARISONS.has(op);
 }
 
-/** Applies an arithmetic or comparison operator; comparisons yield the lhs value and a verdict. */
-function elemBinop(op: BinaryOp, lhs: number, rhs: number): [value: number, keep: boolean] {
+/** An arithmetic operator applied with Go's float semantics. */
+function arithmetic(op: BinaryOp, lhs: number, rhs: number): number {
   switch (op) {
     case '+':
-      return [lhs + rhs, true];
+      return lhs + rhs;
     case '-':
-      return [lhs - rhs, true];
+      return lhs - rhs;
     case '*':
-      return [lhs * rhs, true];
+      return lhs * rhs;
     case '/':
-      return [lhs / rhs, true];
+      return lhs / rhs;
     case '%':
-      return [lhs % rhs, true];
+      return lhs % rhs; // same as Go's math.Mod, including the sign and NaN cases
     case '^':
-      return [goPow(lhs, rhs), true];
+      return goPow(lhs, rhs);
     case 'atan2':
-      return [Math.atan2(lhs, rhs), true];
-    case '==':
-      return [lhs, lhs === rhs];
-    case '!=':
-      return [lhs, lhs !== rhs];
-    case '>':
-      return [lhs, lhs > rhs];
-    case '<':
-      return [lhs, lhs < rhs];
-    case '>=':
-      return [lhs, lhs >= rhs];
-    case '<=':
-      return [lhs, lhs <= rhs];
+      return Math.atan2(lhs, rhs);
     default:
       throw executionError(`operator "${op}" not allowed for operations between vectors or scalars`);
   }
 }
 
+function compare(op: BinaryOp, lhs: number, rhs: number): boolean {
+  switch (op) {
+    case '==':
+      return lhs === rhs;
+    case '!=':
+      return lhs !== rhs;
+    case '>':
+      return lhs > rhs;
+    case '<':
+      return lhs < rhs;
+    case '>=':
+      return lhs >= rhs;
+    case '<=':
+      return lhs <= rhs;
+    default:
+      throw executionError(`operator "${op}" is not a comparison`);
+  }
+}
+
 export function scalarScalar(op: BinaryOp, lhs: Float64Array, rhs: Float64Array): Float64Array {
   const out = new Float64Array(lhs.length);
+  const comparison = isComparison(op);
   for (let i = 0; i < lhs.length; i++) {
-    const [value, keep] = elemBinop(op, lhs[i]!, rhs[i]!);
-    out[i] = isComparison(op) ? (keep ? 1 : 0) : value;
+    out[i] = comparison ? (compare(op, lhs[i]!, rhs[i]!) ? 1 : 0) : arithmetic(op, lhs[i]!, rhs[i]!);
   }
   return out;
 }
@@ -81,13 +88,14 @@ export function vectorScalar(
       if (s.present[step] !== 1) continue;
       const v = s.values[step]!;
       const sv = scalar[step]!;
-      let [value, keep] = swap ? elemBinop(op, sv, v) : elemBinop(op, v, sv);
-      if (comparison && swap) value = v;
-      if (returnBool) {
-        value = keep ? 1 : 0;
-        keep = true;
+      if (!comparison) {
+        out.add(labels, step, swap ? arithmetic(op, sv, v) : arithmetic(op, v, sv));
+        continue;
       }
-      if (keep) out.add(labels, step, value);
+      // A filtering comparison keeps the vector's value, whichever side it is on.
+      const keep = swap ? compare(op, sv, v) : compare(op, v, sv);
+      if (returnBool) out.add(labels, step, keep ? 1 : 0);
+      else if (keep) out.add(labels, step, v);
     }
   }
   return out.series();
@@ -192,6 +200,7 @@ export function vectorVector(
     }
     return labels;
   };
+  const comparison = isComparison(op);
   const out = new StepOutput(grid.steps);
   for (let step = 0; step < grid.steps; step++) {
     const stamp = step + 1;
@@ -217,12 +226,17 @@ export function vectorVector(
       const sig = lhsSigs[li]!;
       if (rightStamp[sig] !== stamp) continue;
       const ri = rightBySig[sig]!;
-      let vl = lhs[li]!.values[step]!;
-      let vr = rhs[ri]!.values[step]!;
-      if (swapped) [vl, vr] = [vr, vl];
-      let [value, keep] = elemBinop(op, vl, vr);
-      if (returnBool) value = keep ? 1 : 0;
-      else if (!keep) continue;
+      // Back in written order: the operator sees the original left and right operands.
+      const vl = swapped ? rhs[ri]!.values[step]! : lhs[li]!.values[step]!;
+      const vr = swapped ? lhs[li]!.values[step]! : rhs[ri]!.values[step]!;
+      let value: number;
+      if (!comparison) value = arithmetic(op, vl, vr);
+      else {
+        const keep = compare(op, vl, vr);
+        if (returnBool) value = keep ? 1 : 0;
+        else if (keep) value = vl;
+        else continue;
+      }
       const labels = resultLabels(li, ri);
       if (inserted === null) {
         if (matchedStamp[sig] === stamp) {

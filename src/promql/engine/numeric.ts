@@ -1,11 +1,21 @@
 /** Float helpers that reproduce Go's math and strconv where JavaScript differs. */
 
-/** One step of Kahan–Neumaier compensated summation; returns [sum, compensation]. */
-export function kahanSumInc(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-  else c += inc - t + sum;
-  return [t, c];
+/** A Kahan–Neumaier compensated sum (Prometheus's kahanSumInc), updated in place. */
+export class KahanSum {
+  sum = 0;
+  c = 0;
+
+  add(inc: number): void {
+    const t = this.sum + inc;
+    if (Math.abs(this.sum) >= Math.abs(inc)) this.c += this.sum - t + inc;
+    else this.c += inc - t + this.sum;
+    this.sum = t;
+  }
+
+  /** The compensated value. */
+  get value(): number {
+    return this.sum + this.c;
+  }
 }
 
 /** Go's math.Pow: unlike Math.pow, 1^y = 1 and (-1)^±Inf = 1 even when y is NaN/Inf. */

@@ -1,44 +1,44 @@
-import { kahanSumInc, quantileOf } from '../numeric.js';
+import { KahanSum, quantileOf } from '../numeric.js';
 import type { RangeFunction, RangeWindow } from './types.js';
 
 function avgOverTime(w: RangeWindow): number {
-  let mean = 0;
-  let c = 0;
+  const mean = new KahanSum();
   let count = 0;
   for (let i = w.lo; i < w.hi; i++) {
     const v = w.values[i]!;
     count++;
-    if (mean === Infinity || mean === -Infinity) {
+    const m = mean.sum;
+    if (m === Infinity || m === -Infinity) {
       // An infinite mean stays as it is unless a NaN or an opposite infinity arrives.
-      if ((v === Infinity || v === -Infinity) && mean > 0 === v > 0) continue;
+      if ((v === Infinity || v === -Infinity) && m > 0 === v > 0) continue;
       if (v !== Infinity && v !== -Infinity && !Number.isNaN(v)) continue;
     }
-    [mean, c] = kahanSumInc(v / count - mean / count, mean, c);
+    mean.add(v / count - m / count);
   }
-  if (mean === Infinity || mean === -Infinity) return mean;
-  return mean + c;
+  if (mean.sum === Infinity || mean.sum === -Infinity) return mean.sum;
+  return mean.value;
 }
 
 function sumOverTime(w: RangeWindow): number {
-  let sum = 0;
-  let c = 0;
-  for (let i = w.lo; i < w.hi; i++) [sum, c] = kahanSumInc(w.values[i]!, sum, c);
-  if (sum === Infinity || sum === -Infinity) return sum;
-  return sum + c;
+  const sum = new KahanSum();
+  for (let i = w.lo; i < w.hi; i++) sum.add(w.values[i]!);
+  if (sum.sum === Infinity || sum.sum === -Infinity) return sum.sum;
+  return sum.value;
 }
 
 /** Population variance by Welford's method with compensated sums. */
 function varianceOverTime(w: RangeWindow): number {
   let count = 0;
-  let mean = 0, cMean = 0, aux = 0, cAux = 0;
+  const mean = new KahanSum();
+  const aux = new KahanSum();
   for (let i = w.lo; i < w.hi; i++) {
     const v = w.values[i]!;
     count++;
-    const delta = v - (mean + cMean);
-    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanSumInc(delta * (v - (mean + cMean)), aux, cAux);
+    const delta = v - mean.value;
+    mean.add(delta / count);
+    aux.add(delta * (v - mean.value));
   }
-  return (aux + cAux) / count;
+  return aux.value / count;
 }
 
 function extreme(w: RangeWindow, better: (a: number, b: number) => boolean): number {

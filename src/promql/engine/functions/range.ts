@@ -1,5 +1,5 @@
 import { executionError } from '../errors.js';
-import { kahanSumInc } from '../numeric.js';
+import { KahanSum } from '../numeric.js';
 import type { RangeFunction, RangeWindow } from './types.js';
 
 /**
@@ -53,7 +53,10 @@ function instantValue(w: RangeWindow, isRate: boolean): number | null {
 /** Least-squares fit with Kahan sums; x in seconds relative to interceptMs. */
 function linearRegression(w: RangeWindow, interceptMs: number): [slope: number, intercept: number] {
   let n = 0;
-  let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0;
+  const sumX = new KahanSum();
+  const sumY = new KahanSum();
+  const sumXY = new KahanSum();
+  const sumX2 = new KahanSum();
   const initY = w.values[w.lo]!;
   let constY = true;
   for (let i = w.lo; i < w.hi; i++) {
@@ -61,23 +64,21 @@ function linearRegression(w: RangeWindow, interceptMs: number): [slope: number, 
     if (constY && i > w.lo && y !== initY) constY = false;
     n += 1;
     const x = (w.timestamps[i]! - interceptMs) / 1e3;
-    [sumX, cX] = kahanSumInc(x, sumX, cX);
-    [sumY, cY] = kahanSumInc(y, sumY, cY);
-    [sumXY, cXY] = kahanSumInc(x * y, sumXY, cXY);
-    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+    sumX.add(x);
+    sumY.add(y);
+    sumXY.add(x * y);
+    sumX2.add(x * x);
   }
   if (constY) {
     if (initY === Infinity || initY === -Infinity) return [NaN, NaN];
     return [0, initY];
   }
-  sumX += cX;
-  sumY += cY;
-  sumXY += cXY;
-  sumX2 += cX2;
-  const covXY = sumXY - (sumX * sumY) / n;
-  const varX = sumX2 - (sumX * sumX) / n;
+  const sx = sumX.value;
+  const sy = sumY.value;
+  const covXY = sumXY.value - (sx * sy) / n;
+  const varX = sumX2.value - (sx * sx) / n;
   const slope = covXY / varX;
-  return [slope, sumY / n - (slope * sumX) / n];
+  return [slope, sy / n - (slope * sx) / n];
 }
 
 function holtWinters(w: RangeWindow): number | null {
