@@ -3,6 +3,7 @@
  * against a Metricstor started through startServer and fed by remote write.
  */
 import { expect } from 'chai';
+import { MetricMetadata_MetricType } from '../../src/generated/prompb/prometheus/types.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { tempDir } from '../helpers/tmp.js';
 import { testConfig } from './config.js';
@@ -22,7 +23,10 @@ describe('Grafana data source request shapes', function () {
   before(async () => {
     server = await startServer(testConfig(await tempDir('grafana')));
     base = `http://${server.httpAddress}`;
-    await pushRemoteWrite(base, generateSeries(END_MS, POINTS, STEP_MS));
+    await pushRemoteWrite(base, generateSeries(END_MS, POINTS, STEP_MS), [
+      { type: MetricMetadata_MetricType.GAUGE, metricFamilyName: 'node_load1', help: '1m load average.', unit: '' },
+      { type: MetricMetadata_MetricType.COUNTER, metricFamilyName: 'node_cpu_seconds_total', help: 'Seconds the CPUs spent in each mode.', unit: 'seconds' },
+    ]);
   });
   after(() => server.close());
 
@@ -115,10 +119,13 @@ describe('Grafana data source request shapes', function () {
     expect(series).to.deep.include({ __name__: 'http_requests_total', code: '500', handler: '/api/v1/<query>&x', job: 'api' });
   });
 
-  it('metadata (always GET), empty object when nothing was sent', async () => {
+  it('metadata (always GET) from what remote write sent', async () => {
     const { status, body } = await envelope(await get('api/v1/metadata', { limit: '40000' }));
     expect(status).to.equal(200);
-    expect(body.data).to.be.an('object');
+    expect(body.data).to.deep.equal({
+      node_load1: [{ type: 'gauge', help: '1m load average.', unit: '' }],
+      node_cpu_seconds_total: [{ type: 'counter', help: 'Seconds the CPUs spent in each mode.', unit: 'seconds' }],
+    });
   });
 
   it('panel range query: aligned start/end, step and timeout as Grafana sends them', async () => {

@@ -1,7 +1,7 @@
 /** Test data in remote-write form, pushed with the generated prompb code and snappy. */
 import snappy from 'snappy';
 import { WriteRequest } from '../../src/generated/prompb/prometheus/remote.js';
-import type { TimeSeries } from '../../src/generated/prompb/prometheus/types.js';
+import type { MetricMetadata, TimeSeries } from '../../src/generated/prompb/prometheus/types.js';
 
 export interface TestSeries {
   readonly labels: Record<string, string>;
@@ -57,7 +57,7 @@ export function generateSeries(endMs: number, points: number, stepMs: number): T
   return out;
 }
 
-export function encodeWriteRequest(series: readonly TestSeries[]): Buffer {
+export function encodeWriteRequest(series: readonly TestSeries[], metadata: MetricMetadata[] = []): Buffer {
   const timeseries: TimeSeries[] = series.map((s) => ({
     labels: Object.entries(s.labels)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -66,12 +66,16 @@ export function encodeWriteRequest(series: readonly TestSeries[]): Buffer {
     exemplars: [],
     histograms: [],
   }));
-  const bytes = WriteRequest.encode({ timeseries, metadata: [] }).finish();
+  const bytes = WriteRequest.encode({ timeseries, metadata }).finish();
   return snappy.compressSync(Buffer.from(bytes));
 }
 
 /** POSTs a remote-write request; throws unless the receiver answers 2xx. */
-export async function pushRemoteWrite(baseUrl: string, series: readonly TestSeries[]): Promise<void> {
+export async function pushRemoteWrite(
+  baseUrl: string,
+  series: readonly TestSeries[],
+  metadata: MetricMetadata[] = [],
+): Promise<void> {
   const res = await fetch(`${baseUrl}/api/v1/write`, {
     method: 'POST',
     headers: {
@@ -79,7 +83,7 @@ export async function pushRemoteWrite(baseUrl: string, series: readonly TestSeri
       'content-encoding': 'snappy',
       'x-prometheus-remote-write-version': '0.1.0',
     },
-    body: encodeWriteRequest(series),
+    body: encodeWriteRequest(series, metadata),
   });
   if (res.status < 200 || res.status > 299) {
     throw new Error(`remote write to ${baseUrl} failed: ${res.status} ${await res.text()}`);
