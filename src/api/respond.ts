@@ -32,6 +32,12 @@ export const HTTP_STATUS_BY_ERROR_TYPE: Readonly<Record<ErrorType, number>> = {
   unauthorized: 401,
 };
 
+/**
+ * The fastest deflate level. Serving a 1e6-point matrix (28.7 MB of JSON) took 0.55-0.7 s for
+ * 5.2 MB at level 1 against 2.2-2.3 s for 4.2 MB at the default level 6; CPU is scarcer than bytes.
+ */
+const GZIP_LEVEL = 1;
+
 /** Seconds a client should wait after an `overloaded` answer. */
 const RETRY_AFTER_SECONDS = 1;
 
@@ -59,7 +65,7 @@ export function writeSuccess(ctx: Koa.Context, result: ApiResult): void {
     ctx.vary('Accept-Encoding');
     if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
       ctx.set('Content-Encoding', 'gzip');
-      ctx.body = pipeline(source, createGzip(), () => undefined);
+      ctx.body = pipeline(source, createGzip({ level: GZIP_LEVEL }), () => undefined);
     } else {
       ctx.body = source;
     }
