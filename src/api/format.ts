@@ -89,3 +89,24 @@ export function jsonEncode(value: unknown): string {
   const text = JSON.stringify(value) ?? 'null';
   return text.replace(HTML_UNSAFE, (c) => HTML_ESCAPES[c]!);
 }
+
+/**
+ * Orders strings as Go does (by UTF-8 bytes, which is code point order). JavaScript's default
+ * order compares UTF-16 units and puts astral characters before U+E000..U+FFFF.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** Moves surrogates above U+E000..U+FFFF so that UTF-16 units compare in code point order. */
+function codePointRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
+}

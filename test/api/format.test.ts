@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  compareUtf8,
   formatFloatF,
   formatResultTimestamp,
   formatSampleTimestamp,
@@ -80,5 +81,13 @@ describe('api/format', () => {
     expect(jsonString('quote " backslash \\')).to.equal('"quote \\" backslash \\\\"');
     expect(jsonEncode({ v: ['<x>'] })).to.equal('{"v":["\\u003cx\\u003e"]}');
     expect(JSON.parse(jsonEncode({ v: 'a&b' }))).to.deep.equal({ v: 'a&b' });
+  });
+
+  it('sorts strings in UTF-8 byte order, as Go does', () => {
+    const values = ['b', '\u{1F600}', '\uFF01', 'a', '\u00e9', 'ab', ''];
+    const byBytes = [...values].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect([...values].sort(compareUtf8)).to.deep.equal(byBytes);
+    expect(byBytes.indexOf('\uFF01')).to.be.lessThan(byBytes.indexOf('\u{1F600}'));
+    expect([...values].sort()).to.not.deep.equal(byBytes); // the default order would be wrong
   });
 });

@@ -4,6 +4,7 @@ import { isValidLabelName } from '../../model/labels.js';
 import type { LabelQuery, MetricMetadata } from '../../storage/types.js';
 import type { ApiDeps } from '../deps.js';
 import { TRUNCATED_WARNING, type ApiHandler, type ApiRequest } from '../handler.js';
+import { compareUtf8 } from '../format.js';
 import { labelsObject } from '../json.js';
 import {
   limitParam,
@@ -42,7 +43,7 @@ export const series: ApiHandler = async (req, deps) => {
 export const labelNames: ApiHandler = async (req, deps) => {
   const { query, limit } = labelQuery(req, deps);
   const names = await deps.storage.labelNames(query);
-  return capped([...names].sort(), limit);
+  return capped([...names].sort(compareUtf8), limit);
 };
 
 export const labelValues: ApiHandler = async (req, deps) => {
@@ -50,7 +51,7 @@ export const labelValues: ApiHandler = async (req, deps) => {
   if (!isValidLabelName(name)) throw badData(`invalid label name: ${JSON.stringify(name)}`);
   const { query, limit } = labelQuery(req, deps);
   const values = await deps.storage.labelValues(name, query);
-  return capped([...values].sort(), limit);
+  return capped([...values].sort(compareUtf8), limit);
 };
 
 /** limit: most metric names (negative = all, 0 = none); limit_per_metric: most entries per name. */
