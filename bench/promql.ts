@@ -34,10 +34,15 @@ const queries: [string, number][] = [
   ['avg_over_time(rate(http_requests_total[5m])[30m:1m])', 300_000],
 ];
 console.log(`${seriesCount} series x ${samples} samples (${(seriesCount * samples) / 1e6}M samples), range ${hours}h`);
+// Best of three runs: the machine is shared, so the minimum is the least noisy figure.
 for (const [q, stepMs] of queries) {
-  const started = performance.now();
-  const out = await engine.rangeQuery(q, 0, endMs, stepMs);
-  const ms = performance.now() - started;
-  const n = out.result.resultType === 'matrix' ? out.result.series.length : 0;
-  console.log(`${ms.toFixed(0).padStart(6)} ms  step ${stepMs / 1000}s  ${n} series  ${q}`);
+  let best = Infinity;
+  let n = 0;
+  for (let run = 0; run < 3; run++) {
+    const started = performance.now();
+    const out = await engine.rangeQuery(q, 0, endMs, stepMs);
+    best = Math.min(best, performance.now() - started);
+    n = out.result.resultType === 'matrix' ? out.result.series.length : 0;
+  }
+  console.log(`${best.toFixed(0).padStart(6)} ms  step ${stepMs / 1000}s  ${n} series  ${q}`);
 }

@@ -189,17 +189,29 @@ export function vectorVector(
   const rightBySig = new Int32Array(sigIds.size);
   const rightStamp = new Int32Array(sigIds.size);
   const matchedStamp = new Int32Array(sigIds.size);
-  const resultLabelsCache = new Map<number, Labels>();
-  const resultLabels = (li: number, ri: number): Labels => {
-    const cacheKey = li * rhs.length + ri;
-    let labels = resultLabelsCache.get(cacheKey);
-    if (labels === undefined) {
-      labels = resultMetric(lhs[li]!.labels, rhs[ri]!.labels, op, matching);
+  // Result label sets, computed once per matched pair and numbered, so the per-step uniqueness
+  // check of group_left/group_right is an array lookup.
+  const resultIds = new Map<string, number>();
+  const resultLabelsById: Labels[] = [];
+  const resultIdByPair = new Map<number, number>();
+  const resultId = (li: number, ri: number): number => {
+    const pair = li * rhs.length + ri;
+    let id = resultIdByPair.get(pair);
+    if (id === undefined) {
+      let labels = resultMetric(lhs[li]!.labels, rhs[ri]!.labels, op, matching);
       if (returnBool) labels = dropMetricName(labels);
-      resultLabelsCache.set(cacheKey, labels);
+      const key = labelsKey(labels);
+      id = resultIds.get(key);
+      if (id === undefined) {
+        resultIds.set(key, (id = resultLabelsById.length));
+        resultLabelsById.push(labels);
+      }
+      resultIdByPair.set(pair, id);
     }
-    return labels;
+    return id;
   };
+  const resultStamp: number[] = [];
+  const resultSig: number[] = [];
   const comparison = isComparison(op);
   const out = new StepOutput(grid.steps);
   for (let step = 0; step < grid.steps; step++) {
@@ -221,7 +233,6 @@ export function vectorVector(
       rightStamp[sig] = stamp;
       rightBySig[sig] = ri;
     }
-    const inserted = matching.card === 'one-to-one' ? null : new Map<number, Set<string>>();
     for (const li of l) {
       const sig = lhsSigs[li]!;
       if (rightStamp[sig] !== stamp) continue;
@@ -237,8 +248,8 @@ export function vectorVector(
         else if (keep) value = vl;
         else continue;
       }
-      const labels = resultLabels(li, ri);
-      if (inserted === null) {
+      const id = resultId(li, ri);
+      if (matching.card === 'one-to-one') {
         if (matchedStamp[sig] === stamp) {
           throw executionError(
             'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
@@ -246,14 +257,13 @@ export function vectorVector(
         }
         matchedStamp[sig] = stamp;
       } else {
-        const key = labelsKey(labels);
-        const seen = inserted.get(sig);
-        if (seen === undefined) inserted.set(sig, new Set([key]));
-        else if (seen.has(key)) {
+        if (resultStamp[id] === stamp && resultSig[id] === sig) {
           throw executionError('multiple matches for labels: grouping labels must ensure unique matches');
-        } else seen.add(key);
+        }
+        resultStamp[id] = stamp;
+        resultSig[id] = sig;
       }
-      out.add(labels, step, value);
+      out.add(resultLabelsById[id]!, step, value);
     }
   }
   return out.series();

@@ -116,7 +116,10 @@ export class PromqlEngine implements QueryEngine {
       return evaluator.eval(prepared, grid);
     } catch (err) {
       if (err instanceof MetricstorError) throw err;
-      if (err instanceof RangeError) throw tooManySamplesError();
+      // Allocation failures of typed arrays mean the query is too big for memory.
+      if (err instanceof RangeError && /array (buffer allocation|length)/i.test(err.message)) {
+        throw tooManySamplesError();
+      }
       throw new MetricstorError('internal', `unexpected error: ${String(err)}`, { cause: err });
     }
   }
