@@ -82,7 +82,7 @@ export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
         // Samples first: a retry after a failed metadata put rewrites identical samples harmlessly.
         if (appends.length > 0) await deps.storage.append(appends);
         if (decoded.metadata.length > 0) await deps.storage.putMetadata(decoded.metadata);
-        return decoded.sampleCount;
+        return decoded.samples.length;
       });
       ctx.status = 204;
     } catch (err) {

@@ -4,6 +4,7 @@ import type { MetricMetadata, SeriesAppend } from '../storage/types.js';
 import { parseExposition, type ExpositionFormat } from './exposition/parse.js';
 import type { IngestLimits } from './limits.js';
 import { decodeUtf8 } from './remote-write/wire.js';
+import { SamplesBuffer } from './samples-buffer.js';
 import type { RawSeries } from './types.js';
 import { validateWrite } from './validate.js';
 
@@ -54,7 +55,7 @@ export function importExposition(
   const text = decodeUtf8(body, 0, body.length, 'the request body');
   const parsed = parseExposition(text, format);
   const series: RawSeries[] = [];
-  const valueBytes = new Uint8Array(parsed.values.buffer, parsed.values.byteOffset, parsed.values.byteLength);
+  const samples = new SamplesBuffer(parsed.samples.length);
   for (let i = 0; i < parsed.samples.length; i++) {
     const s = parsed.samples[i]!;
     let labels = s.labels;
@@ -62,12 +63,11 @@ export function importExposition(
       labels = labels.filter((l) => !params.extraLabels.some((e) => e.name === l.name));
       labels.push(...params.extraLabels);
     }
-    const values = new Float64Array(1);
-    new Uint8Array(values.buffer).set(valueBytes.subarray(i * 8, i * 8 + 8));
-    series.push({ labels, timestamps: Float64Array.of(s.timestampMs ?? params.defaultTimestampMs), values });
+    samples.pushFrom(s.timestampMs ?? params.defaultTimestampMs, parsed.values, i);
+    series.push({ labels, first: i, count: 1 });
   }
   const appends = validateWrite(
-    { series, metadata: parsed.metadata, sampleCount: series.length, exemplarCount: 0 },
+    { series, samples, metadata: parsed.metadata, exemplarCount: 0 },
     { ...limits, maxSeriesPerRequest: Number.MAX_SAFE_INTEGER },
   );
   if (appends.length > limits.maxSeriesPerRequest) {

@@ -1,5 +1,6 @@
 import type { Label } from '../model/labels.js';
 import type { MetricMetadata } from '../storage/types.js';
+import type { SamplesBuffer } from './samples-buffer.js';
 
 /** A label set that passed validation: sorted, no empty values, plus its canonical key. */
 export interface ValidLabels {
@@ -11,10 +12,9 @@ export interface ValidLabels {
 /** One series as a sender described it: labels not yet validated, possibly unsorted. */
 export interface RawSeries {
   readonly labels: readonly Label[];
-  /** Integer milliseconds, already checked to be safe integers by the decoders. */
-  readonly timestamps: Float64Array;
-  /** Bit-exact copies of the sent float64 values. */
-  readonly values: Float64Array;
+  /** Its samples are samples[first .. first + count) of the request's SamplesBuffer. */
+  readonly first: number;
+  readonly count: number;
   /** The encoded label bytes as a string, when the decoder can key a label cache with them. */
   readonly rawKey?: string;
   /** Set when the label cache already knew these labels; validation then trusts them. */
@@ -24,8 +24,9 @@ export interface RawSeries {
 /** What a decoder produced from one request body. */
 export interface DecodedWrite {
   readonly series: RawSeries[];
+  /** Every sample of the request; timestamps are integer milliseconds, values bit-exact. */
+  readonly samples: SamplesBuffer;
   readonly metadata: MetricMetadata[];
-  readonly sampleCount: number;
   /** Exemplars seen; they are checked for well-formedness but not stored. */
   readonly exemplarCount: number;
 }

@@ -9,7 +9,7 @@ import {
 import type { MetricMetadata, SeriesAppend } from '../storage/types.js';
 import type { IngestLimits } from './limits.js';
 import type { LabelCache } from './label-cache.js';
-import type { DecodedWrite, RawSeries } from './types.js';
+import type { DecodedWrite } from './types.js';
 
 /**
  * Turns decoded series into appends storage accepts, or throws for the first offending series.
@@ -18,24 +18,29 @@ import type { DecodedWrite, RawSeries } from './types.js';
  * that fails validation writes nothing.
  */
 export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache?: LabelCache): SeriesAppend[] {
-  if (decoded.series.length > limits.maxSeriesPerRequest) {
+  const { series, samples } = decoded;
+  if (series.length > limits.maxSeriesPerRequest) {
     throw new MetricstorError(
       'too_large',
-      `request has ${decoded.series.length} series, more than the limit of ${limits.maxSeriesPerRequest}`,
+      `request has ${series.length} series, more than the limit of ${limits.maxSeriesPerRequest}`,
     );
   }
-  if (decoded.sampleCount > limits.maxSamplesPerRequest) {
+  if (samples.length > limits.maxSamplesPerRequest) {
     throw new MetricstorError(
       'too_large',
-      `request has ${decoded.sampleCount} samples, more than the limit of ${limits.maxSamplesPerRequest}`,
+      `request has ${samples.length} samples, more than the limit of ${limits.maxSamplesPerRequest}`,
     );
   }
   for (const m of decoded.metadata) validateMetadata(m);
 
-  const out: SeriesAppend[] = [];
-  const indexByKey = new Map<string, number>();
-  const merged = new Map<number, RawSeries[]>();
-  for (const raw of decoded.series) {
+  // Pass 1: validate every label set and find which raw series belong to the same series.
+  const groupLabels: (readonly Label[])[] = [];
+  const groupCounts: number[] = [];
+  const groupOf = new Int32Array(series.length);
+  const groupByKey = new Map<string, number>();
+  let merges = 0;
+  for (let i = 0; i < series.length; i++) {
+    const raw = series[i]!;
     let labels: readonly Label[];
     let key: string;
     if (raw.valid !== undefined) {
@@ -45,24 +50,63 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
       key = labelsKey(labels);
       if (cache !== undefined && raw.rawKey !== undefined) cache.set(raw.rawKey, { labels, key });
     }
-    checkTimestamps(raw.timestamps, labels);
-    if (raw.timestamps.length === 0) continue;
-    const at = indexByKey.get(key);
-    if (at === undefined) {
-      indexByKey.set(key, out.length);
-      out.push({ labels, timestamps: raw.timestamps, values: raw.values });
+    checkTimestamps(samples.timestamps, raw.first, raw.count, labels);
+    let g = groupByKey.get(key);
+    if (g === undefined) {
+      g = groupLabels.length;
+      groupByKey.set(key, g);
+      groupLabels.push(labels);
+      groupCounts.push(0);
     } else {
-      let parts = merged.get(at);
-      if (parts === undefined) {
-        const first = out[at]!;
-        parts = [{ labels: first.labels, timestamps: first.timestamps as Float64Array, values: first.values }];
-        merged.set(at, parts);
-      }
-      parts.push(raw);
+      merges++;
+    }
+    groupOf[i] = g;
+    groupCounts[g]! += raw.count;
+  }
+
+  // Pass 2: lay the samples out series by series in one buffer and hand out views of it.
+  const total = samples.length;
+  const timestamps = merges === 0 ? samples.timestamps : new Float64Array(total);
+  const valueBytes = merges === 0 ? samples.valueBytes : new Uint8Array(total * 8);
+  const values = merges === 0 ? samples.values : new Float64Array(valueBytes.buffer);
+  const out: SeriesAppend[] = [];
+  if (merges === 0) {
+    for (let i = 0; i < series.length; i++) {
+      const raw = series[i]!;
+      if (raw.count === 0) continue;
+      out.push({
+        labels: groupLabels[i]!,
+        timestamps: timestamps.subarray(raw.first, raw.first + raw.count),
+        values: values.subarray(raw.first, raw.first + raw.count),
+      });
+    }
+    return out;
+  }
+  const groupStart = new Int32Array(groupLabels.length);
+  const groupFill = new Int32Array(groupLabels.length);
+  for (let g = 0, at = 0; g < groupLabels.length; g++) {
+    groupStart[g] = at;
+    at += groupCounts[g]!;
+  }
+  const srcTimestamps = samples.timestamps;
+  const srcBytes = samples.valueBytes;
+  for (let i = 0; i < series.length; i++) {
+    const raw = series[i]!;
+    const g = groupOf[i]!;
+    let to = groupStart[g]! + groupFill[g]!;
+    groupFill[g]! += raw.count;
+    for (let k = raw.first; k < raw.first + raw.count; k++, to++) {
+      timestamps[to] = srcTimestamps[k]!;
+      const from = k * 8;
+      const dst = to * 8;
+      for (let b = 0; b < 8; b++) valueBytes[dst + b] = srcBytes[from + b]!;
     }
   }
-  for (const [at, parts] of merged) {
-    out[at] = { labels: out[at]!.labels, ...concatSamples(parts) };
+  for (let g = 0; g < groupLabels.length; g++) {
+    if (groupCounts[g] === 0) continue;
+    const start = groupStart[g]!;
+    const end = start + groupCounts[g]!;
+    out.push({ labels: groupLabels[g]!, timestamps: timestamps.subarray(start, end), values: values.subarray(start, end) });
   }
   return out;
 }
@@ -116,8 +160,8 @@ export function normaliseLabels(raw: readonly Label[], limits: IngestLimits): re
   return labels;
 }
 
-function checkTimestamps(timestamps: Float64Array, labels: readonly Label[]): void {
-  for (let i = 0; i < timestamps.length; i++) {
+function checkTimestamps(timestamps: Float64Array, first: number, count: number, labels: readonly Label[]): void {
+  for (let i = first; i < first + count; i++) {
     if (!Number.isSafeInteger(timestamps[i]!)) {
       throw badData(
         `series ${formatLabels(labels)}: timestamp ${timestamps[i]} is out of range; timestamps must be integer milliseconds within ±${Number.MAX_SAFE_INTEGER}`,
@@ -138,22 +182,4 @@ function labelsKey(labels: readonly Label[]): string {
   let key = '';
   for (const l of labels) key += l.name + '=' + l.value.length + ':' + l.value;
   return key;
-}
-
-function concatSamples(parts: readonly Pick<RawSeries, 'timestamps' | 'values'>[]): {
-  timestamps: Float64Array;
-  values: Float64Array;
-} {
-  let n = 0;
-  for (const p of parts) n += p.timestamps.length;
-  const timestamps = new Float64Array(n);
-  // Copy values through byte views so no NaN payload passes through a JS number.
-  const valueBytes = new Uint8Array(n * 8);
-  let at = 0;
-  for (const p of parts) {
-    timestamps.set(p.timestamps, at);
-    valueBytes.set(new Uint8Array(p.values.buffer, p.values.byteOffset, p.values.byteLength), at * 8);
-    at += p.timestamps.length;
-  }
-  return { timestamps, values: new Float64Array(valueBytes.buffer) };
 }

@@ -5,8 +5,18 @@ import { WriteRequest } from '../../src/generated/prompb/prometheus/remote.js';
 import type { TimeSeries as TimeSeriesV1, MetricMetadata as MetricMetadataV1 } from '../../src/generated/prompb/prometheus/types.js';
 import { Request as RequestV2 } from '../../src/generated/prompb/prometheus/write/v2/types.js';
 import type { TimeSeries as TimeSeriesV2 } from '../../src/generated/prompb/prometheus/write/v2/types.js';
+import type { DecodedWrite } from '../../src/ingest/types.js';
 import type { Label } from '../../src/model/labels.js';
 import type { MetricMetadata, MetricStorage, SeriesAppend } from '../../src/storage/types.js';
+
+/** The samples of decoded series i, as views of the request's buffer. */
+export function samplesOf(d: DecodedWrite, i: number): { timestamps: Float64Array; values: Float64Array } {
+  const s = d.series[i]!;
+  return {
+    timestamps: d.samples.timestamps.subarray(s.first, s.first + s.count),
+    values: d.samples.values.subarray(s.first, s.first + s.count),
+  };
+}
 
 /** Records what the handlers hand to storage; can be told to fail the next appends. */
 export class RecordingStorage implements Pick<MetricStorage, 'append' | 'putMetadata'> {

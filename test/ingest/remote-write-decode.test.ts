@@ -6,7 +6,7 @@ import { decodeWriteRequestV1 } from '../../src/ingest/remote-write/decode-v1.js
 import { decodeWriteRequestV2 } from '../../src/ingest/remote-write/decode-v2.js';
 import { WireReader } from '../../src/ingest/remote-write/wire.js';
 import { STALE_NAN_HI, STALE_NAN_LO, isStaleAt } from '../../src/model/value.js';
-import { bitsAt, encodeV1, encodeV2, labelsOf, patchDouble, v1Series } from './fixtures.js';
+import { bitsAt, encodeV1, encodeV2, labelsOf, patchDouble, samplesOf, v1Series } from './fixtures.js';
 
 function badDataMessage(fn: () => unknown): string {
   try {
@@ -37,14 +37,14 @@ describe('ingest: remote write 1.0 decoder', () => {
     );
     const d = decodeWriteRequestV1(body);
     expect(d.series).to.have.length(2);
-    expect(d.sampleCount).to.equal(4);
+    expect(d.samples.length).to.equal(4);
     expect(d.series[0]!.labels).to.deep.equal(labelsOf({ __name__: 'up', job: 'node' }));
-    expect(Array.from(d.series[0]!.timestamps)).to.deep.equal([1700000000000]);
-    expect(Array.from(d.series[0]!.values)).to.deep.equal([1]);
+    expect(Array.from(samplesOf(d, 0).timestamps)).to.deep.equal([1700000000000]);
+    expect(Array.from(samplesOf(d, 0).values)).to.deep.equal([1]);
     // unsorted labels stay as sent; validation sorts them
     expect(d.series[1]!.labels.map((l) => l.name)).to.deep.equal(['job', '__name__']);
-    expect(Array.from(d.series[1]!.timestamps)).to.deep.equal([1000, 0, -5000]);
-    expect(Array.from(d.series[1]!.values)).to.deep.equal([-2.5, 0, 7]);
+    expect(Array.from(samplesOf(d, 1).timestamps)).to.deep.equal([1000, 0, -5000]);
+    expect(Array.from(samplesOf(d, 1).values)).to.deep.equal([-2.5, 0, 7]);
     expect(d.metadata).to.deep.equal([
       { metricFamilyName: 'http_requests_total', type: 'counter', help: 'Requests.', unit: '' },
     ]);
@@ -64,7 +64,7 @@ describe('ingest: remote write 1.0 decoder', () => {
     ]);
     body = patchDouble(body, 111.5, STALE_NAN_HI, STALE_NAN_LO);
     body = patchDouble(body, 222.5, 0x7ff80000, 0x00000001);
-    const v = decodeWriteRequestV1(body).series[0]!.values;
+    const v = samplesOf(decodeWriteRequestV1(body), 0).values;
     expect(isStaleAt(v, 0)).to.equal(true);
     expect(bitsAt(v, 1)).to.deep.equal([0x7ff80000, 0x00000001]);
     expect(isStaleAt(v, 1)).to.equal(false);
@@ -91,7 +91,7 @@ describe('ingest: remote write 1.0 decoder', () => {
     const unknown = [0x48, 0x96, 0x01, 0x51, 1, 2, 3, 4, 5, 6, 7, 8, 0x5a, 0x02, 0xaa, 0xbb, 0x65, 1, 2, 3, 4];
     const d = decodeWriteRequestV1(Uint8Array.from([...unknown, ...known]));
     expect(d.series[0]!.labels).to.deep.equal(labelsOf({ __name__: 'a' }));
-    expect(Array.from(d.series[0]!.values)).to.deep.equal([3]);
+    expect(Array.from(samplesOf(d, 0).values)).to.deep.equal([3]);
   });
 
   describe('hostile bytes give bad_data with a message', () => {
@@ -164,9 +164,9 @@ describe('ingest: remote write 2.0 decoder', () => {
       labelsOf({ __name__: 'http_request_duration_seconds_bucket', le: '0.5', job: 'api' }),
       labelsOf({ __name__: 'up', job: 'api' }),
     ]);
-    expect(Array.from(d.series[0]!.timestamps)).to.deep.equal([1000, 2000]);
-    expect(Array.from(d.series[1]!.timestamps)).to.deep.equal([-1]);
-    expect(d.sampleCount).to.equal(3);
+    expect(Array.from(samplesOf(d, 0).timestamps)).to.deep.equal([1000, 2000]);
+    expect(Array.from(samplesOf(d, 1).timestamps)).to.deep.equal([-1]);
+    expect(d.samples.length).to.equal(3);
     expect(d.exemplarCount).to.equal(2);
     expect(d.metadata).to.deep.equal([
       { metricFamilyName: 'http_request_duration_seconds', type: 'histogram', help: 'Latency.', unit: 'seconds' },
@@ -175,7 +175,7 @@ describe('ingest: remote write 2.0 decoder', () => {
 
   it('keeps the staleness marker bit for bit', () => {
     const body = patchDouble(encodeV2([{ labels: { __name__: 'm' }, samples: [{ value: 98.25, timestamp: 5 }] }]), 98.25, STALE_NAN_HI, STALE_NAN_LO);
-    expect(isStaleAt(decodeWriteRequestV2(body).series[0]!.values, 0)).to.equal(true);
+    expect(isStaleAt(samplesOf(decodeWriteRequestV2(body), 0).values, 0)).to.equal(true);
   });
 
   it('refuses native histograms, bad symbol references and a non-empty first symbol', () => {
@@ -195,7 +195,7 @@ describe('ingest: remote write 2.0 decoder', () => {
     const bytes = [0x22, 0x00, 0x22, 0x08, ...Buffer.from('__name__'), 0x22, 0x01, 0x6d, 0x2a, 0x06, 0x08, 0x01, 0x08, 0x02, 0x12, 0x00];
     const d = decodeWriteRequestV2(Uint8Array.from(bytes));
     expect(d.series[0]!.labels).to.deep.equal(labelsOf({ __name__: 'm' }));
-    expect(Array.from(d.series[0]!.timestamps)).to.deep.equal([0]);
+    expect(Array.from(samplesOf(d, 0).timestamps)).to.deep.equal([0]);
   });
 
   it('never throws anything but bad_data on random bytes', () => {

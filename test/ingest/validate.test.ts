@@ -2,23 +2,33 @@ import { expect } from 'chai';
 import { MetricstorError } from '../../src/errors.js';
 import { ingestLimits } from '../../src/ingest/limits.js';
 import type { RawSeries } from '../../src/ingest/types.js';
+import { SamplesBuffer } from '../../src/ingest/samples-buffer.js';
 import { validateWrite } from '../../src/ingest/validate.js';
 import { STALE_NAN_HI, STALE_NAN_LO, isStaleAt, setStaleAt } from '../../src/model/value.js';
 import { bitsAt, labelsOf } from './fixtures.js';
 
-function raw(labels: Record<string, string> | { name: string; value: string }[], ts: number[] = [1], vals?: Float64Array): RawSeries {
+interface Spec {
+  labels: { name: string; value: string }[];
+  timestamps: number[];
+  values: Float64Array;
+}
+
+function raw(labels: Record<string, string> | { name: string; value: string }[], ts: number[] = [1], vals?: Float64Array): Spec {
   return {
     labels: Array.isArray(labels) ? labels : labelsOf(labels),
-    timestamps: Float64Array.from(ts),
+    timestamps: ts,
     values: vals ?? Float64Array.from(ts.map((_, i) => i)),
   };
 }
 
-function validate(series: RawSeries[], overrides = {}) {
-  return validateWrite(
-    { series, metadata: [], sampleCount: series.reduce((n, s) => n + s.timestamps.length, 0), exemplarCount: 0 },
-    ingestLimits(overrides),
-  );
+function validate(specs: Spec[], overrides = {}) {
+  const samples = new SamplesBuffer(1);
+  const series: RawSeries[] = specs.map((spec) => {
+    const first = samples.length;
+    spec.timestamps.forEach((t, i) => samples.pushFrom(t, spec.values, i));
+    return { labels: spec.labels, first, count: spec.timestamps.length };
+  });
+  return validateWrite({ series, samples, metadata: [], exemplarCount: 0 }, ingestLimits(overrides));
 }
 
 function rejection(fn: () => unknown): MetricstorError {
@@ -65,7 +75,7 @@ describe('ingest: validation', () => {
     expect(Array.from(out[0]!.timestamps)).to.deep.equal([-1000, 0, 5]);
   });
 
-  const rejections: [string, RawSeries, RegExp][] = [
+  const rejections: [string, Spec, RegExp][] = [
     ['missing __name__', raw({ job: 'x' }), /^series \{job="x"\} has no metric name/],
     ['empty __name__', raw({ __name__: '', job: 'x' }), /has no metric name/],
     ['invalid metric name', raw({ __name__: '1bad' }), /invalid metric name "1bad"/],

@@ -4,7 +4,8 @@ import type { MetricMetadata } from '../../storage/types.js';
 import type { LabelCache } from '../label-cache.js';
 import type { DecodedWrite, RawSeries, ValidLabels } from '../types.js';
 import { metricTypeFromWire } from './metric-type.js';
-import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, copyDouble, inSeries, wrongWireType } from './wire.js';
+import { SamplesBuffer } from '../samples-buffer.js';
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, inSeries, wrongWireType } from './wire.js';
 
 /**
  * Decodes a remote write 1.0 `prometheus.WriteRequest` straight into series with columnar
@@ -17,7 +18,8 @@ export function decodeWriteRequestV1(body: Uint8Array, cache?: LabelCache): Deco
   const series: RawSeries[] = [];
   const metadata: MetricMetadata[] = [];
   const scratch: Scratch = { samples: new PositionList(), labelFields: new PositionList() };
-  let sampleCount = 0;
+  // A 1.0 sample takes at least 13 bytes on the wire when it has a value and a timestamp.
+  const out = new SamplesBuffer(Math.ceil(body.length / 16));
   let exemplarCount = 0;
   while (!r.atEnd()) {
     const tag = r.tag('WriteRequest');
@@ -26,8 +28,7 @@ export function decodeWriteRequestV1(body: Uint8Array, cache?: LabelCache): Deco
     if (field === 1) {
       if (wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'WriteRequest');
       const end = r.lengthEnd('WriteRequest.timeseries');
-      const ts = decodeTimeSeries(r, end, scratch, cache);
-      sampleCount += ts.series.timestamps.length;
+      const ts = decodeTimeSeries(r, end, scratch, cache, out);
       exemplarCount += ts.exemplars;
       series.push(ts.series);
     } else if (field === 3) {
@@ -38,7 +39,7 @@ export function decodeWriteRequestV1(body: Uint8Array, cache?: LabelCache): Deco
       r.skip(wireType, 'WriteRequest');
     }
   }
-  return { series, metadata, sampleCount, exemplarCount };
+  return { series, samples: out, metadata, exemplarCount };
 }
 
 interface Scratch {
@@ -72,6 +73,7 @@ function decodeTimeSeries(
   end: number,
   scratch: Scratch,
   cache: LabelCache | undefined,
+  out: SamplesBuffer,
 ): { series: RawSeries; exemplars: number } {
   const outerEnd = r.end;
   r.end = end;
@@ -133,39 +135,37 @@ function decodeTimeSeries(
   if (histograms > 0) {
     throw badData(`series ${formatLabels(labels)}: native histograms are not supported`);
   }
-  const n = samples.length;
-  const timestamps = new Float64Array(n);
-  const values = new Float64Array(n);
-  const valueBytes = new Uint8Array(values.buffer);
+  const first = out.length;
   try {
-    decodeSamples(r, samples, timestamps, valueBytes);
+    decodeSamples(r, samples, out);
   } catch (err) {
     throw inSeries(err, labels);
   }
   r.pos = end;
   r.end = outerEnd;
+  const count = samples.length;
   const series: RawSeries =
     valid !== undefined
-      ? { labels, timestamps, values, valid }
+      ? { labels, first, count, valid }
       : rawKey !== undefined
-        ? { labels, timestamps, values, rawKey }
-        : { labels, timestamps, values };
+        ? { labels, first, count, rawKey }
+        : { labels, first, count };
   return { series, exemplars };
 }
 
-function decodeSamples(r: WireReader, samples: PositionList, timestamps: Float64Array, valueBytes: Uint8Array): void {
-  const n = samples.length;
-  for (let i = 0; i < n; i++) {
+function decodeSamples(r: WireReader, samples: PositionList, out: SamplesBuffer): void {
+  for (let i = 0; i < samples.length; i++) {
     r.pos = samples.starts[i]!;
     r.end = samples.ends[i]!;
     let timestamp = 0;
+    let valueAt = -1;
     while (!r.atEnd()) {
       const tag = r.tag('Sample');
       const field = tag >>> 3;
       const wireType = tag & 7;
       if (field === 1) {
         if (wireType !== WIRE_I64) throw wrongWireType(field, wireType, 'Sample');
-        copyDouble(r.buf, r.fixed64At('Sample.value'), valueBytes, i);
+        valueAt = r.fixed64At('Sample.value');
       } else if (field === 2) {
         if (wireType !== WIRE_VARINT) throw wrongWireType(field, wireType, 'Sample');
         timestamp = r.int64('sample timestamp');
@@ -173,7 +173,8 @@ function decodeSamples(r: WireReader, samples: PositionList, timestamps: Float64
         r.skip(wireType, 'Sample');
       }
     }
-    timestamps[i] = timestamp;
+    if (valueAt >= 0) out.pushWire(timestamp, r.buf, valueAt);
+    else out.pushZero(timestamp);
   }
 }
 

@@ -3,7 +3,8 @@ import { METRIC_NAME, formatLabels, type Label } from '../../model/labels.js';
 import type { MetricMetadata, MetricType } from '../../storage/types.js';
 import type { DecodedWrite, RawSeries } from '../types.js';
 import { metricTypeFromWire } from './metric-type.js';
-import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, copyDouble, inSeries, wrongWireType } from './wire.js';
+import { SamplesBuffer } from '../samples-buffer.js';
+import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, inSeries, wrongWireType } from './wire.js';
 
 /**
  * Decodes a remote write 2.0 `io.prometheus.write.v2.Request`. Strings come from the symbols
@@ -38,18 +39,17 @@ export function decodeWriteRequestV2(body: Uint8Array): DecodedWrite {
 
   const series: RawSeries[] = [];
   const metadataByName = new Map<string, MetricMetadata>();
-  let sampleCount = 0;
+  const out = new SamplesBuffer(Math.ceil(body.length / 16));
   let exemplarCount = 0;
   for (let i = 0; i < seriesStarts.length; i++) {
     r.pos = seriesStarts[i]!;
     r.end = seriesEnds[i]!;
-    const decoded = decodeTimeSeries(r, symbols);
-    sampleCount += decoded.series.timestamps.length;
+    const decoded = decodeTimeSeries(r, symbols, out);
     exemplarCount += decoded.exemplars;
     series.push(decoded.series);
     if (decoded.metadata !== undefined) metadataByName.set(decoded.metadata.metricFamilyName, decoded.metadata);
   }
-  return { series, metadata: [...metadataByName.values()], sampleCount, exemplarCount };
+  return { series, samples: out, metadata: [...metadataByName.values()], exemplarCount };
 }
 
 interface WireMetadata {
@@ -61,6 +61,7 @@ interface WireMetadata {
 function decodeTimeSeries(
   r: WireReader,
   symbols: readonly string[],
+  out: SamplesBuffer,
 ): { series: RawSeries; exemplars: number; metadata?: MetricMetadata } {
   const seriesEnd = r.end;
   const refs: number[] = [];
@@ -99,43 +100,34 @@ function decodeTimeSeries(
   const labels = resolveLabels(refs, symbols);
   if (histograms > 0) throw badData(`series ${formatLabels(labels)}: native histograms are not supported`);
 
-  const n = sampleStarts.length;
-  const timestamps = new Float64Array(n);
-  const values = new Float64Array(n);
-  const valueBytes = new Uint8Array(values.buffer);
+  const first = out.length;
   try {
-    decodeSamples(r, sampleStarts, sampleEnds, timestamps, valueBytes);
+    decodeSamples(r, sampleStarts, sampleEnds, out);
   } catch (err) {
     throw inSeries(err, labels);
   }
   r.end = seriesEnd;
   r.pos = seriesEnd;
 
-  const series = { labels, timestamps, values };
+  const series: RawSeries = { labels, first, count: sampleStarts.length };
   if (wireMetadata === undefined) return { series, exemplars };
   const metadata = seriesMetadata(labels, wireMetadata, symbols);
   return metadata === undefined ? { series, exemplars } : { series, exemplars, metadata };
 }
 
-function decodeSamples(
-  r: WireReader,
-  sampleStarts: readonly number[],
-  sampleEnds: readonly number[],
-  timestamps: Float64Array,
-  valueBytes: Uint8Array,
-): void {
-  const n = sampleStarts.length;
-  for (let i = 0; i < n; i++) {
+function decodeSamples(r: WireReader, sampleStarts: readonly number[], sampleEnds: readonly number[], out: SamplesBuffer): void {
+  for (let i = 0; i < sampleStarts.length; i++) {
     r.pos = sampleStarts[i]!;
     r.end = sampleEnds[i]!;
     let timestamp = 0;
+    let valueAt = -1;
     while (!r.atEnd()) {
       const tag = r.tag('Sample');
       const field = tag >>> 3;
       const wireType = tag & 7;
       if (field === 1) {
         if (wireType !== WIRE_I64) throw wrongWireType(field, wireType, 'Sample');
-        copyDouble(r.buf, r.fixed64At('Sample.value'), valueBytes, i);
+        valueAt = r.fixed64At('Sample.value');
       } else if (field === 2 || field === 3) {
         if (wireType !== WIRE_VARINT) throw wrongWireType(field, wireType, 'Sample');
         const t = r.int64('sample timestamp');
@@ -144,7 +136,8 @@ function decodeSamples(
         r.skip(wireType, 'Sample');
       }
     }
-    timestamps[i] = timestamp;
+    if (valueAt >= 0) out.pushWire(timestamp, r.buf, valueAt);
+    else out.pushZero(timestamp);
   }
 }
 

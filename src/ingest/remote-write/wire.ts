@@ -185,28 +185,6 @@ export function decodeUtf8(buf: Buffer, start: number, end: number, what: string
   }
 }
 
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * Copies the 8 little-endian bytes of a protobuf double into values[index] without passing the
- * number through JavaScript arithmetic, so every NaN payload (the staleness marker) survives.
- */
-export function copyDouble(src: Uint8Array, at: number, dstBytes: Uint8Array, index: number): void {
-  const o = index * 8;
-  if (HOST_LITTLE_ENDIAN) {
-    dstBytes[o] = src[at]!;
-    dstBytes[o + 1] = src[at + 1]!;
-    dstBytes[o + 2] = src[at + 2]!;
-    dstBytes[o + 3] = src[at + 3]!;
-    dstBytes[o + 4] = src[at + 4]!;
-    dstBytes[o + 5] = src[at + 5]!;
-    dstBytes[o + 6] = src[at + 6]!;
-    dstBytes[o + 7] = src[at + 7]!;
-  } else {
-    for (let k = 0; k < 8; k++) dstBytes[o + k] = src[at + 7 - k]!;
-  }
-}
-
 /** Prefixes a decoding error with the series it happened in (built only on the error path). */
 export function inSeries(err: unknown, labels: readonly Label[]): unknown {
   if (!(err instanceof MetricstorError)) return err;
