@@ -5,7 +5,9 @@
  *   npx tsx bench/kv-choice.ts            all candidates, concurrency 4 and 16, markdown table
  *   npx tsx bench/kv-choice.ts --quick    a tenth of the data, for a smoke run
  *
- * Each (candidate, concurrency) runs in its own child process so that peak RSS is its own.
+ * Each (candidate, concurrency) runs in its own child process so that peak RSS is its own; every
+ * row is the median of three such runs. Rates per CPU-second (all threads of the child) are the
+ * figures to compare on a shared machine, where wall-clock rates swing with other load.
  *
  * Write pattern: chunk flushes as atomic batches of 50–2,000 puts (log-uniform sizes), keys
  * 'C' + series id + chunk start + writer id (8 bytes each, big-endian), values of 150–300
@@ -253,6 +255,8 @@ interface Timing {
   readonly count: number;
   readonly rows: number;
   readonly seconds: number;
+  /** CPU time of the whole process (all threads), which other load on the machine does not inflate. */
+  readonly cpuSeconds: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
 }
@@ -260,6 +264,7 @@ interface Timing {
 async function timeOps(count: number, op: (i: number) => Promise<number>): Promise<Timing> {
   const latencies: number[] = [];
   let rows = 0;
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < count; i++) {
     const t = performance.now();
@@ -267,8 +272,14 @@ async function timeOps(count: number, op: (i: number) => Promise<number>): Promi
     latencies.push(performance.now() - t);
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSecondsSince(cpuStart);
   latencies.sort((a, b) => a - b);
-  return { count, rows, seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return { count, rows, seconds, cpuSeconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 async function diskBytes(dir: string): Promise<number> {
@@ -287,6 +298,7 @@ interface ChildResult {
   readonly puts: number;
   readonly batches: number;
   readonly writeSeconds: number;
+  readonly writeCpuSeconds: number;
   readonly batchP50Ms: number;
   readonly batchP99Ms: number;
   readonly reads: Record<string, Timing>;
@@ -306,6 +318,7 @@ async function runChild(candidateName: string, concurrency: number, seriesCount:
     const db = await spec.open(dir);
     const latencies: number[] = [];
     let next = 0;
+    const cpuStart = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -317,6 +330,7 @@ async function runChild(candidateName: string, concurrency: number, seriesCount:
       }),
     );
     const writeSeconds = (performance.now() - started) / 1000;
+    const writeCpuSeconds = cpuSecondsSince(cpuStart);
     latencies.sort((a, b) => a - b);
 
     const random = prng(0x72656164);
@@ -349,6 +363,7 @@ async function runChild(candidateName: string, concurrency: number, seriesCount:
       puts: workload.puts,
       batches: workload.batches.length,
       writeSeconds,
+      writeCpuSeconds,
       batchP50Ms: percentile(latencies, 50),
       batchP99Ms: percentile(latencies, 99),
       reads,
@@ -436,25 +451,25 @@ async function main(): Promise<void> {
   const first = all[0]![0]!;
   console.log(`\n${fmt(first.puts)} puts in ${fmt(first.batches)} batches (${seriesCount} series x ${CHUNKS_PER_SERIES} chunks); ` +
     `median of ${reps} runs per row; fdatasync of 4 KiB on this disk: p50 ${fmt(fsync.p50Ms, 2)} ms, p99 ${fmt(fsync.p99Ms, 2)} ms\n`);
-  console.log('| candidate | conc | puts/s | batches/s | batch p50 ms | batch p99 ms | disk MB | peak RSS MB | RSS growth MB |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| candidate | conc | puts/s | batches/s | puts/cpu-s | batch p50 ms | batch p99 ms | disk MB | peak RSS MB | RSS growth MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const rs of all) {
     const m = (f: (r: ChildResult) => number): number => median(rs.map(f));
     const r = rs[0]!;
     console.log(
-      `| ${r.candidate} | ${r.concurrency} | ${fmt(m((x) => x.puts / x.writeSeconds))} | ${fmt(m((x) => x.batches / x.writeSeconds), 1)} | ` +
+      `| ${r.candidate} | ${r.concurrency} | ${fmt(m((x) => x.puts / x.writeSeconds))} | ${fmt(m((x) => x.batches / x.writeSeconds), 1)} | ${fmt(m((x) => x.puts / x.writeCpuSeconds))} | ` +
         `${fmt(m((x) => x.batchP50Ms), 1)} | ${fmt(m((x) => x.batchP99Ms), 1)} | ${fmt(m((x) => x.diskBytes) / 2 ** 20, 1)} | ` +
         `${fmt(m((x) => x.peakRssBytes) / 2 ** 20)} | ${fmt(m((x) => x.peakRssBytes - x.baselineRssBytes) / 2 ** 20)} |`,
     );
   }
   console.log('\nReads, on the store just written by the concurrency-16 run:\n');
-  console.log('| candidate | read | calls/s | rows/s | p50 ms | p99 ms |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| candidate | read | calls/s | rows/s | rows/cpu-s | p50 ms | p99 ms |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const rs of all.filter((x) => x[0]!.concurrency === 16)) {
     for (const name of Object.keys(rs[0]!.reads)) {
       const m = (f: (t: Timing) => number): number => median(rs.map((x) => f(x.reads[name]!)));
       console.log(
-        `| ${rs[0]!.candidate} | ${name} | ${fmt(m((t) => t.count / t.seconds))} | ${fmt(m((t) => t.rows / t.seconds))} | ` +
+        `| ${rs[0]!.candidate} | ${name} | ${fmt(m((t) => t.count / t.seconds))} | ${fmt(m((t) => t.rows / t.seconds))} | ${fmt(m((t) => t.rows / t.cpuSeconds))} | ` +
           `${fmt(m((t) => t.p50Ms), 3)} | ${fmt(m((t) => t.p99Ms), 3)} |`,
       );
     }
