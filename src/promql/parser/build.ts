@@ -199,7 +199,7 @@ export interface AggregateModifier {
   readonly labels: readonly string[];
 }
 
-export function aggregateModifier(keyword: Word, labels: readonly string[], _pos: PosRange): AggregateModifier {
+export function aggregateModifier(keyword: Word, labels: readonly string[]): AggregateModifier {
   return { keyword, without: isKeyword(keyword.text, 'without'), labels };
 }
 
@@ -395,11 +395,9 @@ export function postfix(base: Expr, modifiers: readonly PostfixModifier[]): Expr
 }
 
 function matrixSelector(e: Expr, rangeMs: number, bracketPos: PosRange): MatrixSelector {
-  let reason = '';
-  if (e.kind !== 'VectorSelector') reason = 'ranges only allowed for vector selectors';
-  else if (e.offsetMs !== 0) reason = 'no offset modifiers allowed before range';
-  else if (e.at !== null) reason = 'no @ modifiers allowed before range';
-  if (reason !== '' || e.kind !== 'VectorSelector') throw problem(bracketPos, reason);
+  if (e.kind !== 'VectorSelector') throw problem(bracketPos, 'ranges only allowed for vector selectors');
+  if (e.offsetMs !== 0) throw problem(bracketPos, 'no offset modifiers allowed before range');
+  if (e.at !== null) throw problem(bracketPos, 'no @ modifiers allowed before range');
   const node: MatrixSelector = {
     kind: 'MatrixSelector',
     vector: e,

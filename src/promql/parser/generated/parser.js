@@ -305,7 +305,7 @@ function peg$parse(input, options) {
   function peg$f33(returnBool, matching) {    return b.binModifier(returnBool !== null, matching);  }
   function peg$f34(kw, labels, group) {    return b.vectorMatching(kw, labels, group);  }
   function peg$f35(kw, labels) {    return b.groupModifier(kw, labels);  }
-  function peg$f36(kw, labels) {    return b.aggregateModifier(kw, labels, here());  }
+  function peg$f36(kw, labels) {    return b.aggregateModifier(kw, labels);  }
   function peg$f37(list) {    return list ?? [];  }
   function peg$f38(head, tail) {    return [head, ...tail];  }
   function peg$f39(name, op, value) {    return b.labelMatcher(name, op, value, here());  }
