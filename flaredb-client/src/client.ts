@@ -353,17 +353,18 @@ export class FlareDbClient {
         release();
       }
       if (this.closed || !failure.retryable || attempt >= this.maxAttempts) throw failure;
-      let waitMs = 0;
-      if (failure.code === status.UNAVAILABLE && this.stubs.length > 1 && failoversInRow < this.stubs.length - 1) {
-        failoversInRow++;
+      let backOff = true;
+      if (failure.code === status.UNAVAILABLE && this.stubs.length > 1) {
         if (this.current === index) {
           this.current = (index + 1) % this.stubs.length;
           this.counts.failovers++;
         }
-      } else {
-        failoversInRow = 0;
-        waitMs = backoffDelayMs(this.backoff, retry++, this.random);
+        // Wait only once every endpoint has answered UNAVAILABLE in a row.
+        failoversInRow++;
+        backOff = failoversInRow >= this.stubs.length;
+        if (backOff) failoversInRow = 0;
       }
+      const waitMs = backOff ? backoffDelayMs(this.backoff, retry++, this.random) : 0;
       if (Date.now() + waitMs >= deadlineMs) throw failure;
       this.counts.retries++;
       if (waitMs > 0) {
