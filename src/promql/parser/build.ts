@@ -26,7 +26,7 @@ import type {
   VectorSelector,
 } from './ast.js';
 import { problem } from './errors.js';
-import { goQuote } from './lexer.js';
+import { goQuote } from './quote.js';
 import { getFunction } from './functions.js';
 import { durationMs, numberValue, stringValue } from './literals.js';
 import { rememberType, typeOf } from './types.js';

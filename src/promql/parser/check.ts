@@ -16,7 +16,7 @@ import type {
 } from './ast.js';
 import { binaryWritten } from './build.js';
 import { problem } from './errors.js';
-import { goQuote } from './lexer.js';
+import { goQuote } from './quote.js';
 import { getFunction } from './functions.js';
 import { documentedType } from './types.js';
 

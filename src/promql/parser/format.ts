@@ -4,7 +4,7 @@
  */
 import { METRIC_NAME } from '../../model/labels.js';
 import type { AtModifier, Expr, VectorMatching, VectorSelector } from './ast.js';
-import { goQuote } from './lexer.js';
+import { goQuote } from './quote.js';
 import { formatDuration, formatNumber } from './literals.js';
 
 export function formatExpr(root: Expr): string {

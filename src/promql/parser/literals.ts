@@ -1,4 +1,5 @@
 /** Values of number, duration and string literals, and their canonical printed forms. */
+import { goQuote } from './quote.js';
 
 const MS_PER: Readonly<Record<string, number>> = {
   y: 365 * 24 * 3600 * 1000,
@@ -25,7 +26,7 @@ export function durationMs(text: string): number | string {
   if (text === '0') return 0;
   if (text === '') return 'empty duration string';
   const m = DURATION_RE.exec(text);
-  if (!m) return `not a valid duration string: ${JSON.stringify(text)}`;
+  if (!m) return `not a valid duration string: ${goQuote(text)}`;
   let ms = 0;
   for (let i = 0; i < UNITS.length; i++) {
     const digits = m[i + 1];
@@ -75,13 +76,13 @@ export function numberValue(text: string): number | string {
   if (lower === 'nan') return NaN;
   const asInt = goIntLiteral(text);
   if (asInt !== undefined) return Number(asInt);
-  if (/^0[xX]/.test(text)) return `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(text)}: invalid syntax`;
+  if (/^0[xX]/.test(text)) return `error parsing number: strconv.ParseFloat: parsing ${goQuote(text)}: invalid syntax`;
   const v = Number(text);
   if (Number.isNaN(v) || text.endsWith('e') || text.endsWith('E') || /[eE][+-]$/.test(text)) {
-    return `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(text)}: invalid syntax`;
+    return `error parsing number: strconv.ParseFloat: parsing ${goQuote(text)}: invalid syntax`;
   }
   if (!Number.isFinite(v)) {
-    return `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(text)}: value out of range`;
+    return `error parsing number: strconv.ParseFloat: parsing ${goQuote(text)}: value out of range`;
   }
   return v;
 }
