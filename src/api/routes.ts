@@ -5,7 +5,20 @@ import type { ApiHandler } from './handler.js';
 import { cleanTombstones, deleteSeries } from './handlers/admin.js';
 import { formatQuery, instantQuery, queryExemplars, rangeQuery } from './handlers/query.js';
 import { labelNames, labelValues, metadata, series } from './handlers/series.js';
-import { alerts, buildInfo, configYaml, flags, rules, runtimeInfo, targets, tsdbStatus } from './handlers/status.js';
+import {
+  alertmanagers,
+  alerts,
+  buildInfo,
+  configYaml,
+  flags,
+  rules,
+  runtimeInfo,
+  scrapePools,
+  targets,
+  targetsMetadata,
+  tsdbStatus,
+  walReplay,
+} from './handlers/status.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
 
@@ -41,7 +54,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/v1/status/flags', methods: GET, handler: flags },
   { path: '/api/v1/status/runtimeinfo', methods: GET, handler: runtimeInfo },
   { path: '/api/v1/status/tsdb', methods: GET, handler: tsdbStatus },
+  { path: '/api/v1/status/walreplay', methods: GET, handler: walReplay },
   { path: '/api/v1/targets', methods: GET, handler: targets },
+  { path: '/api/v1/targets/metadata', methods: GET, handler: targetsMetadata },
+  { path: '/api/v1/scrape_pools', methods: GET, handler: scrapePools },
+  { path: '/api/v1/alertmanagers', methods: GET, handler: alertmanagers },
   { path: '/api/v1/rules', methods: GET, handler: rules },
   { path: '/api/v1/alerts', methods: GET, handler: alerts },
   { path: '/api/v1/admin/tsdb/delete_series', methods: POST_PUT, handler: deleteSeries },

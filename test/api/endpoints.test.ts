@@ -243,10 +243,14 @@ describe('api endpoints (real storage and engine)', () => {
       expect((await get('/api/v1/status/tsdb?limit=0')).status).to.equal(400);
     });
 
-    it('answers targets, rules and alerts empty but well formed', async () => {
+    it('answers targets, rules, alerts and the other scrape-side endpoints empty but well formed', async () => {
       expect((await get('/api/v1/targets')).body.data).to.deep.equal({ activeTargets: [], droppedTargets: [] });
       expect((await get('/api/v1/rules?type=alert')).body.data).to.deep.equal({ groups: [] });
       expect((await get('/api/v1/alerts')).body.data).to.deep.equal({ alerts: [] });
+      expect((await get('/api/v1/targets/metadata')).body.data).to.deep.equal([]);
+      expect((await get('/api/v1/scrape_pools')).body.data).to.deep.equal({ scrapePools: [] });
+      expect((await get('/api/v1/alertmanagers')).body.data).to.deep.equal({ activeAlertmanagers: [], droppedAlertmanagers: [] });
+      expect((await get('/api/v1/status/walreplay')).body.data).to.deep.equal({ min: 0, max: 0, current: 0 });
       const r = await get('/api/v1/rules?type=bogus');
       expect([r.status, r.body.error]).to.deep.equal([400, 'invalid parameter "type": not supported value "bogus"']);
     });

@@ -81,3 +81,12 @@ export const rules: ApiHandler = async (req) => {
 };
 
 export const alerts: ApiHandler = async () => ({ data: { alerts: [] } });
+
+export const targetsMetadata: ApiHandler = async () => ({ data: [] });
+
+export const scrapePools: ApiHandler = async () => ({ data: { scrapePools: [] } });
+
+export const alertmanagers: ApiHandler = async () => ({ data: { activeAlertmanagers: [], droppedAlertmanagers: [] } });
+
+/** There is no write-ahead log to replay at start; report it as done. */
+export const walReplay: ApiHandler = async () => ({ data: { min: 0, max: 0, current: 0 } });
