@@ -26,7 +26,7 @@ export function parseDevServerArgs(argv: readonly string[]): DevServerOptions {
     strict: true,
     allowPositionals: false,
   });
-  if (values.help) throw new Error(USAGE);
+  if (values.help) throw new UsageRequested(USAGE);
   const namespaces: Record<string, NamespaceMode> = {};
   for (const spec of values.namespace) {
     const eq = spec.lastIndexOf('=');
@@ -62,9 +62,20 @@ export function parseDevServerArgs(argv: readonly string[]): DevServerOptions {
   };
 }
 
+/** Thrown for --help: the message is the usage text, and it is not an error. */
+export class UsageRequested extends Error {}
+
 /** Runs the server until SIGINT or SIGTERM. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const server = await startDevServer(parseDevServerArgs(argv));
+  let options: DevServerOptions;
+  try {
+    options = parseDevServerArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageRequested)) throw err;
+    console.log(err.message);
+    return;
+  }
+  const server = await startDevServer(options);
   console.log(`flaredb-dev listening on ${server.address}`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
