@@ -1,7 +1,8 @@
 // Differential check of range queries against a real Prometheus 2.42 (the `prometheus` and
 // `promtool` binaries on PATH): generates data, backfills it into a Prometheus TSDB with
-// promtool, starts Prometheus on 127.0.0.1, runs the same range queries on both engines and
-// compares every point. Usage: npx tsx scripts/differential.ts [--verbose]
+// promtool, starts Prometheus on 127.0.0.1, runs the same range and instant queries on both
+// engines and compares every point (and, for instant vectors, their order).
+// Usage: npx tsx scripts/differential.ts [--verbose]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -306,8 +307,42 @@ async function main(): Promise<number> {
         }
       }
     }
+    // Instant queries: the same values, and the same order of the vector elements.
+    for (const query of QUERIES) {
+      for (const timeMs of [T0_MS + 95 * 60_000 + 250, T0_MS + 179 * 60_000]) {
+        checked++;
+        const url = `${base}/api/v1/query?query=${encodeURIComponent(query)}&time=${timeMs / 1000}`;
+        const body = (await (await fetch(url)).json()) as {
+          status: string;
+          data?: { resultType: string; result: unknown };
+        };
+        const ours = await engine.instantQuery(query, timeMs);
+        if (body.status !== 'success' || body.data?.resultType !== 'vector' || ours.result.resultType !== 'vector') {
+          if (body.data?.resultType !== ours.result.resultType) {
+            failed++;
+            console.log(`FAIL instant ${query}: result type ${ours.result.resultType} vs ${body.data?.resultType ?? body.status}`);
+          }
+          continue;
+        }
+        const theirs = (body.data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({
+          labels: sortLabels(Object.entries(s.metric).map(([name, value]) => ({ name, value }))),
+          points: [[Math.round(s.value[0] * 1000), parsePromValue(s.value[1])] as const],
+        }));
+        points += theirs.length;
+        const problem = compareMatrices(
+          ours.result.samples.map((s) => ({ labels: s.labels, points: [[s.t, s.v] as const] })),
+          theirs,
+        );
+        if (problem !== null) {
+          failed++;
+          console.log(`FAIL instant ${query} at ${(timeMs - T0_MS) / 1000}s (values or order): ${problem}`);
+        } else if (verbose) {
+          console.log(`ok   instant ${query}`);
+        }
+      }
+    }
     console.log(
-      `${checked - failed} of ${checked} range queries match Prometheus (${points} points compared)` +
+      `${checked - failed} of ${checked} range and instant queries match Prometheus (${points} points compared)` +
         (failed === 0 ? '' : `, ${failed} differ`),
     );
     return failed === 0 ? 0 : 1;
