@@ -1,5 +1,13 @@
 import { XorAppender } from '../chunk/index.js';
-import { CHUNK_ENCODING_XOR, chunkKey, encodeChunkValue, makeSeq, WINDOW_MS, windowStartOfMs } from './keys.js';
+import {
+  CHUNK_ENCODING_XOR,
+  CHUNK_HEADER_BYTES,
+  chunkKey,
+  makeSeq,
+  WINDOW_MS,
+  windowStartOfMs,
+  writeChunkHeader,
+} from './keys.js';
 
 /** A chunk is cut once it holds this many samples (as Prometheus does). */
 export const MAX_SAMPLES_PER_CHUNK = 120;
@@ -178,16 +186,26 @@ export class Head {
    * `includeOpen`. They leave the changed set; `committed` or `failed` settles them.
    */
   takeChanged(includeOpen: boolean): ChunkSnapshot[] {
-    const out: ChunkSnapshot[] = [];
+    const taken: HeadChunk[] = [];
+    let sizeBytes = 0;
     for (const c of this.changed) {
       if (!includeOpen && !c.closed) continue;
       this.changed.delete(c);
       if (c.numSamples === 0) continue;
-      const value = encodeChunkValue(
-        { encoding: CHUNK_ENCODING_XOR, closed: c.closed, minTimeMs: c.firstT, maxTimeMs: c.lastT },
-        c.appender.bytes(),
-      );
-      out.push({ chunk: c, version: c.version, value });
+      taken.push(c);
+      sizeBytes += CHUNK_HEADER_BYTES + c.appender.sizeBytes;
+    }
+    // One buffer for every value of the batch: thousands of small allocations cost more than the copy.
+    const arena = new Uint8Array(sizeBytes);
+    const out: ChunkSnapshot[] = [];
+    let at = 0;
+    for (const c of taken) {
+      writeChunkHeader(arena, at, { encoding: CHUNK_ENCODING_XOR, closed: c.closed, minTimeMs: c.firstT, maxTimeMs: c.lastT });
+      const data = c.appender.bytes();
+      arena.set(data, at + CHUNK_HEADER_BYTES);
+      const end = at + CHUNK_HEADER_BYTES + data.length;
+      out.push({ chunk: c, version: c.version, value: arena.subarray(at, end) });
+      at = end;
     }
     return out;
   }

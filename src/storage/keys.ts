@@ -342,12 +342,17 @@ export interface ChunkHeader {
 
 export function encodeChunkValue(header: ChunkHeader, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(CHUNK_HEADER_BYTES + data.length);
-  out[0] = header.encoding;
-  out[1] = header.closed ? CHUNK_FLAG_CLOSED : 0;
-  writeInt64(out, 2, header.minTimeMs);
-  writeInt64(out, 10, header.maxTimeMs);
+  writeChunkHeader(out, 0, header);
   out.set(data, CHUNK_HEADER_BYTES);
   return out;
+}
+
+/** Writes the CHUNK_HEADER_BYTES of a chunk value at `offset`. */
+export function writeChunkHeader(into: Uint8Array, offset: number, header: ChunkHeader): void {
+  into[offset] = header.encoding;
+  into[offset + 1] = header.closed ? CHUNK_FLAG_CLOSED : 0;
+  writeInt64(into, offset + 2, header.minTimeMs);
+  writeInt64(into, offset + 10, header.maxTimeMs);
 }
 
 export function decodeChunkHeader(value: Uint8Array): ChunkHeader {

@@ -182,22 +182,19 @@ export class SeriesIndex {
   }
 
   /**
-   * Stages the index keys of `entry` for each day in `days` not yet indexed, and records them
-   * in `marks` so the caller can mark them once the batch commits.
+   * Stages the index keys of `entry` for `day` and records them in `marks`, so the caller can
+   * mark the day indexed once the batch commits. Callers skip days `entry.isIndexed` already.
    */
-  stageDays(entry: SeriesEntry, days: readonly number[], ops: KvOp[], marks: IndexMarks): void {
-    for (const day of days) {
-      if (entry.isIndexed(day)) continue;
-      for (const l of entry.labels) {
-        ops.push({ type: 'put', key: postingKey(day, l.name, l.value, entry.sid), value: EMPTY });
-        const recent = `${day}\u0000${l.name}\u0000${l.value}`;
-        if (this.recentValueKeys.get(recent) === undefined) {
-          ops.push({ type: 'put', key: labelValueKey(day, l.name, l.value), value: EMPTY });
-          ops.push({ type: 'put', key: labelNameKey(day, l.name), value: EMPTY });
-        }
+  stageDay(entry: SeriesEntry, day: number, ops: KvOp[], marks: IndexMarks): void {
+    for (const l of entry.labels) {
+      ops.push({ type: 'put', key: postingKey(day, l.name, l.value, entry.sid), value: EMPTY });
+      const recent = `${day}\u0000${l.name}\u0000${l.value}`;
+      if (this.recentValueKeys.get(recent) === undefined) {
+        ops.push({ type: 'put', key: labelValueKey(day, l.name, l.value), value: EMPTY });
+        ops.push({ type: 'put', key: labelNameKey(day, l.name), value: EMPTY });
       }
-      marks.push({ entry, day });
     }
+    marks.push({ entry, day });
   }
 
   /** Called after the batch holding the staged keys committed. */

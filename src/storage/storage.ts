@@ -197,7 +197,7 @@ export class Storage implements MetricStorage {
 
   async append(series: readonly SeriesAppend[]): Promise<void> {
     this.checkOpen();
-    const days: number[][] = new Array(series.length);
+    const days: (number | number[])[] = new Array(series.length);
     for (let i = 0; i < series.length; i++) days[i] = validateAndDays(series[i]!);
     const entries = await this.index.resolve(series.map((s) => s.labels));
     this.checkOpen();
@@ -209,7 +209,10 @@ export class Storage implements MetricStorage {
       const s = series[i]!;
       if (s.timestamps.length === 0) continue;
       const e = entries[i]!;
-      this.index.stageDays(e, days[i]!, ops, marks);
+      const d = days[i]!;
+      if (typeof d === 'number') {
+        if (!e.isIndexed(d)) this.index.stageDay(e, d, ops, marks);
+      } else for (const day of d) if (!e.isIndexed(day)) this.index.stageDay(e, day, ops, marks);
       let sh = e.head;
       if (sh === null || sh.detached) sh = e.head = this.head.getOrCreate(e.sid);
       this.head.append(sh, s.timestamps, s.values, nowMs);
@@ -421,8 +424,11 @@ function limitSorted(set: Set<string>, limit: number | undefined): string[] {
   return limit ? sorted.slice(0, limit) : sorted;
 }
 
-/** Checks one series' samples and returns the distinct UTC days they fall on. */
-function validateAndDays(s: SeriesAppend): number[] {
+/**
+ * Checks one series' samples and returns the UTC day they fall on, or the distinct days when
+ * there are several (a number in the common case saves an array per series on the hot path).
+ */
+function validateAndDays(s: SeriesAppend): number | number[] {
   const ts = s.timestamps;
   const n = ts.length;
   if (!(s.values instanceof Float64Array)) throw badData('sample values must be a Float64Array');
@@ -438,7 +444,7 @@ function validateAndDays(s: SeriesAppend): number[] {
   }
   const first = dayOfMs(min);
   const last = dayOfMs(max);
-  if (first === last) return [first];
+  if (first === last) return first;
   const days = new Set<number>();
   for (let i = 0; i < n; i++) days.add(dayOfMs(ts[i]!));
   return [...days].sort((a, b) => a - b);

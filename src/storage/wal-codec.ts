@@ -69,8 +69,19 @@ class Writer {
   }
   u64(v: bigint): void {
     this.ensure(8);
-    new DataView(this.buf.buffer, this.buf.byteOffset + this.at, 8).setBigUint64(0, v, false);
-    this.at += 8;
+    const hi = Number(v >> 32n);
+    const lo = Number(v & 0xffff_ffffn);
+    const b = this.buf;
+    const at = this.at;
+    b[at] = hi >>> 24;
+    b[at + 1] = hi >>> 16;
+    b[at + 2] = hi >>> 8;
+    b[at + 3] = hi;
+    b[at + 4] = lo >>> 24;
+    b[at + 5] = lo >>> 16;
+    b[at + 6] = lo >>> 8;
+    b[at + 7] = lo;
+    this.at = at + 8;
   }
   bytes(b: Uint8Array): void {
     this.ensure(b.length);
