@@ -15,6 +15,9 @@ import { PromqlEngine } from './promql/engine/engine.js';
 import { formatExpr, parseDuration, parseExpr, parseSeriesSelector } from './promql/parser/index.js';
 import { MAX_POINTS_PER_SERIES } from './api/params.js';
 import { Storage } from './storage/index.js';
+import { CompactionJob } from './storage/maintenance/compaction.js';
+import { RetentionJob } from './storage/maintenance/retention.js';
+import { MaintenanceScheduler } from './storage/maintenance/scheduler.js';
 
 /** The Prometheus version whose API Metricstor follows; Grafana enables features by it. */
 export const PROMETHEUS_API_VERSION = '2.42.0';
@@ -24,7 +27,9 @@ export interface RunningServer {
   /** host:port of the HTTP listener as bound. */
   readonly httpAddress: string;
   readonly storage: Storage;
-  /** Stops accepting, finishes in-flight requests, then closes storage and the KV. */
+  /** Retention and compaction, run on whichever node holds each job's lease. */
+  readonly maintenance: MaintenanceScheduler;
+  /** Stops accepting, finishes in-flight requests, stops maintenance, then closes storage and the KV. */
   close(): Promise<void>;
 }
 
@@ -39,13 +44,15 @@ export const PROMQL_TEXT: PromqlText = {
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const startTimeMs = Date.now();
+  const retentionMs = config.storage.retentionDays * DAY_MS;
   const kv: KvStore = await openKv({ backend: 'embedded', dataDir: config.storage.dataDir });
   let storage: Storage | undefined;
+  let maintenance: MaintenanceScheduler | undefined;
   try {
     storage = await Storage.open(kv, {
       headFlush:
         config.storage.headFlushIntervalMs > 0 ? { intervalMs: config.storage.headFlushIntervalMs } : 'write-through',
-      retentionMs: config.storage.retentionDays * DAY_MS,
+      retentionMs,
     });
     const engine = new PromqlEngine(storage, {
       parse: parseExpr,
@@ -75,18 +82,27 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ingest: { remoteWrite: remoteWriteHandler(ingest), importPrometheus: importHandler(ingest) },
       nowMs: Date.now,
     };
+    maintenance = new MaintenanceScheduler({
+      kv,
+      holderId: `writer-${storage.writerId.toString(16)}`,
+      jobs: [new RetentionJob({ kv, retentionMs }), new CompactionJob({ kv })],
+    });
     const http = await listen(buildApp(deps), config.server.httpAddr);
+    maintenance.start();
     const opened = storage;
+    const scheduler = maintenance;
     let closing: Promise<void> | undefined;
     return {
       httpAddress: http.address,
       storage: opened,
+      maintenance: scheduler,
       close: () => {
         closing ??= (async () => {
           try {
             await http.close();
           } finally {
             try {
+              await scheduler.stop();
               await opened.close();
             } finally {
               await kv.close();
@@ -97,6 +113,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       },
     };
   } catch (err) {
+    await maintenance?.stop().catch(() => undefined);
     await storage?.close().catch(() => undefined);
     await kv.close().catch(() => undefined);
     throw err;
