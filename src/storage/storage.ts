@@ -251,7 +251,7 @@ export class Storage implements MetricStorage {
       try {
         await this.replayWriter(writer, null);
       } finally {
-        await lease.release();
+        await this.expireLease(name);
       }
     }
   }
@@ -391,7 +391,22 @@ export class Storage implements MetricStorage {
     this.head.closeAll();
     await this.committer.commit([], [], null, true);
     this.closed = true;
-    await this.writerLease.release();
+    await this.expireLease(writerLeaseName(this.writerId));
+  }
+
+  /**
+   * Ends our hold on a writer lease by marking it expired, never by deleting it: its epoch is the
+   * incarnation counter of that writer id, and a writer restarted with the same id must get a
+   * higher one, or its new chunk keys could overwrite those of an earlier life. (A writer lease
+   * expired for longer than the retention period may be deleted: no chunk of it is left then.)
+   */
+  private async expireLease(name: string): Promise<void> {
+    const key = leaseKey(name);
+    const current = await this.kv.get(key);
+    const record = current === null ? null : decodeLeaseRecord(current);
+    if (record === null || record.holder !== this.holder) return;
+    const expired = encodeLeaseRecord({ ...record, expiresAtMs: Math.min(record.expiresAtMs, this.clock.nowMs()) });
+    await this.kv.compareAndSwap(key, current, expired);
   }
 
   /**

@@ -166,7 +166,12 @@ describe('storage recovery without close', () => {
     await b.append([series({ __name__: 'up' }, [[T0, 0], [T0 + 3000, 3]])]);
     expect(await readUp(b)).to.deep.equal([[T0, 0], [T0 + 1000, 1], [T0 + 2000, 2], [T0 + 3000, 3]]);
     expect(await family(kv, NS_CHUNK)).to.have.length(2);
-    await b.close();
+    await b.close(); // a clean close must not reset the incarnation either
+    const c = await Storage.open(kv, { clock, writerId: 8n });
+    await c.append([series({ __name__: 'up' }, [[T0 + 500, 0.5]])]);
+    expect(await readUp(c)).to.deep.equal([[T0, 0], [T0 + 500, 0.5], [T0 + 1000, 1], [T0 + 2000, 2], [T0 + 3000, 3]]);
+    expect(await family(kv, NS_CHUNK)).to.have.length(3);
+    await c.close();
   });
 
   it('closes idle chunks and flushes buffered ones on its timer work', async () => {
