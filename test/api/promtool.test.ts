@@ -156,6 +156,32 @@ describe('promtool: Metricstor answers like Prometheus 2.42', function () {
     expect(ours).to.equal(theirs);
   });
 
+  // Raw answers, byte for byte: the JSON encoding itself must match, not just what promtool prints.
+  const RAW = [
+    `/api/v1/query?query=${encodeURIComponent('http_requests_total')}&time=${END}`,
+    `/api/v1/query?query=${encodeURIComponent('node_load1[1m]')}&time=${MID}`,
+    `/api/v1/query?query=${encodeURIComponent('scalar(sum(up)) * 1e-9')}&time=${MID}`,
+    `/api/v1/query?query=${encodeURIComponent('"a<b>&c"')}&time=${MID}`,
+    `/api/v1/query_range?query=${encodeURIComponent('rate(node_cpu_seconds_total{cpu="1"}[2m]) * 1e22')}&start=${MID}&end=${END}&step=90`,
+    `/api/v1/query_range?query=${encodeURIComponent('node_load1 / 0 - 1')}&start=${MID}&end=${END}&step=300`,
+    `/api/v1/labels`,
+    `/api/v1/label/handler/values`,
+    `/api/v1/series?match[]=${encodeURIComponent('{job="api"}')}`,
+    `/api/v1/query?query=${encodeURIComponent('sum(')}`,
+    `/api/v1/query_range?query=up&start=${MID}&end=${END}&step=0`,
+    `/api/v1/query_range?query=up&start=0&end=11001&step=1`,
+    `/api/v1/series`,
+    `/api/v1/label/1x/values`,
+  ];
+  for (const path of RAW) {
+    it(`raw ${decodeURIComponent(path)}`, async () => {
+      const [theirs, ours] = await Promise.all([fetch(promUrl + path), fetch(ourUrl + path)]);
+      const theirText = await theirs.text();
+      expect(await ours.text()).to.equal(theirText);
+      expect(ours.status).to.equal(theirs.status);
+    });
+  }
+
   for (const name of ['__name__', 'job', 'instance', 'handler']) {
     it(`query labels ${name}`, async () => {
       const [theirs, ours] = await both(['query', 'labels', '<url>', name]);
