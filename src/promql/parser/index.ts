@@ -11,6 +11,7 @@ import { parse as generatedParse, SyntaxError as GrammarError } from './generate
 import { describeToken, lex, type LexResult, type Token } from './lexer.js';
 import { durationMs } from './literals.js';
 import { typeOf } from './types.js';
+import { nodeDeeperThan } from './walk.js';
 
 export type * from './ast.js';
 export { ParseError, isParseError } from './errors.js';
@@ -19,6 +20,14 @@ export { MAX_NESTING_DEPTH } from './lexer.js';
 export { formatExpr } from './format.js';
 export { hasNonEmptyMatcher } from './check.js';
 export { documentedType } from './types.js';
+export { children } from './walk.js';
+
+/**
+ * Deepest expression tree accepted. Textual nesting is bounded by MAX_NESTING_DEPTH before
+ * parsing; this bounds what flat operator chains (`a + b + c + ...`) build, so that code which
+ * walks the tree recursively, such as an evaluator, stays far from the stack limit.
+ */
+export const MAX_EXPR_DEPTH = 1000;
 
 /** Parses and type-checks a PromQL expression. */
 export function parseExpr(query: string): Expr {
@@ -27,6 +36,14 @@ export function parseExpr(query: string): Expr {
     checkExpr(expr);
   } catch (err) {
     throw asParseError(query, err);
+  }
+  const tooDeep = nodeDeeperThan(expr, MAX_EXPR_DEPTH);
+  if (tooDeep !== null) {
+    throw new ParseError(
+      query,
+      tooDeep.pos,
+      `expression is too deep: more than ${MAX_EXPR_DEPTH} levels of operators, calls and modifiers`,
+    );
   }
   return expr;
 }

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import type { Expr } from '../../../src/promql/parser/index.js';
+import { checkExpr } from '../../../src/promql/parser/check.js';
 import {
+  MAX_EXPR_DEPTH,
   MAX_NESTING_DEPTH,
   ParseError,
   exprType,
@@ -32,7 +35,6 @@ describe('PromQL nesting depth', () => {
     ['unclosed parentheses', '('.repeat(HUGE), 'expression nesting is too deep'],
     ['braces', '{'.repeat(HUGE), "unexpected left brace '{'"],
     ['brackets', 'x' + '['.repeat(HUGE), 'missing unit character in duration'],
-    ['bracket pairs', 'x' + '[5m]'.repeat(HUGE), 'ranges only allowed for vector selectors'],
   ];
   for (const [name, query, reason] of hostile) {
     it(`rejects ${HUGE.toLocaleString('en')} levels of ${name} with a ParseError`, () => {
@@ -68,14 +70,33 @@ describe('PromQL nesting depth', () => {
     expect(parseExpr(offsets).kind).to.equal('BinaryExpr');
   });
 
-  it('checks, types and prints long operator chains without recursion', function () {
+  it(`limits the expression tree to ${MAX_EXPR_DEPTH} levels, after type checking`, function () {
     this.timeout(20_000);
-    const terms = 20_000;
-    const chain = Array.from({ length: terms }, (_, i) => (i % 2 === 0 ? 'x' : '1')).join(' + ');
-    const expr = parseExpr(chain);
-    expect(exprType(expr)).to.equal('vector');
-    expect(formatExpr(expr)).to.equal(chain);
-    const bad = `${chain} + x[5m]`;
-    expect(() => parseExpr(bad)).to.throw(ParseError, 'binary expression must contain only scalar and instant vector types');
+    const chain = (terms: number): string => Array.from({ length: terms }, (_, i) => (i % 2 === 0 ? 'x' : '1')).join(' + ');
+    expect(parseExpr(chain(MAX_EXPR_DEPTH)).kind).to.equal('BinaryExpr');
+    const tooLong = errorOf(() => parseExpr(chain(MAX_EXPR_DEPTH + 1)));
+    expect(tooLong).to.be.instanceOf(ParseError);
+    expect((tooLong as ParseError).reason).to.contain('expression is too deep');
+    expect(errorOf(() => parseExpr(chain(5_000)))).to.be.instanceOf(ParseError);
+    // Prometheus's own errors come first.
+    expect(() => parseExpr(`${chain(5_000)} + x[5m]`)).to.throw(
+      ParseError,
+      'binary expression must contain only scalar and instant vector types',
+    );
+  });
+
+  it('checks, types and prints very deep trees without recursion', () => {
+    const levels = 50_000;
+    const pos = { start: 0, end: 1 };
+    let expr: Expr = { kind: 'NumberLiteral', value: 1, pos };
+    for (let i = 0; i < levels; i++) {
+      const rhs: Expr = { kind: 'NumberLiteral', value: 2, pos };
+      expr = { kind: 'BinaryExpr', op: '+', lhs: expr, rhs, returnBool: false, matching: null, pos };
+    }
+    expect(checkExpr(expr)).to.equal('scalar');
+    expect(exprType(expr)).to.equal('scalar');
+    const printed = formatExpr(expr);
+    expect(printed.length).to.equal(1 + levels * 4);
+    expect(printed.startsWith('1 + 2 + 2')).to.equal(true);
   });
 });
