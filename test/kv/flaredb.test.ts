@@ -1,0 +1,115 @@
+import { rm } from 'node:fs/promises';
+import { expect } from 'chai';
+import { startDevServer, type DevServer } from '@metricstor/flaredb-client';
+import { MetricstorError } from '../../src/errors.js';
+import { FlareDbKv } from '../../src/kv/flaredb.js';
+import type { KvStore } from '../../src/kv/kv.js';
+import { tempDir } from '../helpers/tmp.js';
+import { kvContract } from './kv.contract.js';
+
+let strongServer: DevServer;
+let eventualServer: DevServer;
+let namespaces = 0;
+
+before(async () => {
+  strongServer = await startDevServer({ defaultMode: 'strong', sync: false });
+  eventualServer = await startDevServer({ defaultMode: 'eventual', sync: false });
+});
+
+after(async () => {
+  await strongServer?.close();
+  await eventualServer?.close();
+});
+
+/** Each store gets a namespace of its own, so it starts empty. */
+function openStore(consistency: 'strong' | 'eventual'): KvStore {
+  const server = consistency === 'strong' ? strongServer : eventualServer;
+  return FlareDbKv.open({ endpoints: [server.address], namespace: `ns${namespaces++}`, consistency, timeoutMs: 10_000 });
+}
+
+kvContract('flaredb strong (KvCas)', async () => openStore('strong'));
+kvContract('flaredb eventual (KvRaw)', async () => openStore('eventual'));
+
+describe('FlareDbKv', () => {
+  const b = (...bytes: number[]): Uint8Array => Uint8Array.from(bytes);
+
+  it('puts in strong mode with one CAS per key when it knows the version, two when another writer moved it', async () => {
+    const ns = `rpc${namespaces++}`;
+    const mine = FlareDbKv.open({ endpoints: [strongServer.address], namespace: ns, consistency: 'strong' });
+    const other = FlareDbKv.open({ endpoints: [strongServer.address], namespace: ns, consistency: 'strong' });
+    try {
+      await mine.batch([{ type: 'put', key: b(1), value: b(1) }, { type: 'put', key: b(2), value: b(2) }]);
+      expect(mine.stats().attempts).to.equal(2);
+      await mine.batch([{ type: 'put', key: b(1), value: b(3) }]);
+      expect(mine.stats().attempts).to.equal(3);
+      await other.batch([{ type: 'put', key: b(1), value: b(4) }]);
+      expect(other.stats().attempts).to.equal(2);
+      await mine.batch([{ type: 'put', key: b(1), value: b(5) }]);
+      expect(mine.stats().attempts).to.equal(5);
+      expect(Array.from((await other.get(b(1)))!)).to.deep.equal([5]);
+    } finally {
+      await mine.close();
+      await other.close();
+    }
+  });
+
+  it('sends only the last operation per key of a batch', async () => {
+    const kv = FlareDbKv.open({ endpoints: [eventualServer.address], namespace: `last${namespaces++}`, consistency: 'eventual' });
+    try {
+      await kv.batch([
+        { type: 'put', key: b(1), value: b(1) },
+        { type: 'del', key: b(1) },
+        { type: 'put', key: b(2), value: b(2) },
+        { type: 'put', key: b(1), value: b(9) },
+      ]);
+      expect(kv.stats().calls).to.equal(2);
+      expect(Array.from((await kv.get(b(1)))!)).to.deep.equal([9]);
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it('fails as internal when the namespace mode does not match the consistency', async () => {
+    const kv = FlareDbKv.open({ endpoints: [eventualServer.address], namespace: `mismatch${namespaces++}`, consistency: 'strong' });
+    try {
+      const err: unknown = await kv.get(b(1)).then(() => null, (e: unknown) => e);
+      expect(err).to.be.instanceOf(MetricstorError);
+      expect((err as MetricstorError).type).to.equal('internal');
+      expect((err as MetricstorError).message).to.include('is eventual');
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it('answers unavailable within the deadline while the KV is down, and recovers when it returns', async function () {
+    this.timeout(20_000);
+    const dir = await tempDir('flaredb-kv');
+    let server = await startDevServer({ dataDir: dir, defaultMode: 'strong', sync: false });
+    const address = server.address;
+    const kv = FlareDbKv.open({ endpoints: [address], consistency: 'strong', timeoutMs: 600 });
+    try {
+      await kv.batch([{ type: 'put', key: b(1), value: b(1) }]);
+      await server.close();
+      for (const call of [() => kv.batch([{ type: 'put', key: b(2), value: b(2) }]), () => kv.get(b(1))]) {
+        const started = Date.now();
+        const err: unknown = await call().then(() => null, (e: unknown) => e);
+        expect(Date.now() - started).to.be.below(1500);
+        expect(err).to.be.instanceOf(MetricstorError);
+        expect((err as MetricstorError).type).to.equal('unavailable');
+      }
+      server = await startDevServer({ address, dataDir: dir, defaultMode: 'strong', sync: false });
+      let value: Uint8Array | null = null;
+      for (let tries = 0; tries < 100 && value === null; tries++) {
+        value = await kv.get(b(1)).catch(() => null);
+        if (value === null) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(Array.from(value!)).to.deep.equal([1]);
+      await kv.batch([{ type: 'put', key: b(2), value: b(2) }]);
+      expect(Array.from((await kv.get(b(2)))!)).to.deep.equal([2]);
+    } finally {
+      await kv.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
