@@ -102,6 +102,7 @@ export class Storage implements MetricStorage {
   private writerLease!: Lease;
   private walCounter = 0;
   private timer: NodeJS.Timeout | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
   private lastOrphanCheckMs = 0;
   private ticking: Promise<void> | null = null;
   private closed = false;
@@ -173,6 +174,16 @@ export class Storage implements MetricStorage {
         });
     }, tickMs);
     this.timer.unref();
+    // The lease must outlive the gaps between ticks, whatever the flush interval.
+    this.leaseTimer = setInterval(() => {
+      if (!this.closed) this.keepWriterLease().catch(() => undefined);
+    }, this.leaseTtlMs / 3);
+    this.leaseTimer.unref();
+  }
+
+  /** Renews this writer's lease; if it was lost (e.g. a stall past the TTL), takes it back. */
+  private async keepWriterLease(): Promise<void> {
+    if (!(await this.writerLease.renew())) await this.writerLease.acquire();
   }
 
   /** One round of background work: close idle chunks, flush, renew the lease, adopt orphans. */
@@ -181,8 +192,7 @@ export class Storage implements MetricStorage {
     const nowMs = this.clock.nowMs();
     this.head.closeIdle(nowMs - (this.options.idleChunkCloseMs ?? 600_000));
     if (this.head.hasChanges(this.buffered)) await this.committer.commit([], [], null, true);
-    // Lost (e.g. after a stall longer than the TTL): take it back so later records stay guarded.
-    if (!(await this.writerLease.renew())) await this.writerLease.acquire();
+    await this.keepWriterLease();
     const orphanEvery = this.options.orphanCheckMs ?? 60_000;
     if (orphanEvery > 0 && nowMs - this.lastOrphanCheckMs >= orphanEvery) await this.recoverOrphans(false);
   }
@@ -384,8 +394,7 @@ export class Storage implements MetricStorage {
   /** Closes every open chunk, writes them, releases the writer lease. Does not close the KV. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.stopTimers();
     if (this.ticking !== null) await this.ticking;
     await this.committer.idle();
     this.head.closeAll();
@@ -414,8 +423,7 @@ export class Storage implements MetricStorage {
    * Whatever the KV holds stays as it is, the writer lease included.
    */
   abandon(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.stopTimers();
     this.closed = true;
   }
 
@@ -427,6 +435,13 @@ export class Storage implements MetricStorage {
       chunkCacheMisses: this.cache.misses,
       chunkCacheBytes: this.cache.sizeBytes,
     };
+  }
+
+  private stopTimers(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    if (this.leaseTimer !== null) clearInterval(this.leaseTimer);
+    this.timer = null;
+    this.leaseTimer = null;
   }
 
   private checkOpen(): void {
