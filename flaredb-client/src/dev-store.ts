@@ -111,6 +111,7 @@ export class DevStore {
 
   /** Entries with start <= key < end (empty end: to the namespace's end), at most `limit`. */
   scan(namespace: string, mode: NamespaceMode, start: Buffer, end: Buffer, limit: number): StoredPage {
+    if (end.length > 0 && Buffer.compare(start, end) >= 0) return { entries: [] };
     const prefix = namespacePrefix(namespace);
     const rangeEnd = end.length === 0 ? prefixEnd(prefix) : Buffer.concat([prefix, end]);
     const rows = this.db.getRange({

@@ -55,6 +55,8 @@ describe('flaredb dev server over gRPC', () => {
       expect(page.nextKey).to.equal(undefined);
       const open = await client.rawScan({ start: bytes(2, 4) }, o);
       expect(open.entries.map((e) => hex(e.key))).to.deep.equal(['0204', '0205']);
+      expect((await client.rawScan({ start: bytes(2, 4), end: bytes(2, 2) }, o)).entries).to.deep.equal([]);
+      expect((await client.rawScan({ start: bytes(2, 3), end: bytes(2, 3) }, o)).entries).to.deep.equal([]);
     });
 
     it('keeps namespaces apart', async () => {
