@@ -156,7 +156,7 @@ describe('api endpoints (real storage and engine)', () => {
       let r = await get('/api/v1/series');
       expect([r.status, r.body.error]).to.deep.equal([400, 'no match[] parameter provided']);
       r = await get(`/api/v1/series?match[]=${enc('{job=~".*"}')}`);
-      expect([r.status, r.body.error]).to.deep.equal([400, 'match[] must contain at least one non-empty matcher']);
+      expect([r.status, r.body.error]).to.deep.equal([400, 'invalid parameter "match[]": match[] must contain at least one non-empty matcher']);
       r = await get(`/api/v1/series?match[]=${enc('up{')}`);
       expect(r.status).to.equal(400);
       expect(r.body.errorType).to.equal('bad_data');

@@ -1,15 +1,17 @@
 /** /api/v1/admin/tsdb/*: destructive operations. */
 import { badData } from '../../errors.js';
 import type { ApiHandler } from '../handler.js';
-import { matcherSetsParam, MAX_TIME_MS, MIN_TIME_MS, optionalTimeParam } from '../params.js';
+import { MAX_TIME_MS, MIN_TIME_MS, optionalTimeParam } from '../params.js';
 import { NO_CONTENT } from '../respond.js';
+import { matchers } from './series.js';
 
 /** Deletes every sample of the matching series in [start, end]; answers 204 like Prometheus. */
 export const deleteSeries: ApiHandler = async (req, deps) => {
   if (req.params.getAll('match[]').length === 0) throw badData('no match[] parameter provided');
   const startMs = optionalTimeParam(req.params, 'start', MIN_TIME_MS);
   const endMs = optionalTimeParam(req.params, 'end', MAX_TIME_MS);
-  const matcherSets = matcherSetsParam(req.params, deps.promql.parseSeriesSelector);
+  // Prometheus deletes whatever a selector matches; here one that matches every series is refused.
+  const matcherSets = matchers(req, deps, 'wrapped');
   await deps.storage.deleteSeries({ matcherSets, startMs, endMs });
   return NO_CONTENT;
 };

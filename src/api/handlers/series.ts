@@ -1,12 +1,14 @@
 /** /api/v1/series, /labels, /label/:name/values and /metadata. */
-import { badData } from '../../errors.js';
+import { badData, isMetricstorError } from '../../errors.js';
 import { isValidLabelName } from '../../model/labels.js';
+import type { Matcher } from '../../model/matchers.js';
 import type { LabelQuery, MetricMetadata } from '../../storage/types.js';
 import type { ApiDeps } from '../deps.js';
 import { TRUNCATED_WARNING, type ApiHandler, type ApiRequest } from '../handler.js';
 import { compareUtf8 } from '../format.js';
 import { labelsObject } from '../json.js';
 import {
+  invalidParam,
   limitParam,
   matcherSetsParam,
   MAX_TIME_MS,
@@ -19,13 +21,25 @@ import {
  * start, end, match[] and limit as the label and series endpoints read them. The storage is asked
  * for one more than the limit, so that a cut can be reported with a warning.
  */
-function labelQuery(req: ApiRequest, deps: ApiDeps): { query: LabelQuery; limit: number } {
+function labelQuery(req: ApiRequest, deps: ApiDeps, match: MatchErrors): { query: LabelQuery; limit: number } {
   const startMs = optionalTimeParam(req.params, 'start', MIN_TIME_MS);
   const endMs = optionalTimeParam(req.params, 'end', MAX_TIME_MS);
-  const matcherSets = matcherSetsParam(req.params, deps.promql.parseSeriesSelector);
+  const matcherSets = matchers(req, deps, match);
   const limit = limitParam(req.params);
   const query: LabelQuery = limit > 0 ? { matcherSets, startMs, endMs, limit: limit + 1 } : { matcherSets, startMs, endMs };
   return { query, limit };
+}
+
+/** Prometheus words a bad match[] as an invalid parameter for series, but bare for label lookups. */
+export type MatchErrors = 'wrapped' | 'bare';
+
+export function matchers(req: ApiRequest, deps: ApiDeps, errors: MatchErrors): Matcher[][] {
+  try {
+    return matcherSetsParam(req.params, deps.promql.parseSeriesSelector);
+  } catch (err) {
+    if (errors === 'wrapped' && isMetricstorError(err) && err.type === 'bad_data') throw invalidParam('match[]', err.message);
+    throw err;
+  }
 }
 
 function capped<T>(items: T[], limit: number): { data: T[]; warnings: string[] } {
@@ -35,13 +49,13 @@ function capped<T>(items: T[], limit: number): { data: T[]; warnings: string[] }
 
 export const series: ApiHandler = async (req, deps) => {
   if (req.params.getAll('match[]').length === 0) throw badData('no match[] parameter provided');
-  const { query, limit } = labelQuery(req, deps);
+  const { query, limit } = labelQuery(req, deps, 'wrapped');
   const found = await deps.storage.series(query);
   return capped(found.map(labelsObject), limit);
 };
 
 export const labelNames: ApiHandler = async (req, deps) => {
-  const { query, limit } = labelQuery(req, deps);
+  const { query, limit } = labelQuery(req, deps, 'bare');
   const names = await deps.storage.labelNames(query);
   return capped([...names].sort(compareUtf8), limit);
 };
@@ -49,7 +63,7 @@ export const labelNames: ApiHandler = async (req, deps) => {
 export const labelValues: ApiHandler = async (req, deps) => {
   const name = req.pathParams['name'] ?? '';
   if (!isValidLabelName(name)) throw badData(`invalid label name: ${JSON.stringify(name)}`);
-  const { query, limit } = labelQuery(req, deps);
+  const { query, limit } = labelQuery(req, deps, 'bare');
   const values = await deps.storage.labelValues(name, query);
   return capped([...values].sort(compareUtf8), limit);
 };
