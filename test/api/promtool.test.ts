@@ -192,11 +192,27 @@ describe('promtool: Metricstor answers like Prometheus 2.42', function () {
     `/api/v1/label/job/values?match[]=${encodeURIComponent('up{')}`,
     `/api/v1/labels?start=x`,
     `/api/v1/series?match[]=up&end=x`,
+    `/api/v1/query?query=up&timeout=x`,
+    `/api/v1/query?query=${encodeURIComponent('node_load1 * -0')}&time=${END}`,
+    `/api/v1/query_range?query=up&start=${MID}&end=${END}&step=1e10`,
+    `/api/v1/query_exemplars?query=1`,
+    `/api/v1/format_query?query=${encodeURIComponent('sum(')}`,
+    `/api/v1/metadata?limit=x`,
     `/api/v1/rules`,
     `/api/v1/rules?type=nope`,
     `/api/v1/alerts`,
     `/api/v1/targets`,
   ];
+  it('raw POST form bodies, with body values before query-string values', async () => {
+    const path = `/api/v1/query?query=up`;
+    const body = new URLSearchParams({ query: 'node_load1', time: MID }).toString();
+    const init = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body };
+    const [theirs, ours] = await Promise.all([fetch(promUrl + path, init), fetch(ourUrl + path, init)]);
+    const theirText = await theirs.text();
+    expect(theirText).to.contain('node_load1');
+    expect(await ours.text()).to.equal(theirText);
+  });
+
   for (const path of RAW) {
     it(`raw ${decodeURIComponent(path)}`, async () => {
       const [theirs, ours] = await Promise.all([fetch(promUrl + path), fetch(ourUrl + path)]);
