@@ -61,8 +61,10 @@ export function parseDurationMs(text: string): number {
 const NUMBER = String.raw`[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI][nN][fF]|[nN][aA][nN])`;
 const UNSIGNED = String.raw`(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?`;
 const SINGLE_RE = new RegExp(`^${NUMBER}$`);
-const REPEAT_RE = new RegExp(`^(${NUMBER})x(\\d+)$`);
-const RUN_RE = new RegExp(`^(${NUMBER})([+-])(${UNSIGNED})x(\\d+)$`);
+const FINITE = String.raw`[+-]?${UNSIGNED}`;
+// Repetition (`x`) is only allowed after a finite numeric literal: `NaNx3` is an error.
+const REPEAT_RE = new RegExp(`^(${FINITE})x(\\d+)$`);
+const RUN_RE = new RegExp(`^(${FINITE})([+-])(${UNSIGNED})x(\\d+)$`);
 
 export function parseNumber(text: string): number {
   const lower = text.toLowerCase();
