@@ -38,6 +38,13 @@ const OUTCOMES: Record<string, QueryOutcome> = {
     },
     warnings: [],
   },
+  bigVector: {
+    result: {
+      resultType: 'vector',
+      samples: Array.from({ length: 5000 }, (_, i) => ({ labels: up(`job-${String(i).padStart(5, '0')}`), t: 1500, v: i / 8 })),
+    },
+    warnings: [],
+  },
   big: {
     result: {
       resultType: 'matrix',
@@ -111,6 +118,16 @@ describe('api query encoding and parameters', () => {
     expect(last.metric.job).to.equal(`job-${String(BIG_SERIES - 1).padStart(4, '0')}`);
     expect(last.values).to.have.length(BIG_POINTS);
     expect(last.values[BIG_POINTS - 1]).to.deep.equal([((BIG_POINTS - 1) * 15_000) / 1000, String(BIG_SERIES - 1 + (BIG_POINTS - 1) / 4)]);
+  });
+
+  it('streams a large vector in several chunks without losing or splitting samples', async () => {
+    const res = await api.get('/api/v1/query?query=bigVector&time=1.5');
+    const body = (await res.json()) as { data: { result: { metric: { job: string }; value: [number, string] }[] } };
+    expect(body.data.result).to.have.length(5000);
+    body.data.result.forEach((s, i) => {
+      expect(s.metric.job).to.equal(`job-${String(i).padStart(5, '0')}`);
+      expect(s.value).to.deep.equal([1.5, String(i / 8)]);
+    });
   });
 
   it('passes time, range, timeout (only shortening) and lookback_delta to the engine', async () => {
