@@ -5,6 +5,9 @@ import { MetricMetadata_MetricType } from '../../src/generated/prompb/prometheus
 import { decodeWriteRequestV1 } from '../../src/ingest/remote-write/decode-v1.js';
 import { decodeWriteRequestV2 } from '../../src/ingest/remote-write/decode-v2.js';
 import { WireReader } from '../../src/ingest/remote-write/wire.js';
+import { LabelCache } from '../../src/ingest/label-cache.js';
+import { ingestLimits } from '../../src/ingest/limits.js';
+import { validateWrite } from '../../src/ingest/validate.js';
 import { STALE_NAN_HI, STALE_NAN_LO, isStaleAt } from '../../src/model/value.js';
 import { bitsAt, encodeV1, encodeV2, labelsOf, patchDouble, samplesOf, v1Series } from './fixtures.js';
 
@@ -245,4 +248,56 @@ describe('ingest: wire reader', () => {
       { numRuns: 2000, seed: 3 },
     );
   });
+});
+
+describe('ingest: decode + validate on mutated valid requests', () => {
+  const limits = ingestLimits();
+  const v1 = encodeV1(
+    [
+      v1Series({ labels: { __name__: 'node_cpu_seconds_total', cpu: '0', mode: 'idle' }, samples: [{ value: 12.5, timestamp: 1700000000000 }] }),
+      v1Series({ labels: { __name__: 'up', job: 'node' }, samples: [{ value: 1, timestamp: -15000 }, { value: 0, timestamp: 0 }] }),
+    ],
+    [{ type: MetricMetadata_MetricType.GAUGE, metricFamilyName: 'up', help: 'Up.', unit: '' }],
+  );
+  const v2 = encodeV2([
+    { labels: { __name__: 'up', job: 'node' }, samples: [{ value: 1, timestamp: 1000 }], metadata: { type: 2, help: 'Up.', unit: '' }, exemplars: 1 },
+  ]);
+
+  for (const [name, body, decode] of [
+    ['1.0', v1, (b: Uint8Array, cache?: LabelCache) => decodeWriteRequestV1(b, cache)],
+    ['2.0', v2, (b: Uint8Array, _cache?: LabelCache) => decodeWriteRequestV2(b)],
+  ] as const) {
+    it(`${name}: flipped, inserted and removed bytes give a result or a MetricstorError, the same with a warm label cache`, () => {
+      const cache = new LabelCache(16);
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.nat(body.length - 1), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')), {
+            minLength: 1,
+            maxLength: 4,
+          }),
+          (edits) => {
+            const bytes = Array.from(body);
+            for (const [at, b, op] of edits) {
+              const i = Math.min(at, bytes.length - 1);
+              if (op === 'set') bytes[i] = b;
+              else if (op === 'insert') bytes.splice(i, 0, b);
+              else if (bytes.length > 1) bytes.splice(i, 1);
+            }
+            const run = (c: LabelCache | undefined): string => {
+              try {
+                const out = validateWrite(decode(Uint8Array.from(bytes), c), limits, c);
+                return JSON.stringify(out.map((s) => [s.labels, Array.from(s.timestamps), Buffer.from(s.values.buffer, s.values.byteOffset, s.values.byteLength).toString('hex')]));
+              } catch (err) {
+                if (err instanceof MetricstorError && (err.type === 'bad_data' || err.type === 'too_large')) return `error ${err.message}`;
+                throw err;
+              }
+            };
+            // The label cache must never change an answer: warm-cache and fresh runs agree.
+            expect(run(cache)).to.equal(run(undefined));
+          },
+        ),
+        { numRuns: 1500, seed: 11 },
+      );
+    });
+  }
 });
