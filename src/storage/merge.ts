@@ -85,12 +85,17 @@ function mergeTwo(a: SampleRun, b: SampleRun): SampleRun {
 }
 
 /**
- * One sorted run from runs that are each sorted with unique timestamps. Merges in pairs, so k
- * runs of n samples cost O(n log k).
+ * One sorted run from runs that are each sorted with unique timestamps, in new arrays (never a
+ * view of an input). Runs that follow each other are concatenated; overlapping ones are merged
+ * in pairs, so k runs of n samples cost O(n log k).
  */
 export function mergeRuns(runs: readonly SampleRun[]): SampleRun {
   let level = runs.filter((r) => r.timestamps.length > 0);
   if (level.length === 0) return { timestamps: new Float64Array(0), values: new Float64Array(0) };
+  if (level.length === 1) return concatRuns(level);
+  // The usual case: one writer's chunks follow each other without overlap; then one copy will do.
+  level.sort((a, b) => a.timestamps[0]! - b.timestamps[0]!);
+  if (disjointInOrder(level)) return concatRuns(level);
   while (level.length > 1) {
     const next: SampleRun[] = [];
     for (let i = 0; i < level.length; i += 2) {
@@ -99,4 +104,28 @@ export function mergeRuns(runs: readonly SampleRun[]): SampleRun {
     level = next;
   }
   return level[0]!;
+}
+
+function disjointInOrder(sorted: readonly SampleRun[]): boolean {
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1]!.timestamps;
+    if (!(sorted[i]!.timestamps[0]! > prev[prev.length - 1]!)) return false;
+  }
+  return true;
+}
+
+function concatRuns(runs: readonly SampleRun[]): SampleRun {
+  let n = 0;
+  for (const r of runs) n += r.timestamps.length;
+  const timestamps = new Float64Array(n);
+  const values = new Float64Array(n);
+  const bytes = new Uint8Array(values.buffer);
+  let at = 0;
+  for (const r of runs) {
+    timestamps.set(r.timestamps, at);
+    // copied as bytes, so NaN payloads cannot be touched
+    bytes.set(new Uint8Array(r.values.buffer, r.values.byteOffset, r.values.byteLength), at * 8);
+    at += r.timestamps.length;
+  }
+  return { timestamps, values };
 }

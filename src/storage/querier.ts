@@ -80,7 +80,6 @@ export async function readSamples(deps: QuerierDeps, sid: bigint, startMs: numbe
     if (header.closed) deps.cache.set(key, decoded);
     runs.push(decoded);
   });
-  const merged = mergeRuns(runs.map((r) => clip(r, startMs, endMs)));
-  // Never hand out views of cached or in-memory arrays.
-  return { timestamps: merged.timestamps.slice(), values: merged.values.slice() };
+  // mergeRuns returns new arrays, so no view of a cached chunk is ever handed out
+  return mergeRuns(runs.map((r) => clip(r, startMs, endMs)));
 }

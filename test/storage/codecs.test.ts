@@ -98,3 +98,13 @@ describe('storage chunk merge', () => {
     expect(Array.from(m.timestamps)).to.deep.equal([2, 3]);
   });
 });
+
+describe('storage chunk merge ownership', () => {
+  it('returns new arrays even for a single run', () => {
+    const only = { timestamps: Float64Array.of(1, 2), values: Float64Array.of(3, 4) };
+    const m = mergeRuns([only, { timestamps: new Float64Array(0), values: new Float64Array(0) }]);
+    m.values[0] = 99;
+    expect(only.values[0]).to.equal(3);
+    expect(Array.from(m.timestamps)).to.deep.equal([1, 2]);
+  });
+});
