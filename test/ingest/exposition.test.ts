@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { MetricstorError } from '../../src/errors.js';
 import { parseExposition } from '../../src/ingest/exposition/parse.js';
 import { bitsAt, labelsOf } from './fixtures.js';
@@ -128,4 +129,21 @@ describe('ingest: exposition parser, OpenMetrics', () => {
       expect(parseError(text, 'openmetrics')).to.match(message);
     });
   }
+});
+
+describe('ingest: exposition parser on arbitrary input', () => {
+  it('returns a result or a bad_data naming a line, for any text in either format', () => {
+    const pieces = fc.constantFrom('# HELP ', '# TYPE ', '# UNIT ', '# EOF', 'm', '_total', '{', '}', '="', '"', ',', ' ', '\t', '\n', '\\', '1', '-Inf', 'NaN', '1.5e3', ' # {a="b"} 1');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(pieces, fc.string({ maxLength: 4 })), { maxLength: 30 }), fc.constantFrom('prometheus', 'openmetrics'), (parts, format) => {
+        try {
+          const p = parseExposition(parts.join(''), format as 'prometheus' | 'openmetrics');
+          return p.values.length === p.samples.length;
+        } catch (err) {
+          return err instanceof MetricstorError && err.type === 'bad_data' && /^line \d+: /.test(err.message);
+        }
+      }),
+      { numRuns: 3000, seed: 5 },
+    );
+  });
 });
