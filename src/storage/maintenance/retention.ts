@@ -72,14 +72,20 @@ export async function applyRetention(kv: KvStore, pass: RetentionPass): Promise<
   const batch = new OpBatcher(kv, pageSize);
 
   // 1. Chunks of windows [.., cutoffWindow): every such window ends at or before the cutoff.
+  // Deletions of many series share a batch; the lease is asked after each batch commits.
+  let checkedAtOps = 0;
   for await (const first of seriesWithChunks(kv)) {
     if (first.windowStartMs >= cutoffWindowMs) continue;
     const range = { start: chunkWindowPrefix(first.sid, first.windowStartMs), end: chunkWindowPrefix(first.sid, cutoffWindowMs), limit: pageSize };
     for await (const page of scanPages(kv, range)) {
       for (const e of page) await batch.del(e.key);
       summary.chunksDeleted += page.length;
-      await batch.flush();
-      if (!keepGoing()) return summary;
+      if (batch.committedOps === checkedAtOps) continue;
+      checkedAtOps = batch.committedOps;
+      if (!keepGoing()) {
+        await batch.flush();
+        return summary;
+      }
     }
   }
   await batch.flush();
