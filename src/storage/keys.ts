@@ -275,7 +275,7 @@ export const CHUNK_KEY_BYTES = 1 + 8 + 8 + 8 + 8;
 
 /**
  * `seq` tells apart the chunks one writer made in one window of one series (cut at 120 samples,
- * out-of-order samples). Writers build it as (incarnation << 32) | counter so that a restarted
+ * out-of-order samples). Writers build it as (incarnation << 40) | counter so that a restarted
  * writer with the same id never overwrites a chunk of its previous life; see kv-keys.md.
  */
 export function chunkKey(sid: bigint, windowStartMs: number, writer: bigint, seq: bigint): Uint8Array {
@@ -429,7 +429,16 @@ export function parseWriterHex(hex: string): bigint | null {
   return /^[0-9a-f]{16}$/.test(hex) ? BigInt(`0x${hex}`) : null;
 }
 
-/** Builds a chunk or write-ahead sequence number from an incarnation and a counter. */
+export const MAX_INCARNATION = 2 ** 24 - 1;
+export const MAX_SEQ_COUNTER = 2 ** 40 - 1;
+
+/** Builds a chunk or write-ahead sequence number: 24 bits of incarnation, 40 bits of counter. */
 export function makeSeq(incarnation: number, counter: number): bigint {
-  return (BigInt(incarnation >>> 0) << 32n) | BigInt(counter >>> 0);
+  if (!(incarnation >= 0 && incarnation <= MAX_INCARNATION && Number.isInteger(incarnation))) {
+    throw new MetricstorError('internal', `writer incarnation ${incarnation} out of range`);
+  }
+  if (!(counter >= 0 && counter <= MAX_SEQ_COUNTER && Number.isInteger(counter))) {
+    throw new MetricstorError('internal', `sequence counter ${counter} out of range`);
+  }
+  return (BigInt(incarnation) << 40n) | BigInt(counter);
 }

@@ -32,6 +32,7 @@ import {
   dayOfMs,
   decodeWalKey,
   makeSeq,
+  MAX_INCARNATION,
   walKey,
   walPrefix,
   walWriterPrefix,
@@ -42,6 +43,8 @@ import { firstEntry } from './kv-scan.js';
 import type { LabelsHasher } from './labels-codec.js';
 import { decodeMetadata, encodeMetadata, metadataEntries, metadataKeyOf } from './metadata.js';
 import { selectSeries } from './querier.js';
+import type { SeriesChunks } from './raw-chunks.js';
+import { selectChunks } from './raw-chunks.js';
 import type { IndexMarks, SelectedSeries } from './series-index.js';
 import { SeriesIndex } from './series-index.js';
 import { computeStats } from './stats.js';
@@ -153,7 +156,7 @@ export class Storage implements MetricStorage {
       const current = await this.kv.get(key);
       const record = current === null ? null : decodeLeaseRecord(current);
       const epoch = (record?.epoch ?? 0) + 1;
-      if (epoch > 0xffff_ffff) throw new MetricstorError('internal', 'writer incarnation overflow');
+      if (epoch > MAX_INCARNATION) throw new MetricstorError('internal', 'writer incarnation overflow');
       const value = encodeLeaseRecord({ holder: this.holder, epoch, expiresAtMs: this.clock.nowMs() + this.leaseTtlMs });
       if (await this.kv.compareAndSwap(key, current, value)) {
         this.writerLease = new Lease(this.kv, name, this.holder, { ttlMs: this.leaseTtlMs, clock: this.clock });
@@ -289,6 +292,12 @@ export class Storage implements MetricStorage {
   async select(params: SelectParams): Promise<SeriesData[]> {
     this.checkOpen();
     return selectSeries({ kv: this.kv, index: this.index, head: this.head, cache: this.cache }, params);
+  }
+
+  /** The stored XOR chunks of matching series (remote read); see raw-chunks.ts for when they are re-encoded. */
+  async selectChunks(params: SelectParams): Promise<SeriesChunks[]> {
+    this.checkOpen();
+    return selectChunks({ kv: this.kv, index: this.index, head: this.head, cache: this.cache }, params);
   }
 
   /** Series (labels only) matching any of the matcher sets; no sets = every series. */

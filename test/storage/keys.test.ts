@@ -15,6 +15,7 @@ import {
   chunkValueData,
   labelNameKey,
   labelValueKey,
+  makeSeq,
   postingKey,
   postingsPrefix,
   seriesKey,
@@ -78,6 +79,14 @@ describe('storage keys', () => {
     expect(compareBytes(chunkKey(2n, 14_400_000, 0xffffffffffffffffn, 9n), r.end)).to.equal(-1);
     expect(compareBytes(chunkKey(2n, 21_600_000, 0n, 0n), r.end)).to.be.greaterThan(-1);
     expect(compareBytes(chunkKey(2n, 0, 9n, 9n), r.start)).to.equal(-1);
+  });
+
+  it('builds sequence numbers from an incarnation and a counter, in that order', () => {
+    expect(makeSeq(1, 0)).to.equal(1n << 40n);
+    expect(makeSeq(2, 5)).to.equal((2n << 40n) | 5n);
+    expect(makeSeq(1, 2 ** 40 - 1) < makeSeq(2, 0)).to.equal(true);
+    expect(() => makeSeq(2 ** 24, 0)).to.throw(/incarnation/);
+    expect(() => makeSeq(1, 2 ** 40)).to.throw(/counter/);
   });
 
   it('round-trips chunk headers', () => {
