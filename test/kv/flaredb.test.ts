@@ -4,6 +4,8 @@ import { startDevServer, type DevServer } from '@metricstor/flaredb-client';
 import { MetricstorError } from '../../src/errors.js';
 import { FlareDbKv } from '../../src/kv/flaredb.js';
 import type { KvStore } from '../../src/kv/kv.js';
+import { Storage, type HeadFlush } from '../../src/storage/index.js';
+import { ManualClock, pairs, series } from '../storage/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
 import { kvContract } from './kv.contract.js';
 
@@ -112,4 +114,53 @@ describe('FlareDbKv', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('Storage on FlareDbKv', () => {
+  const T0 = 1_700_000_000_000;
+  const policies: [string, HeadFlush][] = [
+    ['write-through', 'write-through'],
+    ['buffered', { intervalMs: 3_600_000 }],
+  ];
+  for (const consistency of ['strong', 'eventual'] as const) {
+    for (const [policyName, headFlush] of policies) {
+      it(`reads back through a second gateway what the first wrote (${consistency}, ${policyName})`, async () => {
+        const server = consistency === 'strong' ? strongServer : eventualServer;
+        const namespace = `storage${namespaces++}`;
+        const open = (): FlareDbKv => FlareDbKv.open({ endpoints: [server.address], namespace, consistency, timeoutMs: 10_000 });
+        const kv1 = open();
+        const writer = await Storage.open(kv1, { headFlush, clock: new ManualClock(T0 + 3_600_000), writerId: 1n });
+        const expected = new Map<string, [number, number][]>();
+        for (let round = 0; round < 4; round++) {
+          const batch = Array.from({ length: 25 }, (_, i) => {
+            const samples: [number, number][] = [[T0 + round * 15_000, round * 100 + i]];
+            const key = `h${i}`;
+            expected.set(key, [...(expected.get(key) ?? []), ...samples]);
+            return series({ __name__: 'node_load1', instance: key }, samples);
+          });
+          await writer.append(batch);
+        }
+        await writer.close();
+        await kv1.close();
+
+        const kv2 = open();
+        const reader = await Storage.open(kv2, { headFlush, clock: new ManualClock(T0 + 3_600_000), writerId: 2n });
+        try {
+          const got = await reader.select({
+            matchers: [{ type: '=', name: '__name__', value: 'node_load1' }],
+            startMs: T0,
+            endMs: T0 + 3_600_000,
+          });
+          expect(got).to.have.length(25);
+          for (const s of got) {
+            const instance = s.labels.find((l) => l.name === 'instance')!.value;
+            expect(pairs(s)).to.deep.equal(expected.get(instance));
+          }
+        } finally {
+          await reader.close();
+          await kv2.close();
+        }
+      });
+    }
+  }
 });
