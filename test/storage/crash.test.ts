@@ -20,7 +20,7 @@ async function runAndKill(dir: string, policy: string): Promise<number[]> {
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const firstAck = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no acknowledgement within 15 s: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`no acknowledgement within 30 s: ${stderr}`)), 30_000);
     proc.stdout.on('data', (d: Buffer) => {
       buffered += d.toString();
       const lines = buffered.split('\n');
@@ -49,7 +49,7 @@ async function runAndKill(dir: string, policy: string): Promise<number[]> {
 
 for (const policy of ['write-through', 'buffered']) {
   describe(`storage crash recovery (${policy}, child process on the embedded KV)`, function () {
-    this.timeout(40_000);
+    this.timeout(60_000);
     let dir = '';
     afterEach(async () => {
       if (dir !== '') await rm(dir, { recursive: true, force: true });
