@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { prometheusAvailable, runDifferential } from '../../src/promql/testing/differential.js';
+import { prometheusAvailable, randomQueries, runDifferential } from '../../src/promql/testing/differential.js';
 
 describe('PromQL differential check against Prometheus 2.42', function () {
   this.timeout(120_000);
@@ -13,5 +13,12 @@ describe('PromQL differential check against Prometheus 2.42', function () {
     expect(report.failures, report.failures.join('\n')).to.deep.equal([]);
     expect(report.checked).to.be.greaterThan(300);
     expect(report.points).to.be.greaterThan(50_000);
+  });
+
+  it('agrees on randomly generated nested expressions', async function () {
+    if (!prometheusAvailable()) this.skip();
+    const report = await runDifferential(() => {}, randomQueries(60, 7));
+    expect(report.failures, report.failures.join('\n')).to.deep.equal([]);
+    expect(report.checked).to.equal(240);
   });
 });
