@@ -92,7 +92,9 @@ describe('storage series selection by matchers', () => {
     expect(await storage.labelNames(q)).to.deep.equal(['__name__', 'code', 'job', 'mode']);
     expect(await storage.labelValues('job', q)).to.deep.equal(['api', 'node', 'web']);
     expect(await storage.labelValues('job', { ...q, startMs: T0 - 10 * DAY })).to.deep.equal(['api', 'node', 'web']);
+    expect(await storage.labelValues('__name__', q)).to.deep.equal(['cpu', 'http_requests']);
     expect(await storage.labelValues('__name__', { ...q, startMs: T0 - 10 * DAY })).to.deep.equal(['cpu', 'http_requests', 'old_only']);
+    expect(await storage.labelNames({ ...q, startMs: T0 - 10 * DAY, endMs: T0 - 10 * DAY })).to.deep.equal(['__name__', 'job']);
     const cpu = { ...q, matcherSets: [[{ type: '=', name: '__name__', value: 'cpu' }] satisfies Matcher[]] };
     expect(await storage.labelNames(cpu)).to.deep.equal(['__name__', 'job', 'mode']);
     expect(await storage.labelValues('job', cpu)).to.deep.equal(['api', 'node']);
