@@ -17,7 +17,7 @@ import {
   postingsPrefix,
   seriesKey,
 } from '../keys.js';
-import { prefixEnd, equalBytes } from '../../kv/bytes.js';
+import { prefixEnd, toHex } from '../../kv/bytes.js';
 import { decodeChunkSamples, encodeChunkSamples } from './chunk-values.js';
 import type { SampleRun } from '../merge.js';
 import { DEFAULT_PAGE_SIZE, OpBatcher, firstKey } from './paging.js';
@@ -65,8 +65,8 @@ const DEFAULT_INDEX_GRACE_MS = 3_600_000;
  * admin/tsdb/delete_series asks. Chunks inside the range are deleted;
  * chunks that straddle a bound are replaced by chunks of the samples outside the range. Then, per day
  * that ended over `indexGraceMs` ago and has no chunk of the series left, the series' postings
- * go, with the V and N keys no other series of that day still needs (one batch per day); and a
- * series with no chunk and no posting left loses its S key. Every step deletes or shrinks what a
+ * go, with the V and N keys no other series of that day still needs; and a series with no chunk
+ * and no posting left loses its S key. Operations are gathered into batches of about a page. Every step deletes or shrinks what a
  * re-run would, so an interrupted request can simply be sent again.
  *
  * Samples still in a writer's memory (open chunks, buffered write-ahead records) are outside the
@@ -111,17 +111,19 @@ export async function deleteSeriesData(
     await deleteChunksInRange(kv, batch, sid, startMs, endMs, pageSize, options.nowMs, summary);
   }
   await batch.flush();
+  const dead: DeadDay[] = [];
+  for (const [sid, labels] of series) dead.push(...(await deadDaysOf(kv, sid, labels, days)));
+  await deletePostings(kv, dead, pageSize, summary);
+  // Last, the S keys of series left with neither a chunk nor a posting.
   for (const [sid, labels] of series) {
-    await cleanIndexDays(kv, sid, labels, days, summary);
-    if (labels.length > 0 && !(await hasAnyChunk(kv, sid))) {
-      const first = labels[0]!;
-      const left = await kv.getMany([...days, ...liveDays].map((d) => postingKey(d, first.name, first.value, sid)));
-      if (left.every((v) => v === null)) {
-        await kv.batch([{ type: 'del', key: seriesKey(sid) }]);
-        summary.seriesDeleted++;
-      }
-    }
+    if (labels.length === 0 || (await hasAnyChunk(kv, sid))) continue;
+    const first = labels[0]!;
+    const left = await kv.getMany([...days, ...liveDays].map((d) => postingKey(d, first.name, first.value, sid)));
+    if (left.some((v) => v !== null)) continue;
+    await batch.del(seriesKey(sid));
+    summary.seriesDeleted++;
   }
+  await batch.flush();
   return summary;
 }
 
@@ -194,45 +196,74 @@ function outside(run: SampleRun, startMs: number, endMs: number): SampleRun {
   return { timestamps: timestamps.slice(0, n), values: values.slice(0, n) };
 }
 
-/**
- * For each day where the series has a posting but no chunk any more: one batch that deletes its
- * postings and the V and N keys whose only posting of that day was this series'.
- */
-async function cleanIndexDays(
-  kv: KvStore,
-  sid: bigint,
-  labels: Labels,
-  days: readonly number[],
-  summary: MutableSummary,
-): Promise<void> {
-  if (labels.length === 0 || days.length === 0) return;
+/** One series' postings of one day, to be deleted because no chunk of that day is left. */
+interface DeadDay {
+  readonly sid: bigint;
+  readonly day: number;
+  readonly labels: Labels;
+}
+
+/** The days of `days` on which the series has postings but no chunk any more. */
+async function deadDaysOf(kv: KvStore, sid: bigint, labels: Labels, days: readonly number[]): Promise<DeadDay[]> {
+  if (labels.length === 0 || days.length === 0) return [];
   const first = labels[0]!;
   const present = await kv.getMany(days.map((d) => postingKey(d, first.name, first.value, sid)));
+  const out: DeadDay[] = [];
   for (let i = 0; i < days.length; i++) {
     if (present[i] === null) continue;
     const day = days[i]!;
     const chunkLeft = await firstKey(kv, chunkWindowPrefix(sid, day * DAY_MS), chunkWindowPrefix(sid, (day + 1) * DAY_MS));
-    if (chunkLeft !== null) continue;
-    const ops: { type: 'del'; key: Uint8Array }[] = [];
-    for (const l of labels) {
-      const own = postingKey(day, l.name, l.value, sid);
-      ops.push({ type: 'del', key: own });
-      summary.postingsDeleted++;
-      if (await onlyKeyUnder(kv, postingsPrefix(day, l.name, l.value), own)) {
-        ops.push({ type: 'del', key: labelValueKey(day, l.name, l.value) });
-        summary.labelValuesDeleted++;
-      }
-      if (await onlyKeyUnder(kv, postingsNamePrefix(day, l.name), own)) {
-        ops.push({ type: 'del', key: labelNameKey(day, l.name) });
-        summary.labelNamesDeleted++;
-      }
-    }
-    await kv.batch(ops);
+    if (chunkLeft === null) out.push({ sid, day, labels });
+  }
+  return out;
+}
+
+/**
+ * Deletes the postings of dead days, gathered into batches of about `pageSize` postings, each
+ * together with the V and N keys that no posting outside the batch still needs. Every batch is
+ * atomic, so an interrupted run never leaves a posting without its V and N keys, nor the reverse.
+ */
+async function deletePostings(kv: KvStore, dead: readonly DeadDay[], pageSize: number, summary: MutableSummary): Promise<void> {
+  for (let from = 0; from < dead.length; ) {
+    let to = from;
+    let postings = 0;
+    while (to < dead.length && (to === from || postings + dead[to]!.labels.length <= pageSize)) postings += dead[to++]!.labels.length;
+    await deletePostingsBatch(kv, dead.slice(from, to), summary);
+    from = to;
   }
 }
 
-/** True when no key other than `own` starts with `prefix`. */
-async function onlyKeyUnder(kv: KvStore, prefix: Uint8Array, own: Uint8Array): Promise<boolean> {
-  const page = await kv.scan({ start: prefix, end: prefixEnd(prefix), limit: 2 });
-  return page.entries.every((e) => equalBytes(e.key, own));
+async function deletePostingsBatch(kv: KvStore, dead: readonly DeadDay[], summary: MutableSummary): Promise<void> {
+  const ops: KvOp[] = [];
+  const deleted = new Set<string>();
+  /** Postings of this batch under each V and N key, with the prefix that holds them. */
+  const values = new Map<string, { prefix: Uint8Array; key: Uint8Array; count: number }>();
+  const names = new Map<string, { prefix: Uint8Array; key: Uint8Array; count: number }>();
+  const tally = (map: typeof values, id: string, prefix: () => Uint8Array, key: () => Uint8Array): void => {
+    const t = map.get(id);
+    if (t === undefined) map.set(id, { prefix: prefix(), key: key(), count: 1 });
+    else t.count++;
+  };
+  for (const { sid, day, labels } of dead) {
+    for (const l of labels) {
+      const own = postingKey(day, l.name, l.value, sid);
+      ops.push({ type: 'del', key: own });
+      deleted.add(toHex(own));
+      const nameId = `${day}\u0000${l.name}`;
+      tally(values, `${nameId}\u0000${l.value}`, () => postingsPrefix(day, l.name, l.value), () => labelValueKey(day, l.name, l.value));
+      tally(names, nameId, () => postingsNamePrefix(day, l.name), () => labelNameKey(day, l.name));
+    }
+  }
+  summary.postingsDeleted += ops.length;
+  // A V or N key goes when its prefix holds no posting beyond this batch's: among the first
+  // count + 1 keys under it, one would be another's if any existed.
+  for (const [map, counter] of [[values, 'labelValuesDeleted'], [names, 'labelNamesDeleted']] as const) {
+    for (const t of map.values()) {
+      const page = await kv.scan({ start: t.prefix, end: prefixEnd(t.prefix), limit: t.count + 1 });
+      if (!page.entries.every((e) => deleted.has(toHex(e.key)))) continue;
+      ops.push({ type: 'del', key: t.key });
+      summary[counter]++;
+    }
+  }
+  await kv.batch(ops);
 }

@@ -132,6 +132,25 @@ describe('storage/maintenance/delete', () => {
     expect(await kv.get(seriesKey(sid))).to.not.equal(null);
   });
 
+  it('drops a label value that only the deleted series shared, in one batch or in many', async () => {
+    for (const pageSize of [1000, 1]) {
+      const kv = new MemoryKv();
+      await populate(kv);
+      const summary = await deleteSeriesData(
+        kv,
+        new SeriesIndex(kv),
+        { matcherSets: [[eq('__name__', 'cpu')]], startMs: D0 + DAY_MS, endMs: D0 + 2 * DAY_MS - 1 },
+        { nowMs: NOW_MS, pageSize },
+      );
+      expect(summary, `page size ${pageSize}`).to.include({ postingsDeleted: 6, labelValuesDeleted: 2, labelNamesDeleted: 0 });
+      expect(await kv.get(labelValueKey(DAY + 1, '__name__', 'cpu'))).to.equal(null);
+      expect(await kv.get(labelValueKey(DAY + 1, 'instance', 'b'))).to.equal(null);
+      expect(await kv.get(labelValueKey(DAY + 1, 'instance', 'a'))).to.not.equal(null);
+      expect(await kv.get(labelValueKey(DAY, '__name__', 'cpu'))).to.not.equal(null);
+      expect(await kv.get(labelValueKey(DAY + 2, '__name__', 'cpu'))).to.not.equal(null);
+    }
+  });
+
   it('keeps the index of days still being written, and so the series key', async () => {
     const kv = new MemoryKv();
     const sids = await populate(kv);
