@@ -151,8 +151,10 @@ const EMPTY = Buffer.alloc(0);
  * Every call has a deadline that covers its time in the queue, all attempts and the waits between
  * them. A call that fails with a retryable code (UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED) is tried
  * again; after UNAVAILABLE the client moves to the next endpoint at once, and waits (capped
- * exponential backoff with jitter) only once every endpoint has failed in a row. The endpoint that
- * answered last stays the current one for later calls.
+ * exponential backoff with jitter) only once every endpoint has failed in a row. A call that runs
+ * out of time is not retried, but later calls start at the next endpoint, so a node that stopped
+ * answering without closing its connections costs one deadline, not one per call. The endpoint
+ * that answered last stays the current one for later calls.
  *
  * A retried write may have been applied by the attempt that failed: raw puts and deletes are
  * idempotent, but a CAS whose first attempt landed reports failure on its retry.
@@ -352,13 +354,11 @@ export class FlareDbClient {
       } finally {
         release();
       }
+      if (failure.code === status.DEADLINE_EXCEEDED) this.rotateFrom(index);
       if (this.closed || !failure.retryable || attempt >= this.maxAttempts) throw failure;
       let backOff = true;
       if (failure.code === status.UNAVAILABLE && this.stubs.length > 1) {
-        if (this.current === index) {
-          this.current = (index + 1) % this.stubs.length;
-          this.counts.failovers++;
-        }
+        this.rotateFrom(index);
         // Wait only once every endpoint has answered UNAVAILABLE in a row.
         failoversInRow++;
         backOff = failoversInRow >= this.stubs.length;
@@ -373,6 +373,13 @@ export class FlareDbClient {
         });
       }
     }
+  }
+
+  /** Makes the endpoint after `index` the current one, unless another call already moved on. */
+  private rotateFrom(index: number): void {
+    if (this.stubs.length < 2 || this.current !== index) return;
+    this.current = (index + 1) % this.stubs.length;
+    this.counts.failovers++;
   }
 
   private attempt<Req, Res>(stubs: EndpointStubs, req: Req, deadlineMs: number, invoke: Invoke<Req, Res>): Promise<Res> {

@@ -83,6 +83,19 @@ describe('FlareDbClient', () => {
       expect(client.stats().attempts).to.equal(1);
     });
 
+    it('sends later calls to the next endpoint after one that ran out of time', async () => {
+      const held: sendUnaryData<RawGetResponse>[] = [];
+      const silent = track(await startFakeServer({ rawGet: (_call, cb) => void held.push(cb) }));
+      const server = track(await startDevServer({ defaultMode: 'eventual', sync: false }));
+      const client = track(new FlareDbClient({ endpoints: [silent.address, server.address], timeoutMs: 300 }));
+      expect((await rejectionOf(client.rawGet(bytes(1)))).code).to.equal(status.DEADLINE_EXCEEDED);
+      expect(client.currentEndpoint).to.equal(server.address);
+      await client.rawPut(bytes(1), bytes(3));
+      expect(hex(await client.rawGet(bytes(1)))).to.equal('03');
+      expect(held).to.have.length(1);
+      expect(client.stats()).to.include({ failovers: 1, attempts: 3 });
+    });
+
     it('counts time spent queued behind the in-flight cap against the deadline', async () => {
       const held: sendUnaryData<RawGetResponse>[] = [];
       const fake = track(await startFakeServer({ rawGet: (_call, cb) => void held.push(cb) }));
