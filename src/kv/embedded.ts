@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type RangeOptions, type RootDatabase } from 'lmdb';
 import { MetricstorError, errorMessage, isMetricstorError } from '../errors.js';
 import { compareBytes, equalBytes } from './bytes.js';
 import type { KvEntry, KvOp, KvRange, KvScanPage, KvStore } from './kv.js';
@@ -26,12 +26,16 @@ export interface EmbeddedKvOptions {
  * A batch goes into that queue as one block, so it commits whole. CAS runs its read and its write
  * inside one write transaction, so it is atomic with respect to every other write, including
  * those of other processes that open the same directory. Reads are synchronous on a snapshot.
+ *
+ * Keys and values handed out are the Buffers lmdb creates for each read: fresh copies that nothing
+ * else references, so they belong to the caller without another copy. (Buffer#slice is a view,
+ * unlike Uint8Array#slice; copy with `new Uint8Array(x)` where that matters.)
  */
 export class EmbeddedKv implements KvStore {
   private closed = false;
 
   private constructor(
-    private readonly db: RootDatabase<Buffer, Buffer>,
+    private readonly db: RootDatabase<Buffer, Uint8Array>,
     private readonly durability: EmbeddedDurability,
     /** Longest key LMDB accepts with this page size (1978 bytes by default). */
     readonly maxKeyBytes: number,
@@ -40,7 +44,7 @@ export class EmbeddedKv implements KvStore {
   static async open(dir: string, options: EmbeddedKvOptions = {}): Promise<EmbeddedKv> {
     try {
       await mkdir(dir, { recursive: true });
-      const db = open<Buffer, Buffer>({
+      const db = open<Buffer, Uint8Array>({
         path: dir,
         keyEncoding: 'binary',
         encoding: 'binary',
@@ -58,13 +62,13 @@ export class EmbeddedKv implements KvStore {
   async get(key: Uint8Array): Promise<Uint8Array | null> {
     this.checkOpen();
     this.checkKey(key);
-    return this.wrap('get', () => owned(this.db.get(asBuffer(key))));
+    return this.wrap('get', () => this.db.get(key) ?? null);
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | null)[]> {
     this.checkOpen();
     for (const key of keys) this.checkKey(key);
-    return this.wrap('getMany', () => keys.map((key) => owned(this.db.get(asBuffer(key)))));
+    return this.wrap('getMany', () => keys.map((key) => this.db.get(key) ?? null));
   }
 
   async batch(ops: readonly KvOp[]): Promise<void> {
@@ -80,8 +84,8 @@ export class EmbeddedKv implements KvStore {
       // reuses its buffers cannot change what gets written.
       await this.db.batch(() => {
         for (const op of ops) {
-          if (op.type === 'put') void this.db.put(asBuffer(op.key), Buffer.from(op.value));
-          else void this.db.remove(asBuffer(op.key));
+          if (op.type === 'put') void this.db.put(op.key, Buffer.from(op.value));
+          else void this.db.remove(op.key);
         }
       });
       await this.durable();
@@ -94,20 +98,20 @@ export class EmbeddedKv implements KvStore {
     const limit = range.limit ?? DEFAULT_SCAN_LIMIT;
     const bounded = range.end.length > 0;
     if (bounded && compareBytes(range.start, range.end) >= 0) return { entries: [] };
-    return this.wrap('scan', () => {
-      const entries: KvEntry[] = [];
-      const rows = this.db.getRange({
-        ...(range.start.length > 0 ? { start: asBuffer(range.start) } : {}),
-        ...(bounded ? { end: asBuffer(range.end) } : {}),
-        limit: limit + 1,
-      });
-      for (const row of rows) {
-        const key = ownedKey(row.key);
-        if (entries.length === limit) return { entries, next: key };
-        entries.push({ key, value: owned(row.value)! });
+    // One row past the limit tells whether more remain, and where to resume.
+    const options: RangeOptions = { limit: limit + 1 };
+    if (range.start.length > 0) options.start = range.start;
+    if (bounded) options.end = range.end;
+    const entries: KvEntry[] = [];
+    try {
+      for (const row of this.db.getRange(options)) {
+        if (entries.length === limit) return { entries, next: row.key };
+        entries.push({ key: row.key, value: row.value });
       }
-      return { entries };
-    });
+    } catch (err) {
+      throw this.mapError('scan', err);
+    }
+    return { entries };
   }
 
   async compareAndSwap(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean> {
@@ -173,26 +177,8 @@ export class EmbeddedKv implements KvStore {
   }
 }
 
-function maxKeySizeOf(db: Database<Buffer, Buffer>): number {
+function maxKeySizeOf(db: Database<Buffer, Uint8Array>): number {
   const reported: unknown = (db as unknown as { maxKeySize?: unknown }).maxKeySize;
   return typeof reported === 'number' && reported > 0 ? reported : 1978;
 }
 
-/** A Buffer over the caller's bytes without copying; lmdb copies keys before it returns. */
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-}
-
-/**
- * A plain Uint8Array the caller owns. lmdb hands out Buffers; a plain array keeps `slice` a copy
- * (Buffer#slice is a view), and a Buffer that shares a larger backing store is copied out.
- */
-function owned(b: Buffer | undefined): Uint8Array | null {
-  if (b === undefined) return null;
-  if (b.byteOffset === 0 && b.buffer.byteLength === b.byteLength) return new Uint8Array(b.buffer, 0, b.byteLength);
-  return new Uint8Array(b);
-}
-
-function ownedKey(key: Buffer): Uint8Array {
-  return owned(key)!;
-}
