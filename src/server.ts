@@ -11,6 +11,7 @@ import { ingestLimits } from './ingest/limits.js';
 import { WriteQueue } from './ingest/write-queue.js';
 import type { KvStore } from './kv/kv.js';
 import { openKv } from './kv/index.js';
+import { remoteReadHandler } from './remote-read/handler.js';
 import { PromqlEngine } from './promql/engine/engine.js';
 import { formatExpr, parseDuration, parseExpr, parseSeriesSelector } from './promql/parser/index.js';
 import { MAX_POINTS_PER_SERIES } from './api/params.js';
@@ -80,6 +81,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       queryTimeoutMs: config.query.timeoutMs,
       maxFormBodyBytes: config.limits.maxFormBodyBytes,
       ingest: { remoteWrite: remoteWriteHandler(ingest), importPrometheus: importHandler(ingest) },
+      remoteRead: remoteReadHandler(storage),
       nowMs: Date.now,
     };
     maintenance = new MaintenanceScheduler({

@@ -43,6 +43,8 @@ export interface ApiDeps {
     readonly remoteWrite: Koa.Middleware;
     readonly importPrometheus: Koa.Middleware;
   };
+  /** Prometheus remote read (POST /api/v1/read), when the storage can serve it. */
+  readonly remoteRead?: Koa.Middleware;
   /** Where failures that are bugs (internal errors) are reported; stderr by default. */
   readonly logError?: (message: string) => void;
   /** The clock (milliseconds); tests pin it. */

@@ -92,5 +92,6 @@ export function rawRoutes(deps: ApiDeps): RawRoute[] {
       { path: '/api/v1/import/prometheus', methods: ['POST'], middleware: deps.ingest.importPrometheus },
     );
   }
+  if (deps.remoteRead) routes.push({ path: '/api/v1/read', methods: ['POST'], middleware: deps.remoteRead });
   return routes;
 }
