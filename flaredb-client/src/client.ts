@@ -324,7 +324,12 @@ export class FlareDbClient {
   private scanRequest(range: ScanRange, options: FlareDbCallOptions): ScanRequest & RawScanRequest {
     const limit = range.limit ?? 0;
     if (!Number.isInteger(limit) || limit < 0 || limit > 0xffffffff) throw new RangeError(`bad scan limit ${limit}`);
-    return { startKey: buf(range.start), endKey: range.end === undefined ? EMPTY : buf(range.end), limit, namespace: this.ns(options) };
+    return {
+      startKey: buf(range.start),
+      endKey: range.end === undefined ? EMPTY : buf(range.end),
+      limit,
+      namespace: this.ns(options),
+    };
   }
 
   private async call<Req, Res>(method: string, req: Req, options: FlareDbCallOptions, invoke: Invoke<Req, Res>): Promise<Res> {
@@ -419,7 +424,7 @@ function channelOptionsOf(options: FlareDbClientOptions): ChannelOptions {
 
 function pageOf<E>(entries: E[], hasMore: boolean, nextKey: Buffer, range: ScanRange): ScanPage<E> {
   if (!hasMore) return { entries };
-  if (nextKey.length === 0 || Buffer.compare(nextKey, Buffer.from(range.start.buffer, range.start.byteOffset, range.start.byteLength)) <= 0) {
+  if (nextKey.length === 0 || Buffer.compare(nextKey, buf(range.start)) <= 0) {
     throw new FlareDbError(status.INTERNAL, 'scan: has_more without a next_key past the start key');
   }
   return { entries, nextKey };

@@ -124,7 +124,8 @@ export class FlareDbKv implements KvStore {
     const request = { start: range.start, end: range.end, limit: range.limit ?? DEFAULT_SCAN_LIMIT };
     return this.wrap('scan', async () => {
       const page = this.consistency === 'strong' ? await this.client.scan(request) : await this.client.rawScan(request);
-      const entries: KvEntry[] = page.entries.map((e) => ({ key: e.key, value: e.value }));
+      // Copies: the decoded arrays are views into the whole response, which a cached value would keep alive.
+      const entries: KvEntry[] = page.entries.map((e) => ({ key: new Uint8Array(e.key), value: new Uint8Array(e.value) }));
       return page.nextKey === undefined ? { entries } : { entries, next: page.nextKey };
     });
   }
