@@ -39,6 +39,11 @@ export class SyntaxProblem extends Error {
   constructor(
     readonly pos: PosRange,
     readonly reason: string,
+    /**
+     * Found within a single token (a bad number, duration or regular expression), before the
+     * parser looks at the next token; other problems surface only after it.
+     */
+    readonly withinToken: boolean,
   ) {
     super(reason);
     this.name = 'SyntaxProblem';
@@ -46,5 +51,9 @@ export class SyntaxProblem extends Error {
 }
 
 export function problem(pos: PosRange, reason: string): SyntaxProblem {
-  return new SyntaxProblem(pos, reason);
+  return new SyntaxProblem(pos, reason, false);
+}
+
+export function tokenProblem(pos: PosRange, reason: string): SyntaxProblem {
+  return new SyntaxProblem(pos, reason, true);
 }

@@ -75,7 +75,7 @@ type StartRule = 'Query' | 'SeriesSelector';
 function parseWith(query: string, startRule: StartRule): Expr {
   const scanned = lex(query);
   const lexError = scanned.error;
-  if (scanned.tooDeep !== null && (lexError === null || scanned.tooDeep.start <= lexError.start)) {
+  if (scanned.tooDeep !== null && (lexError === null || scanned.tooDeep.start <= lexError.tokenStart)) {
     throw new ParseError(query, scanned.tooDeep, scanned.tooDeep.reason);
   }
   if (startRule === 'Query' && lexError === null && scanned.tokens.length === 1) {
@@ -83,15 +83,24 @@ function parseWith(query: string, startRule: StartRule): Expr {
   }
   // Parse only what lexed cleanly: Prometheus reports a lexical error once the parser reaches
   // it, so a syntax error before it wins and anything after it is never looked at.
-  const text = lexError === null ? query : query.slice(0, lexError.start);
+  const text = lexError === null ? query : query.slice(0, lexError.tokenStart);
   let result: Expr;
   try {
     result = generatedParse(text, { startRule });
   } catch (err) {
-    if (err instanceof SyntaxProblem) throw new ParseError(query, err.pos, err.reason);
+    if (err instanceof SyntaxProblem) {
+      // A construct ending at the last clean token is only complete once the parser has seen
+      // the token after it, which is the lexical error: Prometheus reports that first.
+      const lastClean = scanned.tokens[scanned.tokens.length - 1];
+      const reachedError = lastClean === undefined || err.pos.end >= lastClean.end;
+      if (lexError !== null && reachedError && !err.withinToken) {
+        throw new ParseError(query, lexError, lexError.reason);
+      }
+      throw new ParseError(query, err.pos, err.reason);
+    }
     if (!(err instanceof GrammarError)) throw err;
     const failedAt = err.location.start.offset;
-    if (lexError !== null && failedAt >= lexError.start) {
+    if (lexError !== null && failedAt >= lexError.tokenStart) {
       throw new ParseError(query, lexError, lexError.reason);
     }
     throw unexpected(query, scanned, failedAt);
@@ -115,14 +124,16 @@ function unexpected(query: string, scanned: LexResult, offset: number): ParseErr
   return new ParseError(query, pos, `unexpected ${describeToken(token)}${context(tokens, index)}`);
 }
 
-const GROUPING_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
+const LIST_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
+const OPERAND_KEYWORDS = new Set(['bool', 'group_left', 'group_right']);
 
 function context(tokens: readonly Token[], index: number): string {
   const token = tokens[index]!;
   const prev = tokens[index - 1];
   const prev2 = tokens[index - 2];
-  const lower = (t: Token | undefined): string => t?.text.toLowerCase() ?? '';
-  if (token.inBraces || (prev?.inBraces === true && prev.type !== 'RIGHT_BRACE')) {
+  const inBraces =
+    (token.inBraces && token.type !== 'LEFT_BRACE') || (prev?.inBraces === true && prev.type !== 'RIGHT_BRACE');
+  if (inBraces) {
     switch (prev?.type) {
       case 'EQL':
       case 'OPERATOR':
@@ -136,42 +147,106 @@ function context(tokens: readonly Token[], index: number): string {
         return ' in label matching, expected "," or "}"';
     }
   }
-  if (lower(prev) === 'offset' || (prev?.text === '-' && lower(prev2) === 'offset')) {
+  if (isOffsetModifier(tokens, index - 1) || (prev?.text === '-' && isOffsetModifier(tokens, index - 2))) {
     return ' in offset, expected duration';
   }
-  if (prev?.type === 'AT' || ((prev?.text === '-' || prev?.text === '+') && prev2?.type === 'AT')) {
-    return ' in @, expected timestamp';
-  }
+  if (afterAt(tokens, index)) return ' in @, expected timestamp';
   if (prev?.type === 'LEFT_BRACKET') return ' in subquery selector, expected duration';
   if (prev?.type === 'DURATION' && prev2?.type === 'LEFT_BRACKET') return ' in subquery or range, expected ":" or "]"';
   if (prev?.type === 'COLON') return ' in subquery selector, expected duration or "]"';
   if (prev?.type === 'DURATION' && prev2?.type === 'COLON') return ' in subquery selector, expected "]"';
-  const prevWord = lower(prev);
-  if (prev?.type === 'KEYWORD' && ['by', 'without', 'on', 'ignoring'].includes(prevWord)) {
-    return ' in grouping opts, expected "("';
-  }
-  if (inGroupingList(tokens, index)) {
+  if (isListKeyword(tokens, index - 1) && token.type !== 'LEFT_PAREN') return ' in grouping opts, expected "("';
+  const open = enclosingParen(tokens, index);
+  if (open !== -1 && isListKeyword(tokens, open - 1)) {
     return prev?.type === 'LEFT_PAREN' || prev?.type === 'COMMA'
       ? ' in grouping opts, expected label'
       : ' in grouping opts, expected "," or ")"';
   }
-  if (prev?.type === 'AGGREGATOR') return ' in aggregation';
+  if (inAggregation(tokens, index)) return ' in aggregation';
   return '';
 }
 
-/** Whether the innermost open parenthesis before tokens[index] opened a list of label names. */
-function inGroupingList(tokens: readonly Token[], index: number): boolean {
+const lower = (t: Token | undefined): string => t?.text.toLowerCase() ?? '';
+
+/** Whether tokens[i] is `offset` used as a modifier rather than as a metric name. */
+function isOffsetModifier(tokens: readonly Token[], i: number): boolean {
+  return lower(tokens[i]) === 'offset' && i > 0 && !expectsOperand(tokens[i - 1]!);
+}
+
+/** Whether an expression must start after this token. */
+function expectsOperand(t: Token): boolean {
+  return (
+    t.type === 'OPERATOR' ||
+    t.type === 'COMMA' ||
+    t.type === 'LEFT_PAREN' ||
+    t.type === 'EQL' ||
+    (t.type === 'KEYWORD' && OPERAND_KEYWORDS.has(lower(t)))
+  );
+}
+
+/**
+ * Whether tokens[i] is a keyword that must be followed by a list of label names: on, ignoring,
+ * group_left, group_right, and by/without written before an aggregation's arguments.
+ */
+function isListKeyword(tokens: readonly Token[], i: number): boolean {
+  const t = tokens[i];
+  if (t?.type !== 'KEYWORD' || !LIST_KEYWORDS.has(lower(t))) return false;
+  if (lower(t) !== 'by' && lower(t) !== 'without') return true;
+  const before = tokens[i - 1];
+  if (before?.type === 'AGGREGATOR') return true;
+  return before?.type === 'RIGHT_PAREN' && tokens[matchingOpen(tokens, i - 1) - 1]?.type === 'AGGREGATOR';
+}
+
+/** Index of the innermost unclosed "(" before tokens[index], or -1. */
+function enclosingParen(tokens: readonly Token[], index: number): number {
   let depth = 0;
   for (let i = index - 1; i >= 0; i--) {
     const t = tokens[i]!;
     if (t.type === 'RIGHT_PAREN') depth++;
     else if (t.type === 'LEFT_PAREN') {
-      if (depth === 0) {
-        const before = tokens[i - 1];
-        return before?.type === 'KEYWORD' && GROUPING_KEYWORDS.has(before.text.toLowerCase());
-      }
+      if (depth === 0) return i;
       depth--;
     }
+  }
+  return -1;
+}
+
+/** Index of the "(" that the ")" at tokens[close] closes, or -1. */
+function matchingOpen(tokens: readonly Token[], close: number): number {
+  return enclosingParen(tokens, close);
+}
+
+/**
+ * Whether tokens[index] lies inside an aggregation that has not been completed: within its
+ * arguments, or between a leading by/without list and the arguments.
+ */
+function inAggregation(tokens: readonly Token[], index: number): boolean {
+  const prev = tokens[index - 1];
+  if (prev?.type === 'RIGHT_PAREN') {
+    const open = matchingOpen(tokens, index - 1);
+    if (open > 0 && isListKeyword(tokens, open - 1) && tokens[open - 2]?.type === 'AGGREGATOR') return true;
+  }
+  for (let open = enclosingParen(tokens, index); open !== -1; open = enclosingParen(tokens, open)) {
+    const before = tokens[open - 1];
+    if (before?.type === 'AGGREGATOR') return true;
+    if (before?.type === 'RIGHT_PAREN') {
+      const listOpen = matchingOpen(tokens, open - 1);
+      if (listOpen > 0 && isListKeyword(tokens, listOpen - 1) && tokens[listOpen - 2]?.type === 'AGGREGATOR') {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Whether tokens[index] is where an `@` modifier's timestamp, sign or start()/end() should be. */
+function afterAt(tokens: readonly Token[], index: number): boolean {
+  for (let i = index - 1; i >= Math.max(0, index - 4); i--) {
+    const t = tokens[i]!;
+    if (t.type === 'AT') return true;
+    const partOfModifier =
+      t.type === 'PREPROCESSOR' || t.type === 'LEFT_PAREN' || t.text === '-' || t.text === '+';
+    if (!partOfModifier) return false;
   }
   return false;
 }

@@ -46,6 +46,8 @@ export interface LexProblem {
   readonly start: number;
   readonly end: number;
   readonly reason: string;
+  /** Where the offending token begins; parsing stops there. */
+  readonly tokenStart: number;
 }
 
 export interface LexResult {
@@ -107,6 +109,9 @@ export function describeToken(t: Token): string {
   switch (t.type) {
     case 'EOF':
       return 'end of input';
+    case 'AT':
+      // Prometheus's lexer has no display name for `@`; this is how its messages show it.
+      return '"<Item 57385>" <op:@>';
     case 'IDENTIFIER':
       return `identifier ${goQuote(t.text)}`;
     case 'METRIC_IDENTIFIER':
@@ -157,9 +162,9 @@ export function lex(input: string): LexResult {
   let afterSignedModifier = false;
   let tooDeep: LexProblem | null = null;
 
-  const fail = (start: number, reason: string): LexResult => ({
+  const fail = (tokenStart: number, reason: string, reportedAt = tokenStart): LexResult => ({
     tokens,
-    error: { start, end: input.length, reason },
+    error: { start: reportedAt, end: input.length, reason, tokenStart },
     tooDeep,
   });
 
@@ -169,6 +174,7 @@ export function lex(input: string): LexResult {
       tooDeep = {
         start,
         end: start + 1,
+        tokenStart: start,
         reason: `expression nesting is too deep: more than ${MAX_NESTING_DEPTH} levels of parentheses, function calls, unary operators or "^"`,
       };
     }
@@ -372,7 +378,8 @@ export function lex(input: string): LexResult {
         continue;
       case ')':
         parenDepth--;
-        if (parenDepth < 0) return fail(start, "unexpected right parenthesis ')'");
+        // Prometheus reports this one just after the parenthesis.
+        if (parenDepth < 0) return fail(start, "unexpected right parenthesis ')'", start + 1);
         emit('RIGHT_PAREN', start, ++pos);
         continue;
       case '{':

@@ -97,7 +97,7 @@ describe('PromQL parse errors', () => {
       ['quantile("a", y)', '1:10: parse error: expected type scalar in aggregation parameter, got string'],
       ['count_values(5, x)', '1:14: parse error: expected type string in aggregation parameter, got scalar'],
       ['sum without (a) (x) by (b)', '1:21: parse error: unexpected <by>'],
-      ['sum some_metric by (test)', '1:5: parse error: unexpected identifier "some_metric" in aggregation'],
+      ['sum some_metric by (test)', '1:5: parse error: unexpected identifier "some_metric"'],
       ['sum (x) by test', '1:12: parse error: unexpected identifier "test" in grouping opts, expected "("'],
       ['sum by (a:b) (x)', '1:9: parse error: unexpected metric identifier "a:b" in grouping opts, expected label'],
       ['sum without(a,,)(x)', '1:15: parse error: unexpected "," in grouping opts, expected label'],
@@ -169,6 +169,8 @@ describe('PromQL parse errors', () => {
       ['x @ 1e20', '1:1: parse error: timestamp out of bounds for @ modifier: 100000000000000000000.000000'],
       ['x[5m] @ 1m', '1:9: parse error: unexpected duration "1m" in @, expected timestamp'],
       ['x[5m:] @', '1:9: parse error: unexpected end of input in @, expected timestamp'],
+      ['x @ start', '1:10: parse error: unexpected end of input in @, expected timestamp'],
+      ['x @ (1)', '1:5: parse error: unexpected "(" in @, expected timestamp'],
     ]);
   });
 
@@ -178,7 +180,7 @@ describe('PromQL parse errors', () => {
       ['# just a comment\n\n', '1:1: parse error: no expression found in input'],
       ['1+', '1:3: parse error: unexpected end of input'],
       ['*1', '1:1: parse error: unexpected <op:*>'],
-      ['(1))', "1:4: parse error: unexpected right parenthesis ')'"],
+      ['(1))', "1:5: parse error: unexpected right parenthesis ')'"],
       ['((1)', '1:5: parse error: unclosed left parenthesis'],
       ['100..4', '1:5: parse error: unexpected number ".4"'],
       ['1 !~ 1', "1:3: parse error: unexpected character after '!': '~'"],

@@ -54,6 +54,12 @@ describe('PromQL literals', () => {
       expect(parseErrorOf('0deadbeef')).to.equal('1:1: parse error: bad number or duration syntax: "0de"');
       expect(parseErrorOf('2.5.')).to.equal("1:4: parse error: unexpected character: '.'");
       expect(parseErrorOf('1e999')).to.match(/^1:1: parse error: error parsing number: .*value out of range$/);
+      expect(parseErrorOf('0x')).to.equal(
+        '1:1: parse error: error parsing number: strconv.ParseFloat: parsing "0x": invalid syntax',
+      );
+      expect(parseErrorOf('1 + 1e')).to.equal(
+        '1:5: parse error: error parsing number: strconv.ParseFloat: parsing "1e": invalid syntax',
+      );
     });
 
     it('prints numbers like Go', () => {

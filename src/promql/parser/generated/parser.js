@@ -208,13 +208,14 @@ function peg$parse(input, options) {
   const peg$r8 = /^[0-9a-fA-F]/;
   const peg$r9 = /^[0-9]/;
   const peg$r10 = /^[eE]/;
-  const peg$r11 = /^[smhdwy]/;
-  const peg$r12 = /^[smhdw]/;
-  const peg$r13 = /^[^"\\\n]/;
-  const peg$r14 = /^[^'\\\n]/;
-  const peg$r15 = /^[^`]/;
-  const peg$r16 = /^[<>]/;
-  const peg$r17 = /^[%*\/]/;
+  const peg$r11 = /^[0-9.]/;
+  const peg$r12 = /^[smhdwy]/;
+  const peg$r13 = /^[smhdw]/;
+  const peg$r14 = /^[^"\\\n]/;
+  const peg$r15 = /^[^'\\\n]/;
+  const peg$r16 = /^[^`]/;
+  const peg$r17 = /^[<>]/;
+  const peg$r18 = /^[%*\/]/;
 
   const peg$e0 = peg$literalExpectation("(", false);
   const peg$e1 = peg$literalExpectation(")", false);
@@ -244,30 +245,31 @@ function peg$parse(input, options) {
   const peg$e25 = peg$literalExpectation("0", false);
   const peg$e26 = peg$classExpectation(["x", "X"], false, false, false);
   const peg$e27 = peg$classExpectation([["0", "9"], ["a", "f"], ["A", "F"]], false, false, false);
-  const peg$e28 = peg$classExpectation([["0", "9"]], false, false, false);
-  const peg$e29 = peg$literalExpectation(".", false);
+  const peg$e28 = peg$literalExpectation(".", false);
+  const peg$e29 = peg$classExpectation([["0", "9"]], false, false, false);
   const peg$e30 = peg$classExpectation(["e", "E"], false, false, false);
   const peg$e31 = peg$literalExpectation("inf", true);
   const peg$e32 = peg$literalExpectation("nan", true);
   const peg$e33 = peg$otherExpectation("duration");
-  const peg$e34 = peg$classExpectation(["s", "m", "h", "d", "w", "y"], false, false, false);
-  const peg$e35 = peg$literalExpectation("s", false);
-  const peg$e36 = peg$classExpectation(["s", "m", "h", "d", "w"], false, false, false);
-  const peg$e37 = peg$otherExpectation("string");
-  const peg$e38 = peg$literalExpectation("\"", false);
-  const peg$e39 = peg$classExpectation(["\"", "\\", "\n"], true, false, false);
-  const peg$e40 = peg$literalExpectation("\\", false);
-  const peg$e41 = peg$anyExpectation();
-  const peg$e42 = peg$literalExpectation("'", false);
-  const peg$e43 = peg$classExpectation(["'", "\\", "\n"], true, false, false);
-  const peg$e44 = peg$literalExpectation("`", false);
-  const peg$e45 = peg$classExpectation(["`"], true, false, false);
-  const peg$e46 = peg$literalExpectation("==", false);
-  const peg$e47 = peg$literalExpectation(">=", false);
-  const peg$e48 = peg$literalExpectation("<=", false);
-  const peg$e49 = peg$classExpectation(["<", ">"], false, false, false);
-  const peg$e50 = peg$classExpectation(["%", "*", "/"], false, false, false);
-  const peg$e51 = peg$literalExpectation("^", false);
+  const peg$e34 = peg$classExpectation([["0", "9"], "."], false, false, false);
+  const peg$e35 = peg$classExpectation(["s", "m", "h", "d", "w", "y"], false, false, false);
+  const peg$e36 = peg$literalExpectation("s", false);
+  const peg$e37 = peg$classExpectation(["s", "m", "h", "d", "w"], false, false, false);
+  const peg$e38 = peg$otherExpectation("string");
+  const peg$e39 = peg$literalExpectation("\"", false);
+  const peg$e40 = peg$classExpectation(["\"", "\\", "\n"], true, false, false);
+  const peg$e41 = peg$literalExpectation("\\", false);
+  const peg$e42 = peg$anyExpectation();
+  const peg$e43 = peg$literalExpectation("'", false);
+  const peg$e44 = peg$classExpectation(["'", "\\", "\n"], true, false, false);
+  const peg$e45 = peg$literalExpectation("`", false);
+  const peg$e46 = peg$classExpectation(["`"], true, false, false);
+  const peg$e47 = peg$literalExpectation("==", false);
+  const peg$e48 = peg$literalExpectation(">=", false);
+  const peg$e49 = peg$literalExpectation("<=", false);
+  const peg$e50 = peg$classExpectation(["<", ">"], false, false, false);
+  const peg$e51 = peg$classExpectation(["%", "*", "/"], false, false, false);
+  const peg$e52 = peg$literalExpectation("^", false);
 
   function peg$f0(e) {    return e;  }
   function peg$f1(v) {    return v;  }
@@ -305,51 +307,53 @@ function peg$parse(input, options) {
   function peg$f33(returnBool, matching) {    return b.binModifier(returnBool !== null, matching);  }
   function peg$f34(kw, labels, group) {    return b.vectorMatching(kw, labels, group);  }
   function peg$f35(kw, labels) {    return b.groupModifier(kw, labels);  }
-  function peg$f36(kw, labels) {    return b.aggregateModifier(kw, labels);  }
-  function peg$f37(list) {    return list ?? [];  }
-  function peg$f38(head, tail) {    return [head, ...tail];  }
-  function peg$f39(name, op, value) {    return b.labelMatcher(name, op, value, here());  }
-  function peg$f40(list) {    return list ?? [];  }
-  function peg$f41(head, tail) {    return [head, ...tail];  }
-  function peg$f42(w) {    return b.isGroupingLabel(w);  }
-  function peg$f43(w) {    return w;  }
-  function peg$f44(w) {    return b.isMetricName(w);  }
-  function peg$f45(w) {    return w;  }
-  function peg$f46(w) {    return b.isFunctionName(w);  }
-  function peg$f47(w) {    return b.word(w, here());  }
-  function peg$f48(w) {    return b.isAggregateOp(w);  }
-  function peg$f49(w) {    return b.word(w, here());  }
-  function peg$f50(d) {    return b.duration(d, here());  }
-  function peg$f51(w) {    return b.isKeyword(w, 'or');  }
-  function peg$f52(w) {    return b.operator('or', here());  }
-  function peg$f53(w) {    return b.isKeyword(w, 'and') || b.isKeyword(w, 'unless');  }
-  function peg$f54(w) {    return b.operator(w, here());  }
-  function peg$f55(op) {    return b.operator(op, here());  }
-  function peg$f56(op) {    return b.operator(op, here());  }
+  function peg$f36() {    return null;  }
+  function peg$f37(kw, labels) {    return b.aggregateModifier(kw, labels);  }
+  function peg$f38(list) {    return list ?? [];  }
+  function peg$f39(head, tail) {    return [head, ...tail];  }
+  function peg$f40(name, op, value) {    return b.labelMatcher(name, op, value, here());  }
+  function peg$f41(list) {    return list ?? [];  }
+  function peg$f42(head, tail) {    return [head, ...tail];  }
+  function peg$f43(w) {    return b.isGroupingLabel(w);  }
+  function peg$f44(w) {    return w;  }
+  function peg$f45(w) {    return b.isMetricName(w);  }
+  function peg$f46(w) {    return w;  }
+  function peg$f47(w) {    return b.isFunctionName(w);  }
+  function peg$f48(w) {    return b.word(w, here());  }
+  function peg$f49(w) {    return b.isAggregateOp(w);  }
+  function peg$f50(w) {    return b.word(w, here());  }
+  function peg$f51(d) {    return b.duration(d, here());  }
+  function peg$f52(d) {    return b.duration(d, here());  }
+  function peg$f53(w) {    return b.isKeyword(w, 'or');  }
+  function peg$f54(w) {    return b.operator('or', here());  }
+  function peg$f55(w) {    return b.isKeyword(w, 'and') || b.isKeyword(w, 'unless');  }
+  function peg$f56(w) {    return b.operator(w, here());  }
   function peg$f57(op) {    return b.operator(op, here());  }
-  function peg$f58(w) {    return b.isKeyword(w, 'atan2');  }
-  function peg$f59(w) {    return b.operator('atan2', here());  }
-  function peg$f60() {    return b.operator('^', here());  }
-  function peg$f61(w) {    return b.isKeyword(w, 'offset');  }
-  function peg$f62(w) {    return b.word(w, here());  }
-  function peg$f63(w) {    return b.isKeyword(w, 'bool');  }
+  function peg$f58(op) {    return b.operator(op, here());  }
+  function peg$f59(op) {    return b.operator(op, here());  }
+  function peg$f60(w) {    return b.isKeyword(w, 'atan2');  }
+  function peg$f61(w) {    return b.operator('atan2', here());  }
+  function peg$f62() {    return b.operator('^', here());  }
+  function peg$f63(w) {    return b.isKeyword(w, 'offset');  }
   function peg$f64(w) {    return b.word(w, here());  }
-  function peg$f65(w) {    return b.isKeyword(w, 'on');  }
+  function peg$f65(w) {    return b.isKeyword(w, 'bool');  }
   function peg$f66(w) {    return b.word(w, here());  }
-  function peg$f67(w) {    return b.isKeyword(w, 'ignoring');  }
+  function peg$f67(w) {    return b.isKeyword(w, 'on');  }
   function peg$f68(w) {    return b.word(w, here());  }
-  function peg$f69(w) {    return b.isKeyword(w, 'group_left');  }
+  function peg$f69(w) {    return b.isKeyword(w, 'ignoring');  }
   function peg$f70(w) {    return b.word(w, here());  }
-  function peg$f71(w) {    return b.isKeyword(w, 'group_right');  }
+  function peg$f71(w) {    return b.isKeyword(w, 'group_left');  }
   function peg$f72(w) {    return b.word(w, here());  }
-  function peg$f73(w) {    return b.isKeyword(w, 'by');  }
+  function peg$f73(w) {    return b.isKeyword(w, 'group_right');  }
   function peg$f74(w) {    return b.word(w, here());  }
-  function peg$f75(w) {    return b.isKeyword(w, 'without');  }
+  function peg$f75(w) {    return b.isKeyword(w, 'by');  }
   function peg$f76(w) {    return b.word(w, here());  }
-  function peg$f77(w) {    return b.isKeyword(w, 'start');  }
+  function peg$f77(w) {    return b.isKeyword(w, 'without');  }
   function peg$f78(w) {    return b.word(w, here());  }
-  function peg$f79(w) {    return b.isKeyword(w, 'end');  }
+  function peg$f79(w) {    return b.isKeyword(w, 'start');  }
   function peg$f80(w) {    return b.word(w, here());  }
+  function peg$f81(w) {    return b.isKeyword(w, 'end');  }
+  function peg$f82(w) {    return b.word(w, here());  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -1420,7 +1424,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
-      s3 = peg$parseDuration();
+      s3 = peg$parseRangeDuration();
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
         s5 = peg$parseSubqueryStep();
@@ -1554,7 +1558,7 @@ function peg$parse(input, options) {
   }
 
   function peg$parseGroupModifier() {
-    let s0, s1, s2, s3, s4;
+    let s0, s1, s2;
 
     s0 = peg$currPos;
     s1 = peg$parseGroupLeftKw();
@@ -1562,23 +1566,66 @@ function peg$parse(input, options) {
       s1 = peg$parseGroupRightKw();
     }
     if (s1 !== peg$FAILED) {
+      s2 = peg$parseGroupModifierLabels();
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f35(s1, s2);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseGroupModifierLabels() {
+    let s0, s1, s2, s3, s4;
+
+    s0 = peg$currPos;
+    s1 = peg$parse_();
+    s2 = peg$parseGroupingLabels();
+    if (s2 !== peg$FAILED) {
+      s0 = s2;
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+    if (s0 === peg$FAILED) {
+      s0 = peg$currPos;
+      s1 = peg$currPos;
+      peg$silentFails++;
       s2 = peg$currPos;
       s3 = peg$parse_();
-      s4 = peg$parseGroupingLabels();
+      if (input.charCodeAt(peg$currPos) === 40) {
+        s4 = peg$c0;
+        peg$currPos++;
+      } else {
+        s4 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e0); }
+      }
       if (s4 !== peg$FAILED) {
-        s2 = s4;
+        s3 = [s3, s4];
+        s2 = s3;
       } else {
         peg$currPos = s2;
         s2 = peg$FAILED;
       }
+      peg$silentFails--;
       if (s2 === peg$FAILED) {
-        s2 = null;
+        s1 = undefined;
+      } else {
+        peg$currPos = s1;
+        s1 = peg$FAILED;
       }
-      peg$savedPos = s0;
-      s0 = peg$f35(s1, s2);
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
+      if (s1 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s1 = peg$f36();
+      }
+      s0 = s1;
     }
 
     return s0;
@@ -1597,7 +1644,7 @@ function peg$parse(input, options) {
       s3 = peg$parseGroupingLabels();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f36(s1, s3);
+        s0 = peg$f37(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1637,7 +1684,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f37(s3);
+        s0 = peg$f38(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1724,7 +1771,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f38(s1, s2);
+      s0 = peg$f39(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1746,7 +1793,7 @@ function peg$parse(input, options) {
         s5 = peg$parseStringToken();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f39(s1, s3, s5);
+          s0 = peg$f40(s1, s3, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1831,7 +1878,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f40(s3);
+        s0 = peg$f41(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1918,7 +1965,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f41(s1, s2);
+      s0 = peg$f42(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1934,7 +1981,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f42(s1);
+      s2 = peg$f43(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -1942,7 +1989,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f43(s1);
+        s0 = peg$f44(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2035,7 +2082,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f44(s1);
+      s2 = peg$f45(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -2043,7 +2090,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f45(s1);
+        s0 = peg$f46(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2063,7 +2110,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f46(s1);
+      s2 = peg$f47(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -2071,7 +2118,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f47(s1);
+        s0 = peg$f48(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2091,7 +2138,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f48(s1);
+      s2 = peg$f49(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -2099,7 +2146,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f49(s1);
+        s0 = peg$f50(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2219,7 +2266,7 @@ function peg$parse(input, options) {
   }
 
   function peg$parseNumberToken() {
-    let s0, s1, s2, s3, s4, s5, s6, s7;
+    let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9;
 
     peg$silentFails++;
     s0 = peg$currPos;
@@ -2249,27 +2296,54 @@ function peg$parse(input, options) {
           s6 = peg$FAILED;
           if (peg$silentFails === 0) { peg$fail(peg$e27); }
         }
-        if (s6 !== peg$FAILED) {
-          while (s6 !== peg$FAILED) {
-            s5.push(s6);
-            s6 = input.charAt(peg$currPos);
-            if (peg$r8.test(s6)) {
+        while (s6 !== peg$FAILED) {
+          s5.push(s6);
+          s6 = input.charAt(peg$currPos);
+          if (peg$r8.test(s6)) {
+            peg$currPos++;
+          } else {
+            s6 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e27); }
+          }
+        }
+        s6 = peg$currPos;
+        if (input.charCodeAt(peg$currPos) === 46) {
+          s7 = peg$c16;
+          peg$currPos++;
+        } else {
+          s7 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e28); }
+        }
+        if (s7 !== peg$FAILED) {
+          s8 = [];
+          s9 = input.charAt(peg$currPos);
+          if (peg$r8.test(s9)) {
+            peg$currPos++;
+          } else {
+            s9 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e27); }
+          }
+          while (s9 !== peg$FAILED) {
+            s8.push(s9);
+            s9 = input.charAt(peg$currPos);
+            if (peg$r8.test(s9)) {
               peg$currPos++;
             } else {
-              s6 = peg$FAILED;
+              s9 = peg$FAILED;
               if (peg$silentFails === 0) { peg$fail(peg$e27); }
             }
           }
+          s7 = [s7, s8];
+          s6 = s7;
         } else {
-          s5 = peg$FAILED;
+          peg$currPos = s6;
+          s6 = peg$FAILED;
         }
-        if (s5 !== peg$FAILED) {
-          s3 = [s3, s4, s5];
-          s2 = s3;
-        } else {
-          peg$currPos = s2;
-          s2 = peg$FAILED;
+        if (s6 === peg$FAILED) {
+          s6 = null;
         }
+        s3 = [s3, s4, s5, s6];
+        s2 = s3;
       } else {
         peg$currPos = s2;
         s2 = peg$FAILED;
@@ -2286,7 +2360,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e28); }
+        if (peg$silentFails === 0) { peg$fail(peg$e29); }
       }
       if (s4 !== peg$FAILED) {
         while (s4 !== peg$FAILED) {
@@ -2296,7 +2370,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e28); }
+            if (peg$silentFails === 0) { peg$fail(peg$e29); }
           }
         }
       } else {
@@ -2309,7 +2383,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e29); }
+          if (peg$silentFails === 0) { peg$fail(peg$e28); }
         }
         if (s5 !== peg$FAILED) {
           s6 = [];
@@ -2318,7 +2392,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e28); }
+            if (peg$silentFails === 0) { peg$fail(peg$e29); }
           }
           while (s7 !== peg$FAILED) {
             s6.push(s7);
@@ -2327,7 +2401,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s7 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e28); }
+              if (peg$silentFails === 0) { peg$fail(peg$e29); }
             }
           }
           s5 = [s5, s6];
@@ -2352,7 +2426,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e29); }
+          if (peg$silentFails === 0) { peg$fail(peg$e28); }
         }
         if (s3 !== peg$FAILED) {
           s4 = [];
@@ -2361,7 +2435,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e28); }
+            if (peg$silentFails === 0) { peg$fail(peg$e29); }
           }
           if (s5 !== peg$FAILED) {
             while (s5 !== peg$FAILED) {
@@ -2371,7 +2445,7 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s5 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e28); }
+                if (peg$silentFails === 0) { peg$fail(peg$e29); }
               }
             }
           } else {
@@ -2416,29 +2490,20 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e28); }
+          if (peg$silentFails === 0) { peg$fail(peg$e29); }
         }
-        if (s7 !== peg$FAILED) {
-          while (s7 !== peg$FAILED) {
-            s6.push(s7);
-            s7 = input.charAt(peg$currPos);
-            if (peg$r9.test(s7)) {
-              peg$currPos++;
-            } else {
-              s7 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e28); }
-            }
+        while (s7 !== peg$FAILED) {
+          s6.push(s7);
+          s7 = input.charAt(peg$currPos);
+          if (peg$r9.test(s7)) {
+            peg$currPos++;
+          } else {
+            s7 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e29); }
           }
-        } else {
-          s6 = peg$FAILED;
         }
-        if (s6 !== peg$FAILED) {
-          s4 = [s4, s5, s6];
-          s3 = s4;
-        } else {
-          peg$currPos = s3;
-          s3 = peg$FAILED;
-        }
+        s4 = [s4, s5, s6];
+        s3 = s4;
       } else {
         peg$currPos = s3;
         s3 = peg$FAILED;
@@ -2535,184 +2600,42 @@ function peg$parse(input, options) {
   }
 
   function peg$parseDuration() {
-    let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10;
+    let s0, s1, s2, s3, s4, s5;
 
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = peg$currPos;
-    s3 = [];
-    s4 = input.charAt(peg$currPos);
-    if (peg$r9.test(s4)) {
+    s3 = input.charAt(peg$currPos);
+    if (peg$r11.test(s3)) {
       peg$currPos++;
     } else {
-      s4 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e28); }
-    }
-    if (s4 !== peg$FAILED) {
-      while (s4 !== peg$FAILED) {
-        s3.push(s4);
-        s4 = input.charAt(peg$currPos);
-        if (peg$r9.test(s4)) {
-          peg$currPos++;
-        } else {
-          s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e28); }
-        }
-      }
-    } else {
       s3 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e34); }
     }
     if (s3 !== peg$FAILED) {
-      s4 = input.charAt(peg$currPos);
-      if (peg$r11.test(s4)) {
+      s4 = [];
+      s5 = input.charAt(peg$currPos);
+      if (peg$r11.test(s5)) {
         peg$currPos++;
       } else {
-        s4 = peg$FAILED;
+        s5 = peg$FAILED;
         if (peg$silentFails === 0) { peg$fail(peg$e34); }
       }
-      if (s4 !== peg$FAILED) {
-        if (input.charCodeAt(peg$currPos) === 115) {
-          s5 = peg$c19;
+      while (s5 !== peg$FAILED) {
+        s4.push(s5);
+        s5 = input.charAt(peg$currPos);
+        if (peg$r11.test(s5)) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e35); }
+          if (peg$silentFails === 0) { peg$fail(peg$e34); }
         }
-        if (s5 === peg$FAILED) {
-          s5 = null;
-        }
-        s6 = [];
-        s7 = peg$currPos;
-        s8 = [];
-        s9 = input.charAt(peg$currPos);
-        if (peg$r9.test(s9)) {
-          peg$currPos++;
-        } else {
-          s9 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e28); }
-        }
-        if (s9 !== peg$FAILED) {
-          while (s9 !== peg$FAILED) {
-            s8.push(s9);
-            s9 = input.charAt(peg$currPos);
-            if (peg$r9.test(s9)) {
-              peg$currPos++;
-            } else {
-              s9 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e28); }
-            }
-          }
-        } else {
-          s8 = peg$FAILED;
-        }
-        if (s8 !== peg$FAILED) {
-          s9 = input.charAt(peg$currPos);
-          if (peg$r12.test(s9)) {
-            peg$currPos++;
-          } else {
-            s9 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e36); }
-          }
-          if (s9 !== peg$FAILED) {
-            if (input.charCodeAt(peg$currPos) === 115) {
-              s10 = peg$c19;
-              peg$currPos++;
-            } else {
-              s10 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e35); }
-            }
-            if (s10 === peg$FAILED) {
-              s10 = null;
-            }
-            s8 = [s8, s9, s10];
-            s7 = s8;
-          } else {
-            peg$currPos = s7;
-            s7 = peg$FAILED;
-          }
-        } else {
-          peg$currPos = s7;
-          s7 = peg$FAILED;
-        }
-        while (s7 !== peg$FAILED) {
-          s6.push(s7);
-          s7 = peg$currPos;
-          s8 = [];
-          s9 = input.charAt(peg$currPos);
-          if (peg$r9.test(s9)) {
-            peg$currPos++;
-          } else {
-            s9 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e28); }
-          }
-          if (s9 !== peg$FAILED) {
-            while (s9 !== peg$FAILED) {
-              s8.push(s9);
-              s9 = input.charAt(peg$currPos);
-              if (peg$r9.test(s9)) {
-                peg$currPos++;
-              } else {
-                s9 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e28); }
-              }
-            }
-          } else {
-            s8 = peg$FAILED;
-          }
-          if (s8 !== peg$FAILED) {
-            s9 = input.charAt(peg$currPos);
-            if (peg$r12.test(s9)) {
-              peg$currPos++;
-            } else {
-              s9 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e36); }
-            }
-            if (s9 !== peg$FAILED) {
-              if (input.charCodeAt(peg$currPos) === 115) {
-                s10 = peg$c19;
-                peg$currPos++;
-              } else {
-                s10 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e35); }
-              }
-              if (s10 === peg$FAILED) {
-                s10 = null;
-              }
-              s8 = [s8, s9, s10];
-              s7 = s8;
-            } else {
-              peg$currPos = s7;
-              s7 = peg$FAILED;
-            }
-          } else {
-            peg$currPos = s7;
-            s7 = peg$FAILED;
-          }
-        }
-        s7 = peg$currPos;
-        peg$silentFails++;
-        s8 = input.charAt(peg$currPos);
-        if (peg$r4.test(s8)) {
-          peg$currPos++;
-        } else {
-          s8 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e20); }
-        }
-        peg$silentFails--;
-        if (s8 === peg$FAILED) {
-          s7 = undefined;
-        } else {
-          peg$currPos = s7;
-          s7 = peg$FAILED;
-        }
-        if (s7 !== peg$FAILED) {
-          s3 = [s3, s4, s5, s6, s7];
-          s2 = s3;
-        } else {
-          peg$currPos = s2;
-          s2 = peg$FAILED;
-        }
+      }
+      s5 = peg$parseDurationUnits();
+      if (s5 !== peg$FAILED) {
+        s3 = [s3, s4, s5];
+        s2 = s3;
       } else {
         peg$currPos = s2;
         s2 = peg$FAILED;
@@ -2728,13 +2651,226 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f50(s1);
+      s1 = peg$f51(s1);
     }
     s0 = s1;
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
       if (peg$silentFails === 0) { peg$fail(peg$e33); }
+    }
+
+    return s0;
+  }
+
+  function peg$parseRangeDuration() {
+    let s0, s1, s2, s3, s4;
+
+    peg$silentFails++;
+    s0 = peg$currPos;
+    s1 = peg$currPos;
+    s2 = peg$currPos;
+    s3 = [];
+    s4 = input.charAt(peg$currPos);
+    if (peg$r11.test(s4)) {
+      peg$currPos++;
+    } else {
+      s4 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e34); }
+    }
+    while (s4 !== peg$FAILED) {
+      s3.push(s4);
+      s4 = input.charAt(peg$currPos);
+      if (peg$r11.test(s4)) {
+        peg$currPos++;
+      } else {
+        s4 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e34); }
+      }
+    }
+    s4 = peg$parseDurationUnits();
+    if (s4 !== peg$FAILED) {
+      s3 = [s3, s4];
+      s2 = s3;
+    } else {
+      peg$currPos = s2;
+      s2 = peg$FAILED;
+    }
+    if (s2 !== peg$FAILED) {
+      s1 = input.substring(s1, peg$currPos);
+    } else {
+      s1 = s2;
+    }
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = s0;
+      s1 = peg$f52(s1);
+    }
+    s0 = s1;
+    peg$silentFails--;
+    if (s0 === peg$FAILED) {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e33); }
+    }
+
+    return s0;
+  }
+
+  function peg$parseDurationUnits() {
+    let s0, s1, s2, s3, s4, s5, s6, s7;
+
+    s0 = peg$currPos;
+    s1 = input.charAt(peg$currPos);
+    if (peg$r12.test(s1)) {
+      peg$currPos++;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e35); }
+    }
+    if (s1 !== peg$FAILED) {
+      if (input.charCodeAt(peg$currPos) === 115) {
+        s2 = peg$c19;
+        peg$currPos++;
+      } else {
+        s2 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e36); }
+      }
+      if (s2 === peg$FAILED) {
+        s2 = null;
+      }
+      s3 = [];
+      s4 = peg$currPos;
+      s5 = [];
+      s6 = input.charAt(peg$currPos);
+      if (peg$r9.test(s6)) {
+        peg$currPos++;
+      } else {
+        s6 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e29); }
+      }
+      if (s6 !== peg$FAILED) {
+        while (s6 !== peg$FAILED) {
+          s5.push(s6);
+          s6 = input.charAt(peg$currPos);
+          if (peg$r9.test(s6)) {
+            peg$currPos++;
+          } else {
+            s6 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e29); }
+          }
+        }
+      } else {
+        s5 = peg$FAILED;
+      }
+      if (s5 !== peg$FAILED) {
+        s6 = input.charAt(peg$currPos);
+        if (peg$r13.test(s6)) {
+          peg$currPos++;
+        } else {
+          s6 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e37); }
+        }
+        if (s6 !== peg$FAILED) {
+          if (input.charCodeAt(peg$currPos) === 115) {
+            s7 = peg$c19;
+            peg$currPos++;
+          } else {
+            s7 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e36); }
+          }
+          if (s7 === peg$FAILED) {
+            s7 = null;
+          }
+          s5 = [s5, s6, s7];
+          s4 = s5;
+        } else {
+          peg$currPos = s4;
+          s4 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s4;
+        s4 = peg$FAILED;
+      }
+      while (s4 !== peg$FAILED) {
+        s3.push(s4);
+        s4 = peg$currPos;
+        s5 = [];
+        s6 = input.charAt(peg$currPos);
+        if (peg$r9.test(s6)) {
+          peg$currPos++;
+        } else {
+          s6 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e29); }
+        }
+        if (s6 !== peg$FAILED) {
+          while (s6 !== peg$FAILED) {
+            s5.push(s6);
+            s6 = input.charAt(peg$currPos);
+            if (peg$r9.test(s6)) {
+              peg$currPos++;
+            } else {
+              s6 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e29); }
+            }
+          }
+        } else {
+          s5 = peg$FAILED;
+        }
+        if (s5 !== peg$FAILED) {
+          s6 = input.charAt(peg$currPos);
+          if (peg$r13.test(s6)) {
+            peg$currPos++;
+          } else {
+            s6 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e37); }
+          }
+          if (s6 !== peg$FAILED) {
+            if (input.charCodeAt(peg$currPos) === 115) {
+              s7 = peg$c19;
+              peg$currPos++;
+            } else {
+              s7 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e36); }
+            }
+            if (s7 === peg$FAILED) {
+              s7 = null;
+            }
+            s5 = [s5, s6, s7];
+            s4 = s5;
+          } else {
+            peg$currPos = s4;
+            s4 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s4;
+          s4 = peg$FAILED;
+        }
+      }
+      s4 = peg$currPos;
+      peg$silentFails++;
+      s5 = input.charAt(peg$currPos);
+      if (peg$r4.test(s5)) {
+        peg$currPos++;
+      } else {
+        s5 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e20); }
+      }
+      peg$silentFails--;
+      if (s5 === peg$FAILED) {
+        s4 = undefined;
+      } else {
+        peg$currPos = s4;
+        s4 = peg$FAILED;
+      }
+      if (s4 !== peg$FAILED) {
+        s1 = [s1, s2, s3, s4];
+        s0 = s1;
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
     }
 
     return s0;
@@ -2751,16 +2887,16 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e38); }
+      if (peg$silentFails === 0) { peg$fail(peg$e39); }
     }
     if (s2 !== peg$FAILED) {
       s3 = [];
       s4 = input.charAt(peg$currPos);
-      if (peg$r13.test(s4)) {
+      if (peg$r14.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e39); }
+        if (peg$silentFails === 0) { peg$fail(peg$e40); }
       }
       if (s4 === peg$FAILED) {
         s4 = peg$currPos;
@@ -2769,7 +2905,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e40); }
+          if (peg$silentFails === 0) { peg$fail(peg$e41); }
         }
         if (s5 !== peg$FAILED) {
           if (input.length > peg$currPos) {
@@ -2777,7 +2913,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s6 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e41); }
+            if (peg$silentFails === 0) { peg$fail(peg$e42); }
           }
           if (s6 !== peg$FAILED) {
             s5 = [s5, s6];
@@ -2794,11 +2930,11 @@ function peg$parse(input, options) {
       while (s4 !== peg$FAILED) {
         s3.push(s4);
         s4 = input.charAt(peg$currPos);
-        if (peg$r13.test(s4)) {
+        if (peg$r14.test(s4)) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e39); }
+          if (peg$silentFails === 0) { peg$fail(peg$e40); }
         }
         if (s4 === peg$FAILED) {
           s4 = peg$currPos;
@@ -2807,7 +2943,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e40); }
+            if (peg$silentFails === 0) { peg$fail(peg$e41); }
           }
           if (s5 !== peg$FAILED) {
             if (input.length > peg$currPos) {
@@ -2815,7 +2951,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s6 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e41); }
+              if (peg$silentFails === 0) { peg$fail(peg$e42); }
             }
             if (s6 !== peg$FAILED) {
               s5 = [s5, s6];
@@ -2835,7 +2971,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e38); }
+        if (peg$silentFails === 0) { peg$fail(peg$e39); }
       }
       if (s4 !== peg$FAILED) {
         s2 = [s2, s3, s4];
@@ -2861,16 +2997,16 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e42); }
+        if (peg$silentFails === 0) { peg$fail(peg$e43); }
       }
       if (s2 !== peg$FAILED) {
         s3 = [];
         s4 = input.charAt(peg$currPos);
-        if (peg$r14.test(s4)) {
+        if (peg$r15.test(s4)) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e43); }
+          if (peg$silentFails === 0) { peg$fail(peg$e44); }
         }
         if (s4 === peg$FAILED) {
           s4 = peg$currPos;
@@ -2879,7 +3015,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e40); }
+            if (peg$silentFails === 0) { peg$fail(peg$e41); }
           }
           if (s5 !== peg$FAILED) {
             if (input.length > peg$currPos) {
@@ -2887,7 +3023,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s6 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e41); }
+              if (peg$silentFails === 0) { peg$fail(peg$e42); }
             }
             if (s6 !== peg$FAILED) {
               s5 = [s5, s6];
@@ -2904,11 +3040,11 @@ function peg$parse(input, options) {
         while (s4 !== peg$FAILED) {
           s3.push(s4);
           s4 = input.charAt(peg$currPos);
-          if (peg$r14.test(s4)) {
+          if (peg$r15.test(s4)) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e43); }
+            if (peg$silentFails === 0) { peg$fail(peg$e44); }
           }
           if (s4 === peg$FAILED) {
             s4 = peg$currPos;
@@ -2917,7 +3053,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e40); }
+              if (peg$silentFails === 0) { peg$fail(peg$e41); }
             }
             if (s5 !== peg$FAILED) {
               if (input.length > peg$currPos) {
@@ -2925,7 +3061,7 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s6 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e41); }
+                if (peg$silentFails === 0) { peg$fail(peg$e42); }
               }
               if (s6 !== peg$FAILED) {
                 s5 = [s5, s6];
@@ -2945,7 +3081,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e42); }
+          if (peg$silentFails === 0) { peg$fail(peg$e43); }
         }
         if (s4 !== peg$FAILED) {
           s2 = [s2, s3, s4];
@@ -2971,25 +3107,25 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e44); }
+          if (peg$silentFails === 0) { peg$fail(peg$e45); }
         }
         if (s2 !== peg$FAILED) {
           s3 = [];
           s4 = input.charAt(peg$currPos);
-          if (peg$r15.test(s4)) {
+          if (peg$r16.test(s4)) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e45); }
+            if (peg$silentFails === 0) { peg$fail(peg$e46); }
           }
           while (s4 !== peg$FAILED) {
             s3.push(s4);
             s4 = input.charAt(peg$currPos);
-            if (peg$r15.test(s4)) {
+            if (peg$r16.test(s4)) {
               peg$currPos++;
             } else {
               s4 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e45); }
+              if (peg$silentFails === 0) { peg$fail(peg$e46); }
             }
           }
           if (input.charCodeAt(peg$currPos) === 96) {
@@ -2997,7 +3133,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e44); }
+            if (peg$silentFails === 0) { peg$fail(peg$e45); }
           }
           if (s4 !== peg$FAILED) {
             s2 = [s2, s3, s4];
@@ -3020,41 +3156,13 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e37); }
+      if (peg$silentFails === 0) { peg$fail(peg$e38); }
     }
 
     return s0;
   }
 
   function peg$parseOrOp() {
-    let s0, s1, s2;
-
-    s0 = peg$currPos;
-    s1 = peg$parseWord();
-    if (s1 !== peg$FAILED) {
-      peg$savedPos = peg$currPos;
-      s2 = peg$f51(s1);
-      if (s2) {
-        s2 = undefined;
-      } else {
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f52(s1);
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseAndUnlessOp() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3082,6 +3190,34 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseAndUnlessOp() {
+    let s0, s1, s2;
+
+    s0 = peg$currPos;
+    s1 = peg$parseWord();
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = peg$currPos;
+      s2 = peg$f55(s1);
+      if (s2) {
+        s2 = undefined;
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f56(s1);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
   function peg$parseComparisonOp() {
     let s0, s1, s2;
 
@@ -3092,7 +3228,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e46); }
+      if (peg$silentFails === 0) { peg$fail(peg$e47); }
     }
     if (s2 === peg$FAILED) {
       if (input.substr(peg$currPos, 2) === peg$c12) {
@@ -3108,7 +3244,7 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e47); }
+          if (peg$silentFails === 0) { peg$fail(peg$e48); }
         }
         if (s2 === peg$FAILED) {
           if (input.substr(peg$currPos, 2) === peg$c26) {
@@ -3116,15 +3252,15 @@ function peg$parse(input, options) {
             peg$currPos += 2;
           } else {
             s2 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e48); }
+            if (peg$silentFails === 0) { peg$fail(peg$e49); }
           }
           if (s2 === peg$FAILED) {
             s2 = input.charAt(peg$currPos);
-            if (peg$r16.test(s2)) {
+            if (peg$r17.test(s2)) {
               peg$currPos++;
             } else {
               s2 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e49); }
+              if (peg$silentFails === 0) { peg$fail(peg$e50); }
             }
           }
         }
@@ -3137,7 +3273,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f55(s1);
+      s1 = peg$f57(s1);
     }
     s0 = s1;
 
@@ -3157,7 +3293,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f56(s1);
+      s1 = peg$f58(s1);
     }
     s0 = s1;
 
@@ -3169,15 +3305,15 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = input.charAt(peg$currPos);
-    if (peg$r17.test(s1)) {
+    if (peg$r18.test(s1)) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e50); }
+      if (peg$silentFails === 0) { peg$fail(peg$e51); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f57(s1);
+      s1 = peg$f59(s1);
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -3185,7 +3321,7 @@ function peg$parse(input, options) {
       s1 = peg$parseWord();
       if (s1 !== peg$FAILED) {
         peg$savedPos = peg$currPos;
-        s2 = peg$f58(s1);
+        s2 = peg$f60(s1);
         if (s2) {
           s2 = undefined;
         } else {
@@ -3193,7 +3329,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f59(s1);
+          s0 = peg$f61(s1);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -3216,11 +3352,11 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e51); }
+      if (peg$silentFails === 0) { peg$fail(peg$e52); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f60();
+      s1 = peg$f62();
     }
     s0 = s1;
 
@@ -3248,34 +3384,6 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f61(s1);
-      if (s2) {
-        s2 = undefined;
-      } else {
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f62(s1);
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseBoolKw() {
-    let s0, s1, s2;
-
-    s0 = peg$currPos;
-    s1 = peg$parseWord();
-    if (s1 !== peg$FAILED) {
-      peg$savedPos = peg$currPos;
       s2 = peg$f63(s1);
       if (s2) {
         s2 = undefined;
@@ -3297,7 +3405,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseOnKw() {
+  function peg$parseBoolKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3325,7 +3433,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseIgnoringKw() {
+  function peg$parseOnKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3353,7 +3461,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseGroupLeftKw() {
+  function peg$parseIgnoringKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3381,7 +3489,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseGroupRightKw() {
+  function peg$parseGroupLeftKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3409,7 +3517,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseByKw() {
+  function peg$parseGroupRightKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3437,7 +3545,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseWithoutKw() {
+  function peg$parseByKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3465,7 +3573,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseStartKw() {
+  function peg$parseWithoutKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3493,7 +3601,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseEndKw() {
+  function peg$parseStartKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3509,6 +3617,34 @@ function peg$parse(input, options) {
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
         s0 = peg$f80(s1);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseEndKw() {
+    let s0, s1, s2;
+
+    s0 = peg$currPos;
+    s1 = peg$parseWord();
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = peg$currPos;
+      s2 = peg$f81(s1);
+      if (s2) {
+        s2 = undefined;
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f82(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
