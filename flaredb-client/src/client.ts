@@ -413,6 +413,8 @@ function channelOptionsOf(options: FlareDbClientOptions): ChannelOptions {
     'grpc.enable_retries': 0,
     // Each client gets its own connections, so closing it cannot affect another client.
     'grpc.use_local_subchannel_pool': 1,
+    // Scan pages of large values may pass gRPC's default 4 MiB.
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
   };
   const keepalive = options.keepalive;
   if (keepalive?.timeMs !== undefined) out['grpc.keepalive_time_ms'] = keepalive.timeMs;

@@ -36,6 +36,8 @@ export interface DevServer {
 
 const DEFAULT_NAMESPACE = 'default';
 const DEFAULT_SCAN_LIMIT = 100;
+/** A scan page ends early past this many key and value bytes, well inside gRPC's 4 MiB message limit. */
+const MAX_PAGE_BYTES = 2 * 1024 * 1024;
 /** LMDB's longest key with its default page size, less the namespace prefix. */
 const MAX_KEY_BYTES = 1978 - 256;
 const EMPTY = Buffer.alloc(0);
@@ -84,7 +86,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }),
     rawScan: unary(async (req) => {
       const ns = namespaceFor(req.namespace, 'eventual', 'RawScan');
-      const page = store.scan(ns, 'eventual', req.startKey, req.endKey, req.limit === 0 ? DEFAULT_SCAN_LIMIT : req.limit);
+      const page = store.scan(ns, 'eventual', req.startKey, req.endKey, req.limit === 0 ? DEFAULT_SCAN_LIMIT : req.limit, MAX_PAGE_BYTES);
       return {
         keys: page.entries.map((e) => e.key),
         values: page.entries.map((e) => e.value),
@@ -111,7 +113,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }),
     scan: unary(async (req): Promise<ScanResponse> => {
       const ns = namespaceFor(req.namespace, 'strong', 'Scan');
-      const page = store.scan(ns, 'strong', req.startKey, req.endKey, req.limit === 0 ? DEFAULT_SCAN_LIMIT : req.limit);
+      const page = store.scan(ns, 'strong', req.startKey, req.endKey, req.limit === 0 ? DEFAULT_SCAN_LIMIT : req.limit, MAX_PAGE_BYTES);
       return {
         keys: page.entries.map((e) => e.key),
         values: page.entries.map((e) => e.value),

@@ -109,8 +109,11 @@ export class DevStore {
     return result;
   }
 
-  /** Entries with start <= key < end (empty end: to the namespace's end), at most `limit`. */
-  scan(namespace: string, mode: NamespaceMode, start: Buffer, end: Buffer, limit: number): StoredPage {
+  /**
+   * Entries with start <= key < end (empty end: to the namespace's end), at most `limit`, and
+   * fewer when their keys and values pass `maxPageBytes` (the first entry always fits).
+   */
+  scan(namespace: string, mode: NamespaceMode, start: Buffer, end: Buffer, limit: number, maxPageBytes: number): StoredPage {
     if (end.length > 0 && Buffer.compare(start, end) >= 0) return { entries: [] };
     const prefix = namespacePrefix(namespace);
     const rangeEnd = end.length === 0 ? prefixEnd(prefix) : Buffer.concat([prefix, end]);
@@ -120,9 +123,11 @@ export class DevStore {
       limit: limit + 1,
     });
     const entries: StoredEntry[] = [];
+    let pageBytes = 0;
     for (const row of rows) {
       const key = Buffer.from(row.key.subarray(prefix.length));
-      if (entries.length === limit) return { entries, nextKey: key };
+      pageBytes += key.length + row.value.length;
+      if (entries.length === limit || (entries.length > 0 && pageBytes > maxPageBytes)) return { entries, nextKey: key };
       entries.push(decode(key, row.value, mode));
     }
     return { entries };

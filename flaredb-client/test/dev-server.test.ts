@@ -102,6 +102,21 @@ describe('flaredb dev server over gRPC', () => {
       expect(seen).to.deep.equal(Array.from({ length: 500 }, (_, i) => i));
     });
 
+    it('ends a page early when its values pass 2 MiB, still reaching every entry', async () => {
+      const big = { namespace: 'big' };
+      const value = Buffer.alloc(300 * 1024, 7);
+      await Promise.all(Array.from({ length: 10 }, (_, i) => client.rawPut(bytes(i), value, big)));
+      const first = await client.rawScan({ start: Buffer.alloc(0), limit: 100 }, big);
+      expect(first.entries).to.have.length(6);
+      expect(hex(first.nextKey)).to.equal('06');
+      let count = 0;
+      for await (const e of client.rawScanAll({ start: Buffer.alloc(0), limit: 100 }, big)) {
+        expect(e.value.equals(value)).to.equal(true);
+        count++;
+      }
+      expect(count).to.equal(10);
+    });
+
     it('iterates a range across pages with the async iterator', async () => {
       const keys: number[] = [];
       for await (const e of client.rawScanAll({ start: key16(10), end: key16(400), limit: 64 }, o)) keys.push(e.key.readUInt16BE());
