@@ -205,8 +205,12 @@ export class SeriesIndex {
     }
   }
 
-  /** Drops series from the write-path cache, so their next write checks ids and index keys again. */
+  /**
+   * Drops series from the write-path cache, so their next write checks ids and index keys again.
+   * Deletion may also have removed `V`/`N` keys other series rely on, so those are all restaged.
+   */
   forget(labelSets: readonly Labels[]): void {
+    this.recentValueKeys.clear();
     for (const labels of labelSets) {
       const h = this.hasher(labels);
       const key = h.hi * 0x20_0000 + (h.lo >>> 11);
