@@ -25,7 +25,7 @@ import type {
   VectorMatching,
   VectorSelector,
 } from './ast.js';
-import { problem, tokenProblem } from './errors.js';
+import { problem, problemAfterNextToken } from './errors.js';
 import { goQuote } from './quote.js';
 import { getFunction } from './functions.js';
 import { durationMs, numberValue, stringValue } from './literals.js';
@@ -135,7 +135,7 @@ export function isGroupingLabel(w: string): boolean {
 
 export function numberLiteral(text: string, pos: PosRange): NumberLiteral {
   const value = numberValue(text);
-  if (typeof value === 'string') throw tokenProblem(pos, value);
+  if (typeof value === 'string') throw problem(pos, value);
   return typed({ kind: 'NumberLiteral', value, pos }, 'scalar');
 }
 
@@ -146,14 +146,14 @@ export function stringLiteral(token: string, pos: PosRange): StringLiteral {
 /** A duration token in ms; Prometheus rejects zero durations in queries. */
 export function duration(text: string, pos: PosRange): number {
   const ms = durationMs(text);
-  if (typeof ms === 'string') throw tokenProblem(pos, ms);
-  if (ms === 0) throw tokenProblem(pos, 'duration must be greater than 0');
+  if (typeof ms === 'string') throw problem(pos, ms);
+  if (ms === 0) throw problem(pos, 'duration must be greater than 0');
   return ms;
 }
 
 export function signedNumber(sign: string | null, text: string, pos: PosRange): number {
   const value = numberValue(text);
-  if (typeof value === 'string') throw tokenProblem(pos, value);
+  if (typeof value === 'string') throw problem(pos, value);
   return sign === '-' ? -value : value;
 }
 
@@ -165,7 +165,7 @@ export function labelMatcher(name: string, op: string, valueToken: string, pos: 
     try {
       compileRegex(matcher.value);
     } catch (err) {
-      throw tokenProblem(pos, err instanceof Error ? err.message : String(err));
+      throw problem(pos, err instanceof Error ? err.message : String(err));
     }
   }
   return matcher;
@@ -183,7 +183,9 @@ export function vectorSelector(
 // ---- Calls and aggregations --------------------------------------------------------------
 
 export function argList(head: Expr, tail: readonly Expr[], trailingComma: PosRange | null): Expr[] {
-  if (trailingComma !== null) throw problem(trailingComma, 'trailing commas not allowed in function call args');
+  if (trailingComma !== null) {
+    throw problemAfterNextToken(trailingComma, 'trailing commas not allowed in function call args');
+  }
   return [head, ...tail];
 }
 
@@ -213,10 +215,11 @@ export function aggregate(
   if (before !== null && after !== null) throw problem(after.keyword.pos, `unexpected <${after.keyword.text}>`);
   const modifier = before ?? after;
   const name = op.text.toLowerCase() as AggregateOp;
-  if (args.length === 0) throw problem(pos, 'no arguments for aggregate expression provided');
+  const fail = before === null ? problemAfterNextToken : problem;
+  if (args.length === 0) throw fail(pos, 'no arguments for aggregate expression provided');
   const wanted = PARAMETER_AGGREGATES.has(name) ? 2 : 1;
   if (args.length !== wanted) {
-    throw problem(
+    throw fail(
       pos,
       `wrong number of arguments for aggregate expression provided, expected ${wanted}, got ${args.length}`,
     );

@@ -40,10 +40,11 @@ export class SyntaxProblem extends Error {
     readonly pos: PosRange,
     readonly reason: string,
     /**
-     * Found within a single token (a bad number, duration or regular expression), before the
-     * parser looks at the next token; other problems surface only after it.
+     * Prometheus's parser finds most problems as soon as it has read the construct's last token.
+     * A few only once it has seen the token after it, because the construct could have gone on
+     * (a trailing comma, an aggregation that may still get a by/without clause).
      */
-    readonly withinToken: boolean,
+    readonly needsNextToken: boolean,
   ) {
     super(reason);
     this.name = 'SyntaxProblem';
@@ -54,6 +55,6 @@ export function problem(pos: PosRange, reason: string): SyntaxProblem {
   return new SyntaxProblem(pos, reason, false);
 }
 
-export function tokenProblem(pos: PosRange, reason: string): SyntaxProblem {
+export function problemAfterNextToken(pos: PosRange, reason: string): SyntaxProblem {
   return new SyntaxProblem(pos, reason, true);
 }

@@ -93,7 +93,7 @@ function parseWith(query: string, startRule: StartRule): Expr {
       // the token after it, which is the lexical error: Prometheus reports that first.
       const lastClean = scanned.tokens[scanned.tokens.length - 1];
       const reachedError = lastClean === undefined || err.pos.end >= lastClean.end;
-      if (lexError !== null && reachedError && !err.withinToken) {
+      if (lexError !== null && reachedError && err.needsNextToken) {
         throw new ParseError(query, lexError, lexError.reason);
       }
       throw new ParseError(query, err.pos, err.reason);
@@ -191,8 +191,10 @@ function expectsOperand(t: Token): boolean {
 function isListKeyword(tokens: readonly Token[], i: number): boolean {
   const t = tokens[i];
   if (t?.type !== 'KEYWORD' || !LIST_KEYWORDS.has(lower(t))) return false;
-  if (lower(t) !== 'by' && lower(t) !== 'without') return true;
   const before = tokens[i - 1];
+  // Inside a list of label names keywords are just names.
+  if (before?.type === 'COMMA' || (before?.type === 'LEFT_PAREN' && isListKeyword(tokens, i - 2))) return false;
+  if (lower(t) !== 'by' && lower(t) !== 'without') return true;
   if (before?.type === 'AGGREGATOR') return true;
   return before?.type === 'RIGHT_PAREN' && tokens[matchingOpen(tokens, i - 1) - 1]?.type === 'AGGREGATOR';
 }
