@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { MetricstorError, badData } from '../errors.js';
+import { prefixEnd } from '../kv/bytes.js';
 import type { KvOp, KvStore } from '../kv/kv.js';
 import type { Labels } from '../model/labels.js';
 import { compareLabels } from '../model/labels.js';
@@ -21,8 +22,7 @@ import {
   postingsPrefix,
   seriesKey,
 } from './keys.js';
-import { prefixEnd } from '../kv/bytes.js';
-import type { LabelsHasher } from './labels-codec.js';
+import type { Hash64, LabelsHasher } from './labels-codec.js';
 import { decodeLabels, encodeLabels, hashLabels, hashToSid, nextSid, sameLabels } from './labels-codec.js';
 import type { Postings } from './postings.js';
 import { EMPTY_POSTINGS, intersect, subtract, union, unionAll } from './postings.js';
@@ -34,6 +34,11 @@ import { firstEntry, scanEach } from './kv-scan.js';
  */
 function countLimitedLru<K extends {}, V extends {}>(maxEntries: number): LRUCache<K, V> {
   return new LRUCache<K, V>({ maxSize: maxEntries, sizeCalculation: () => 1 });
+}
+
+/** 53 bits of a series hash: a number key is far cheaper in a Map than a bigint or string. */
+function cacheKeyOf(h: Hash64): number {
+  return h.hi * 0x20_0000 + (h.lo >>> 11);
 }
 
 /** One series as the write path knows it. */
@@ -110,7 +115,7 @@ export class SeriesIndex {
     for (let i = 0; i < labelSets.length; i++) {
       const labels = labelSets[i]!;
       const h = this.hasher(labels);
-      const found = this.lookup(h.hi * 0x20_0000 + (h.lo >>> 11), labels);
+      const found = this.lookup(cacheKeyOf(h), labels);
       if (found !== undefined) out[i] = found;
       else (misses ??= []).push(i);
     }
@@ -140,7 +145,7 @@ export class SeriesIndex {
     let pending: Probe[] = misses.map((index) => {
       const labels = labelSets[index]!;
       const h = this.hasher(labels);
-      return { index, labels, cacheKey: h.hi * 0x20_0000 + (h.lo >>> 11), sid: hashToSid(h), probes: 0 };
+      return { index, labels, cacheKey: cacheKeyOf(h), sid: hashToSid(h), probes: 0 };
     });
     const done = (p: Probe): void => {
       const existing = this.lookup(p.cacheKey, p.labels);
@@ -212,8 +217,7 @@ export class SeriesIndex {
   forget(labelSets: readonly Labels[]): void {
     this.recentValueKeys.clear();
     for (const labels of labelSets) {
-      const h = this.hasher(labels);
-      const key = h.hi * 0x20_0000 + (h.lo >>> 11);
+      const key = cacheKeyOf(this.hasher(labels));
       const bucket = this.cache.get(key);
       if (bucket === undefined) continue;
       const kept = bucket.filter((e) => !sameLabels(e.labels, labels));
