@@ -350,7 +350,7 @@ export class FlareDbClient {
       let failure: FlareDbError;
       try {
         this.counts.attempts++;
-        return await this.attempt(stubs, req, deadlineMs, invoke);
+        return await this.attempt(stubs, req, deadlineMs, options.signal, invoke);
       } catch (err) {
         failure = new FlareDbError(grpcCodeOf(err), `${method} on ${stubs.address}: ${grpcDetails(err)}`, {
           cause: err,
@@ -387,14 +387,25 @@ export class FlareDbClient {
     this.counts.failovers++;
   }
 
-  private attempt<Req, Res>(stubs: EndpointStubs, req: Req, deadlineMs: number, invoke: Invoke<Req, Res>): Promise<Res> {
+  /** One RPC; the caller's signal cancels it (the deadline is gRPC's own). */
+  private attempt<Req, Res>(
+    stubs: EndpointStubs,
+    req: Req,
+    deadlineMs: number,
+    signal: AbortSignal | undefined,
+    invoke: Invoke<Req, Res>,
+  ): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
+      const cancel = (): void => call.cancel();
       const call = invoke(stubs, req, new Metadata(), { deadline: deadlineMs }, (err, res) => {
         this.active.delete(call);
+        signal?.removeEventListener('abort', cancel);
         if (err !== null) reject(err);
         else resolve(res);
       });
       this.active.add(call);
+      if (signal?.aborted === true) cancel();
+      else signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 
