@@ -249,3 +249,27 @@ describe('storage deletion through the writer', () => {
     }
   });
 });
+
+describe('storage when the KV is unreachable', () => {
+  for (const headFlush of ['write-through', { intervalMs: 3_600_000 }] as const) {
+    it(`rejects appends with unavailable and recovers afterwards (${typeof headFlush === 'string' ? headFlush : 'buffered'})`, async () => {
+      const kv = new MemoryKv();
+      const clock = new ManualClock(T0);
+      const s = await Storage.open(kv, { clock, writerId: 1n, headFlush });
+      await s.append([series({ __name__: 'up' }, [[T0, 1]])]);
+      kv.setUnavailable(true);
+      const err = await s.append([series({ __name__: 'up' }, [[T0 + 1000, 2]])]).then(() => null, (e: unknown) => e);
+      expect(err).to.have.property('type', 'unavailable');
+      const readErr = await readUp(s).then(() => null, (e: unknown) => e);
+      expect(readErr).to.have.property('type', 'unavailable');
+      kv.setUnavailable(false);
+      await s.append([series({ __name__: 'up' }, [[T0 + 2000, 3]])]);
+      await s.flush();
+      // the rejected samples stay in the head and reach the KV with a later batch (at least once)
+      const other = await Storage.open(kv, { clock, writerId: 2n });
+      expect(await readUp(other)).to.deep.equal([[T0, 1], [T0 + 1000, 2], [T0 + 2000, 3]]);
+      await other.close();
+      await s.close();
+    });
+  }
+});
