@@ -1,3 +1,4 @@
+import { MetricstorError } from '../../errors.js';
 import type { KvStore } from '../../kv/kv.js';
 import {
   DAY_MS,
@@ -170,6 +171,9 @@ export class RetentionJob implements MaintenanceJob {
   private readonly clock: Clock;
 
   constructor(options: RetentionJobOptions) {
+    const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    // A zero or negative period would delete everything; turning retention off means no job.
+    if (!(retentionMs > 0)) throw new MetricstorError('bad_data', `retention must be positive, got ${retentionMs} ms`);
     this.options = options;
     this.intervalMs = options.intervalMs ?? 3_600_000;
     this.clock = options.clock ?? systemClock;

@@ -122,6 +122,13 @@ describe('storage/maintenance/retention', () => {
     expect(await snapshot(kv)).to.deep.equal(before);
   });
 
+  it('refuses a retention period that would delete everything', () => {
+    const kv = new MemoryKv();
+    for (const retentionMs of [0, -DAY_MS, Number.NaN]) {
+      expect(() => new RetentionJob({ kv, retentionMs })).to.throw(/retention must be positive/);
+    }
+  });
+
   it('runs as a job with the cutoff taken from the clock and the retention period', async () => {
     const kv = new MemoryKv();
     await populate(kv);
