@@ -5,6 +5,7 @@
 import YAML from 'yaml';
 import type { ApiDeps, PromqlText } from './api/deps.js';
 import { buildApp, listen } from './api/server.js';
+import { openServerSecurity, type ServerSecurity } from './api/auth-setup.js';
 import type { Config } from './config/config.js';
 import { importHandler, remoteWriteHandler, type IngestDeps } from './ingest/http.js';
 import { ingestLimits } from './ingest/limits.js';
@@ -49,7 +50,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const kv: KvStore = await openKv({ backend: 'embedded', dataDir: config.storage.dataDir });
   let storage: Storage | undefined;
   let maintenance: MaintenanceScheduler | undefined;
+  let security: ServerSecurity | undefined;
   try {
+    security = await openServerSecurity(config.server);
     storage = await Storage.open(kv, {
       headFlush:
         config.storage.headFlushIntervalMs > 0 ? { intervalMs: config.storage.headFlushIntervalMs } : 'write-through',
@@ -89,10 +92,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
       holderId: `writer-${storage.writerId.toString(16)}`,
       jobs: [new RetentionJob({ kv, retentionMs }), new CompactionJob({ kv })],
     });
-    const http = await listen(buildApp(deps), config.server.httpAddr);
+    const http = await listen(buildApp(deps, security.guard ? { guard: security.guard } : {}), config.server.httpAddr, security.tls);
     maintenance.start();
     const opened = storage;
     const scheduler = maintenance;
+    const openedSecurity = security;
     let closing: Promise<void> | undefined;
     return {
       httpAddress: http.address,
@@ -103,6 +107,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           try {
             await http.close();
           } finally {
+            openedSecurity.close();
             try {
               await scheduler.stop();
               await opened.close();
@@ -115,6 +120,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       },
     };
   } catch (err) {
+    security?.close();
     await maintenance?.stop().catch(() => undefined);
     await storage?.close().catch(() => undefined);
     await kv.close().catch(() => undefined);

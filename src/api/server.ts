@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import Koa from 'koa';
 import { parseHostPort } from '../config/config.js';
 import { badData, MetricstorError } from '../errors.js';
@@ -7,6 +8,8 @@ import { RequestParams } from './params.js';
 import { writeError, writeSuccess } from './respond.js';
 import type { HttpMethod } from './routes.js';
 import { API_ROUTES, rawRoutes } from './routes.js';
+import { secureContextOptions, serverTlsOptions } from '../tls/options.js';
+import type { TlsReloader } from '../tls/reloader.js';
 
 export interface HttpServer {
   /** The bound address, e.g. 127.0.0.1:9101 (port resolved when 0 was asked for). */
@@ -36,8 +39,13 @@ function compilePath(path: string): { pattern: RegExp; paramNames: string[] } {
   return { pattern: new RegExp(`^${source}$`), paramNames };
 }
 
-/** The Koa app: the error funnel first, then one dispatcher over the routes table. */
-export function buildApp(deps: ApiDeps): Koa {
+export interface AppOptions {
+  /** Authentication and access checks, run after the error funnel and before any route. */
+  readonly guard?: Koa.Middleware;
+}
+
+/** The Koa app: the error funnel first, then the access guard, then one dispatcher over the routes table. */
+export function buildApp(deps: ApiDeps, options: AppOptions = {}): Koa {
   const app = new Koa();
   const routes: CompiledRoute[] = [
     ...API_ROUTES.map((route) => ({
@@ -69,6 +77,8 @@ export function buildApp(deps: ApiDeps): Koa {
       writeError(ctx, err);
     }
   });
+
+  if (options.guard !== undefined) app.use(options.guard);
 
   app.use(async function dispatch(ctx) {
     if (ctx.method === 'OPTIONS' && ctx.path.startsWith('/api/v1/')) {
@@ -164,19 +174,37 @@ async function readFormBody(ctx: Koa.Context, maxBytes: number): Promise<URLSear
 const CLOSE_GRACE_MS = 10_000;
 const IDLE_SWEEP_MS = 50;
 
-export async function listen(app: Koa, addr: string): Promise<HttpServer> {
+/**
+ * Serves the app over HTTP, or HTTPS when a TLS reloader is given: each reload swaps the
+ * certificates for new connections while established ones keep theirs.
+ */
+export async function listen(app: Koa, addr: string, tls?: TlsReloader): Promise<HttpServer> {
   const { host, port } = parseHostPort(addr);
-  const server = http.createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  let server: http.Server | https.Server;
+  let stopReloads = (): void => undefined;
+  if (tls === undefined) {
+    server = http.createServer(app.callback());
+  } else {
+    const secure = https.createServer(serverTlsOptions(tls.config, tls.current), app.callback());
+    stopReloads = tls.onReload((material) => secure.setSecureContext(secureContextOptions(material)));
+    server = secure;
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+  } catch (err) {
+    stopReloads();
+    throw err;
+  }
   const bound = server.address();
   const boundPort = typeof bound === 'object' && bound !== null ? bound.port : port;
   return {
     address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        stopReloads();
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
         // Keep-alive connections turn idle as their last response ends; close them as they do.
         const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);

@@ -1,5 +1,48 @@
 import { badData } from '../errors.js';
 
+/**
+ * The platform's TlsConfig shape (YAML: cert_file, key_file, ca_file, require_client_cert).
+ * A server presents cert/key and checks clients against the CA; a client checks the server
+ * against the CA and presents cert/key when both are given (mTLS).
+ */
+export interface TlsConfig {
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly caFile?: string;
+  /** Server side: refuse the handshake of a client without a certificate signed by caFile. */
+  readonly requireClientCert?: boolean;
+}
+
+/** The listeners' TLS, with access lists by client identity (YAML: server.tls). */
+export interface ServerTlsConfig extends TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /**
+   * Identities (subject CN, SAN DNS or URI; `*` matches any run of characters) allowed to write:
+   * remote write, import and the admin endpoints. Absent: any certificate signed by the CA.
+   */
+  readonly allowedWriters?: readonly string[];
+  /** Identities allowed on every other route except the health probes. Absent: any verified certificate. */
+  readonly allowedReaders?: readonly string[];
+}
+
+/** Credentials for deployments without mTLS (YAML: server.auth). Either one admits a request. */
+export interface AuthConfig {
+  /** A file of accepted bearer tokens, one a line; re-read when it changes. */
+  readonly bearerTokenFile?: string;
+  /** A file of `user:sha256:<hex>` or `user:scrypt:<salt hex>:<key hex>` lines; re-read when it changes. */
+  readonly basicAuthUsersFile?: string;
+}
+
+/** The FlareDB backend's connection settings (YAML: storage.flaredb). */
+export interface FlareDbConfig {
+  readonly endpoints: readonly string[];
+  /** mTLS towards FlareDB; plaintext when absent. */
+  readonly tls?: TlsConfig;
+  /** Name to verify in FlareDB's certificate instead of the endpoint's host. */
+  readonly serverName?: string;
+}
+
 /** The server's settings. The full YAML/flags loader arrives with the operations work. */
 export interface Config {
   readonly server: {
@@ -7,12 +50,17 @@ export interface Config {
     readonly httpAddr: string;
     /** host:port of the gRPC listener. */
     readonly grpcAddr: string;
+    /** HTTPS and gRPC over TLS when present. */
+    readonly tls?: ServerTlsConfig;
+    readonly auth?: AuthConfig;
   };
   readonly storage: {
     readonly dataDir: string;
     readonly retentionDays: number;
     /** How open chunks reach the KV: 0 = write-through, else buffered and flushed at this interval. */
     readonly headFlushIntervalMs: number;
+    /** Where the FlareDB backend is, when it is used. */
+    readonly flaredb?: FlareDbConfig;
   };
   readonly query: {
     readonly lookbackDeltaMs: number;
@@ -40,13 +88,44 @@ export function applyEnv(config: Config, env: NodeJS.ProcessEnv): Config {
   return {
     ...config,
     server: {
+      ...config.server,
       httpAddr: env['METRICSTOR_HTTP_ADDR'] ?? config.server.httpAddr,
       grpcAddr: env['METRICSTOR_GRPC_ADDR'] ?? config.server.grpcAddr,
+      ...tlsFromEnv(config.server.tls, env),
     },
     storage: {
       ...config.storage,
       dataDir: env['METRICSTOR_DATA_DIR'] ?? config.storage.dataDir,
       retentionDays: retention === undefined ? config.storage.retentionDays : parsePositive(retention, 'METRICSTOR_RETENTION_DAYS'),
+    },
+  };
+}
+
+/**
+ * METRICSTOR_TLS_CERT_FILE and METRICSTOR_TLS_KEY_FILE (together) turn TLS on;
+ * METRICSTOR_TLS_CA_FILE and METRICSTOR_TLS_REQUIRE_CLIENT_CERT=true add client checks.
+ */
+function tlsFromEnv(tls: ServerTlsConfig | undefined, env: NodeJS.ProcessEnv): { tls?: ServerTlsConfig } {
+  const certFile = env['METRICSTOR_TLS_CERT_FILE'] ?? tls?.certFile;
+  const keyFile = env['METRICSTOR_TLS_KEY_FILE'] ?? tls?.keyFile;
+  const caFile = env['METRICSTOR_TLS_CA_FILE'] ?? tls?.caFile;
+  const require = env['METRICSTOR_TLS_REQUIRE_CLIENT_CERT'];
+  if (certFile === undefined && keyFile === undefined) {
+    if (caFile !== undefined || require !== undefined) throw badData('TLS: a CA or client-certificate setting needs a certificate and key');
+    return {};
+  }
+  if (certFile === undefined || keyFile === undefined) throw badData('TLS: the certificate and key files go together');
+  if (require !== undefined && require !== 'true' && require !== 'false') {
+    throw badData(`METRICSTOR_TLS_REQUIRE_CLIENT_CERT must be true or false, got ${JSON.stringify(require)}`);
+  }
+  const requireClientCert = require === undefined ? tls?.requireClientCert : require === 'true';
+  return {
+    tls: {
+      ...tls,
+      certFile,
+      keyFile,
+      ...(caFile === undefined ? {} : { caFile }),
+      ...(requireClientCert === undefined ? {} : { requireClientCert }),
     },
   };
 }

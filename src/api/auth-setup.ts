@@ -1,0 +1,63 @@
+/** Builds the listeners' security from the server config: TLS material with reloads, and the access guard. */
+import type Koa from 'koa';
+import type { Config } from '../config/config.js';
+import { AccessPolicy, type AccessLists } from '../tls/access.js';
+import { TlsReloader } from '../tls/reloader.js';
+import type { FileWatchOptions } from '../tls/watch.js';
+import { accessGuard } from './auth.js';
+import { AuthCredentials } from './auth-credentials.js';
+
+export interface ServerSecurity {
+  /** Present when the listeners serve TLS. */
+  readonly tls?: TlsReloader;
+  /** Present when credentials or access lists are configured. */
+  readonly guard?: Koa.Middleware;
+  /** Stops watching files and SIGHUP. */
+  close(): void;
+}
+
+export type SecurityLog = (level: 'info' | 'error', message: string) => void;
+
+export const logToStderr: SecurityLog = (level, message) =>
+  process.stderr.write(`${JSON.stringify({ level, msg: message })}\n`);
+
+export async function openServerSecurity(
+  server: Config['server'],
+  log: SecurityLog = logToStderr,
+  watch: FileWatchOptions = {},
+): Promise<ServerSecurity> {
+  const tlsConfig = server.tls;
+  const tls = tlsConfig === undefined ? undefined : await TlsReloader.open(tlsConfig, { ...watch, log });
+  let credentials: AuthCredentials | undefined;
+  try {
+    const auth = server.auth;
+    if (auth !== undefined && (auth.bearerTokenFile !== undefined || auth.basicAuthUsersFile !== undefined)) {
+      credentials = await AuthCredentials.open(auth, { ...watch, log });
+    }
+    const lists: AccessLists = tlsConfig ?? {};
+    const policy =
+      lists.allowedReaders !== undefined || lists.allowedWriters !== undefined
+        ? new AccessPolicy({
+            ...(lists.allowedReaders === undefined ? {} : { allowedReaders: lists.allowedReaders }),
+            ...(lists.allowedWriters === undefined ? {} : { allowedWriters: lists.allowedWriters }),
+          })
+        : undefined;
+    const guard =
+      policy === undefined && credentials === undefined
+        ? undefined
+        : accessGuard({ ...(policy === undefined ? {} : { policy }), ...(credentials === undefined ? {} : { credentials }) });
+    const opened = credentials;
+    return {
+      ...(tls === undefined ? {} : { tls }),
+      ...(guard === undefined ? {} : { guard }),
+      close: () => {
+        tls?.close();
+        opened?.close();
+      },
+    };
+  } catch (err) {
+    tls?.close();
+    credentials?.close();
+    throw err;
+  }
+}
