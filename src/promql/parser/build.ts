@@ -127,6 +127,13 @@ export function isFunctionName(w: string): boolean {
   return !w.includes(':') && !KEYWORDS.has(w.toLowerCase());
 }
 
+/** Whether a word can begin an expression: anything but the keywords that only modify operators. */
+export function canStartExpr(w: string): boolean {
+  return isMetricName(w) || NUMBER_WORDS.has(w.toLowerCase());
+}
+
+const NUMBER_WORDS: ReadonlySet<string> = new Set(['inf', 'nan']);
+
 export function isGroupingLabel(w: string): boolean {
   return LABEL_RE.test(w) && !NOT_GROUPING_LABELS.has(w.toLowerCase());
 }

@@ -197,79 +197,81 @@ function peg$parse(input, options) {
   const peg$c26 = "<=";
   const peg$c27 = "^";
 
-  const peg$r0 = /^[+\-]/;
-  const peg$r1 = /^[ \t\n\r]/;
-  const peg$r2 = /^[^\n\r]/;
-  const peg$r3 = /^[a-zA-Z_]/;
-  const peg$r4 = /^[a-zA-Z0-9_]/;
-  const peg$r5 = /^[a-zA-Z_:]/;
-  const peg$r6 = /^[a-zA-Z0-9_:]/;
-  const peg$r7 = /^[xX]/;
-  const peg$r8 = /^[0-9a-fA-F]/;
-  const peg$r9 = /^[0-9]/;
-  const peg$r10 = /^[eE]/;
-  const peg$r11 = /^[0-9.]/;
-  const peg$r12 = /^[smhdwy]/;
-  const peg$r13 = /^[smhdw]/;
-  const peg$r14 = /^[^"\\\n]/;
-  const peg$r15 = /^[^'\\\n]/;
-  const peg$r16 = /^[^`]/;
-  const peg$r17 = /^[<>]/;
-  const peg$r18 = /^[%*\/]/;
+  const peg$r0 = /^[\-+({"'`0-9.]/;
+  const peg$r1 = /^[+\-]/;
+  const peg$r2 = /^[ \t\n\r]/;
+  const peg$r3 = /^[^\n\r]/;
+  const peg$r4 = /^[a-zA-Z_]/;
+  const peg$r5 = /^[a-zA-Z0-9_]/;
+  const peg$r6 = /^[a-zA-Z_:]/;
+  const peg$r7 = /^[a-zA-Z0-9_:]/;
+  const peg$r8 = /^[xX]/;
+  const peg$r9 = /^[0-9a-fA-F]/;
+  const peg$r10 = /^[0-9]/;
+  const peg$r11 = /^[eE]/;
+  const peg$r12 = /^[0-9.]/;
+  const peg$r13 = /^[smhdwy]/;
+  const peg$r14 = /^[smhdw]/;
+  const peg$r15 = /^[^"\\\n]/;
+  const peg$r16 = /^[^'\\\n]/;
+  const peg$r17 = /^[^`]/;
+  const peg$r18 = /^[<>]/;
+  const peg$r19 = /^[%*\/]/;
 
   const peg$e0 = peg$literalExpectation("(", false);
   const peg$e1 = peg$literalExpectation(")", false);
   const peg$e2 = peg$literalExpectation(",", false);
-  const peg$e3 = peg$literalExpectation("-", false);
-  const peg$e4 = peg$literalExpectation("@", false);
-  const peg$e5 = peg$classExpectation(["+", "-"], false, false, false);
-  const peg$e6 = peg$literalExpectation("[", false);
-  const peg$e7 = peg$literalExpectation("]", false);
-  const peg$e8 = peg$literalExpectation(":", false);
-  const peg$e9 = peg$literalExpectation("{", false);
-  const peg$e10 = peg$literalExpectation("}", false);
-  const peg$e11 = peg$literalExpectation("=~", false);
-  const peg$e12 = peg$literalExpectation("!~", false);
-  const peg$e13 = peg$literalExpectation("!=", false);
-  const peg$e14 = peg$literalExpectation("=", false);
-  const peg$e15 = peg$classExpectation([" ", "\t", "\n", "\r"], false, false, false);
-  const peg$e16 = peg$literalExpectation("#", false);
-  const peg$e17 = peg$classExpectation(["\n", "\r"], true, false, false);
-  const peg$e18 = peg$otherExpectation("label name");
-  const peg$e19 = peg$classExpectation([["a", "z"], ["A", "Z"], "_"], false, false, false);
-  const peg$e20 = peg$classExpectation([["a", "z"], ["A", "Z"], ["0", "9"], "_"], false, false, false);
-  const peg$e21 = peg$otherExpectation("identifier");
-  const peg$e22 = peg$classExpectation([["a", "z"], ["A", "Z"], "_", ":"], false, false, false);
-  const peg$e23 = peg$classExpectation([["a", "z"], ["A", "Z"], ["0", "9"], "_", ":"], false, false, false);
-  const peg$e24 = peg$otherExpectation("number");
-  const peg$e25 = peg$literalExpectation("0", false);
-  const peg$e26 = peg$classExpectation(["x", "X"], false, false, false);
-  const peg$e27 = peg$classExpectation([["0", "9"], ["a", "f"], ["A", "F"]], false, false, false);
-  const peg$e28 = peg$literalExpectation(".", false);
-  const peg$e29 = peg$classExpectation([["0", "9"]], false, false, false);
-  const peg$e30 = peg$classExpectation(["e", "E"], false, false, false);
-  const peg$e31 = peg$literalExpectation("inf", true);
-  const peg$e32 = peg$literalExpectation("nan", true);
-  const peg$e33 = peg$otherExpectation("duration");
-  const peg$e34 = peg$classExpectation([["0", "9"], "."], false, false, false);
-  const peg$e35 = peg$classExpectation(["s", "m", "h", "d", "w", "y"], false, false, false);
-  const peg$e36 = peg$literalExpectation("s", false);
-  const peg$e37 = peg$classExpectation(["s", "m", "h", "d", "w"], false, false, false);
-  const peg$e38 = peg$otherExpectation("string");
-  const peg$e39 = peg$literalExpectation("\"", false);
-  const peg$e40 = peg$classExpectation(["\"", "\\", "\n"], true, false, false);
-  const peg$e41 = peg$literalExpectation("\\", false);
-  const peg$e42 = peg$anyExpectation();
-  const peg$e43 = peg$literalExpectation("'", false);
-  const peg$e44 = peg$classExpectation(["'", "\\", "\n"], true, false, false);
-  const peg$e45 = peg$literalExpectation("`", false);
-  const peg$e46 = peg$classExpectation(["`"], true, false, false);
-  const peg$e47 = peg$literalExpectation("==", false);
-  const peg$e48 = peg$literalExpectation(">=", false);
-  const peg$e49 = peg$literalExpectation("<=", false);
-  const peg$e50 = peg$classExpectation(["<", ">"], false, false, false);
-  const peg$e51 = peg$classExpectation(["%", "*", "/"], false, false, false);
-  const peg$e52 = peg$literalExpectation("^", false);
+  const peg$e3 = peg$classExpectation(["-", "+", "(", "{", "\"", "'", "`", ["0", "9"], "."], false, false, false);
+  const peg$e4 = peg$literalExpectation("-", false);
+  const peg$e5 = peg$literalExpectation("@", false);
+  const peg$e6 = peg$classExpectation(["+", "-"], false, false, false);
+  const peg$e7 = peg$literalExpectation("[", false);
+  const peg$e8 = peg$literalExpectation("]", false);
+  const peg$e9 = peg$literalExpectation(":", false);
+  const peg$e10 = peg$literalExpectation("{", false);
+  const peg$e11 = peg$literalExpectation("}", false);
+  const peg$e12 = peg$literalExpectation("=~", false);
+  const peg$e13 = peg$literalExpectation("!~", false);
+  const peg$e14 = peg$literalExpectation("!=", false);
+  const peg$e15 = peg$literalExpectation("=", false);
+  const peg$e16 = peg$classExpectation([" ", "\t", "\n", "\r"], false, false, false);
+  const peg$e17 = peg$literalExpectation("#", false);
+  const peg$e18 = peg$classExpectation(["\n", "\r"], true, false, false);
+  const peg$e19 = peg$otherExpectation("label name");
+  const peg$e20 = peg$classExpectation([["a", "z"], ["A", "Z"], "_"], false, false, false);
+  const peg$e21 = peg$classExpectation([["a", "z"], ["A", "Z"], ["0", "9"], "_"], false, false, false);
+  const peg$e22 = peg$otherExpectation("identifier");
+  const peg$e23 = peg$classExpectation([["a", "z"], ["A", "Z"], "_", ":"], false, false, false);
+  const peg$e24 = peg$classExpectation([["a", "z"], ["A", "Z"], ["0", "9"], "_", ":"], false, false, false);
+  const peg$e25 = peg$otherExpectation("number");
+  const peg$e26 = peg$literalExpectation("0", false);
+  const peg$e27 = peg$classExpectation(["x", "X"], false, false, false);
+  const peg$e28 = peg$classExpectation([["0", "9"], ["a", "f"], ["A", "F"]], false, false, false);
+  const peg$e29 = peg$literalExpectation(".", false);
+  const peg$e30 = peg$classExpectation([["0", "9"]], false, false, false);
+  const peg$e31 = peg$classExpectation(["e", "E"], false, false, false);
+  const peg$e32 = peg$literalExpectation("inf", true);
+  const peg$e33 = peg$literalExpectation("nan", true);
+  const peg$e34 = peg$otherExpectation("duration");
+  const peg$e35 = peg$classExpectation([["0", "9"], "."], false, false, false);
+  const peg$e36 = peg$classExpectation(["s", "m", "h", "d", "w", "y"], false, false, false);
+  const peg$e37 = peg$literalExpectation("s", false);
+  const peg$e38 = peg$classExpectation(["s", "m", "h", "d", "w"], false, false, false);
+  const peg$e39 = peg$otherExpectation("string");
+  const peg$e40 = peg$literalExpectation("\"", false);
+  const peg$e41 = peg$classExpectation(["\"", "\\", "\n"], true, false, false);
+  const peg$e42 = peg$literalExpectation("\\", false);
+  const peg$e43 = peg$anyExpectation();
+  const peg$e44 = peg$literalExpectation("'", false);
+  const peg$e45 = peg$classExpectation(["'", "\\", "\n"], true, false, false);
+  const peg$e46 = peg$literalExpectation("`", false);
+  const peg$e47 = peg$classExpectation(["`"], true, false, false);
+  const peg$e48 = peg$literalExpectation("==", false);
+  const peg$e49 = peg$literalExpectation(">=", false);
+  const peg$e50 = peg$literalExpectation("<=", false);
+  const peg$e51 = peg$classExpectation(["<", ">"], false, false, false);
+  const peg$e52 = peg$classExpectation(["%", "*", "/"], false, false, false);
+  const peg$e53 = peg$literalExpectation("^", false);
 
   function peg$f0(e) {    return e;  }
   function peg$f1(v) {    return v;  }
@@ -293,67 +295,68 @@ function peg$parse(input, options) {
   function peg$f19(args) {    return args ?? [];  }
   function peg$f20(head, tail, trailing) {    return b.argList(head, tail, trailing);  }
   function peg$f21() {    return here();  }
-  function peg$f22(name, matchers) {    return b.vectorSelector(name, matchers, here());  }
-  function peg$f23(name) {    return b.vectorSelector(name, [], here());  }
-  function peg$f24(matchers) {    return b.vectorSelector(null, matchers, here());  }
-  function peg$f25(n) {    return b.numberLiteral(n, here());  }
-  function peg$f26(s) {    return b.stringLiteral(s, here());  }
-  function peg$f27(minus, d) {    return b.offsetModifier(minus !== null, d, here());  }
-  function peg$f28(value) {    return b.atModifier(value, here());  }
-  function peg$f29(kw) {    return kw;  }
-  function peg$f30(sign, n) {    return b.signedNumber(sign, n, here());  }
-  function peg$f31(rangeMs, step) {    return b.rangeOrSubquery(rangeMs, step, here());  }
-  function peg$f32(stepMs) {    return b.subqueryStep(stepMs);  }
-  function peg$f33(returnBool, matching) {    return b.binModifier(returnBool !== null, matching);  }
-  function peg$f34(kw, labels, group) {    return b.vectorMatching(kw, labels, group);  }
-  function peg$f35(kw, labels) {    return b.groupModifier(kw, labels);  }
-  function peg$f36() {    return null;  }
-  function peg$f37(kw, labels) {    return b.aggregateModifier(kw, labels);  }
-  function peg$f38(list) {    return list ?? [];  }
-  function peg$f39(head, tail) {    return [head, ...tail];  }
-  function peg$f40(name, op, value) {    return b.labelMatcher(name, op, value, here());  }
-  function peg$f41(list) {    return list ?? [];  }
-  function peg$f42(head, tail) {    return [head, ...tail];  }
-  function peg$f43(w) {    return b.isGroupingLabel(w);  }
-  function peg$f44(w) {    return w;  }
-  function peg$f45(w) {    return b.isMetricName(w);  }
-  function peg$f46(w) {    return w;  }
-  function peg$f47(w) {    return b.isFunctionName(w);  }
-  function peg$f48(w) {    return b.word(w, here());  }
-  function peg$f49(w) {    return b.isAggregateOp(w);  }
-  function peg$f50(w) {    return b.word(w, here());  }
-  function peg$f51(d) {    return b.duration(d, here());  }
+  function peg$f22(w) {    return b.canStartExpr(w);  }
+  function peg$f23(name, matchers) {    return b.vectorSelector(name, matchers, here());  }
+  function peg$f24(name) {    return b.vectorSelector(name, [], here());  }
+  function peg$f25(matchers) {    return b.vectorSelector(null, matchers, here());  }
+  function peg$f26(n) {    return b.numberLiteral(n, here());  }
+  function peg$f27(s) {    return b.stringLiteral(s, here());  }
+  function peg$f28(minus, d) {    return b.offsetModifier(minus !== null, d, here());  }
+  function peg$f29(value) {    return b.atModifier(value, here());  }
+  function peg$f30(kw) {    return kw;  }
+  function peg$f31(sign, n) {    return b.signedNumber(sign, n, here());  }
+  function peg$f32(rangeMs, step) {    return b.rangeOrSubquery(rangeMs, step, here());  }
+  function peg$f33(stepMs) {    return b.subqueryStep(stepMs);  }
+  function peg$f34(returnBool, matching) {    return b.binModifier(returnBool !== null, matching);  }
+  function peg$f35(kw, labels, group) {    return b.vectorMatching(kw, labels, group);  }
+  function peg$f36(kw, labels) {    return b.groupModifier(kw, labels);  }
+  function peg$f37() {    return null;  }
+  function peg$f38(kw, labels) {    return b.aggregateModifier(kw, labels);  }
+  function peg$f39(list) {    return list ?? [];  }
+  function peg$f40(head, tail) {    return [head, ...tail];  }
+  function peg$f41(name, op, value) {    return b.labelMatcher(name, op, value, here());  }
+  function peg$f42(list) {    return list ?? [];  }
+  function peg$f43(head, tail) {    return [head, ...tail];  }
+  function peg$f44(w) {    return b.isGroupingLabel(w);  }
+  function peg$f45(w) {    return w;  }
+  function peg$f46(w) {    return b.isMetricName(w);  }
+  function peg$f47(w) {    return w;  }
+  function peg$f48(w) {    return b.isFunctionName(w);  }
+  function peg$f49(w) {    return b.word(w, here());  }
+  function peg$f50(w) {    return b.isAggregateOp(w);  }
+  function peg$f51(w) {    return b.word(w, here());  }
   function peg$f52(d) {    return b.duration(d, here());  }
-  function peg$f53(w) {    return b.isKeyword(w, 'or');  }
-  function peg$f54(w) {    return b.operator('or', here());  }
-  function peg$f55(w) {    return b.isKeyword(w, 'and') || b.isKeyword(w, 'unless');  }
-  function peg$f56(w) {    return b.operator(w, here());  }
-  function peg$f57(op) {    return b.operator(op, here());  }
+  function peg$f53(d) {    return b.duration(d, here());  }
+  function peg$f54(w) {    return b.isKeyword(w, 'or');  }
+  function peg$f55(w) {    return b.operator('or', here());  }
+  function peg$f56(w) {    return b.isKeyword(w, 'and') || b.isKeyword(w, 'unless');  }
+  function peg$f57(w) {    return b.operator(w, here());  }
   function peg$f58(op) {    return b.operator(op, here());  }
   function peg$f59(op) {    return b.operator(op, here());  }
-  function peg$f60(w) {    return b.isKeyword(w, 'atan2');  }
-  function peg$f61(w) {    return b.operator('atan2', here());  }
-  function peg$f62() {    return b.operator('^', here());  }
-  function peg$f63(w) {    return b.isKeyword(w, 'offset');  }
-  function peg$f64(w) {    return b.word(w, here());  }
-  function peg$f65(w) {    return b.isKeyword(w, 'bool');  }
-  function peg$f66(w) {    return b.word(w, here());  }
-  function peg$f67(w) {    return b.isKeyword(w, 'on');  }
-  function peg$f68(w) {    return b.word(w, here());  }
-  function peg$f69(w) {    return b.isKeyword(w, 'ignoring');  }
-  function peg$f70(w) {    return b.word(w, here());  }
-  function peg$f71(w) {    return b.isKeyword(w, 'group_left');  }
-  function peg$f72(w) {    return b.word(w, here());  }
-  function peg$f73(w) {    return b.isKeyword(w, 'group_right');  }
-  function peg$f74(w) {    return b.word(w, here());  }
-  function peg$f75(w) {    return b.isKeyword(w, 'by');  }
-  function peg$f76(w) {    return b.word(w, here());  }
-  function peg$f77(w) {    return b.isKeyword(w, 'without');  }
-  function peg$f78(w) {    return b.word(w, here());  }
-  function peg$f79(w) {    return b.isKeyword(w, 'start');  }
-  function peg$f80(w) {    return b.word(w, here());  }
-  function peg$f81(w) {    return b.isKeyword(w, 'end');  }
-  function peg$f82(w) {    return b.word(w, here());  }
+  function peg$f60(op) {    return b.operator(op, here());  }
+  function peg$f61(w) {    return b.isKeyword(w, 'atan2');  }
+  function peg$f62(w) {    return b.operator('atan2', here());  }
+  function peg$f63() {    return b.operator('^', here());  }
+  function peg$f64(w) {    return b.isKeyword(w, 'offset');  }
+  function peg$f65(w) {    return b.word(w, here());  }
+  function peg$f66(w) {    return b.isKeyword(w, 'bool');  }
+  function peg$f67(w) {    return b.word(w, here());  }
+  function peg$f68(w) {    return b.isKeyword(w, 'on');  }
+  function peg$f69(w) {    return b.word(w, here());  }
+  function peg$f70(w) {    return b.isKeyword(w, 'ignoring');  }
+  function peg$f71(w) {    return b.word(w, here());  }
+  function peg$f72(w) {    return b.isKeyword(w, 'group_left');  }
+  function peg$f73(w) {    return b.word(w, here());  }
+  function peg$f74(w) {    return b.isKeyword(w, 'group_right');  }
+  function peg$f75(w) {    return b.word(w, here());  }
+  function peg$f76(w) {    return b.isKeyword(w, 'by');  }
+  function peg$f77(w) {    return b.word(w, here());  }
+  function peg$f78(w) {    return b.isKeyword(w, 'without');  }
+  function peg$f79(w) {    return b.word(w, here());  }
+  function peg$f80(w) {    return b.isKeyword(w, 'start');  }
+  function peg$f81(w) {    return b.word(w, here());  }
+  function peg$f82(w) {    return b.isKeyword(w, 'end');  }
+  function peg$f83(w) {    return b.word(w, here());  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -1156,7 +1159,7 @@ function peg$parse(input, options) {
   }
 
   function peg$parseTrailingComma() {
-    let s0, s1;
+    let s0, s1, s2, s3, s4, s5;
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 44) {
@@ -1167,10 +1170,73 @@ function peg$parse(input, options) {
       if (peg$silentFails === 0) { peg$fail(peg$e2); }
     }
     if (s1 !== peg$FAILED) {
-      peg$savedPos = s0;
-      s1 = peg$f21();
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$currPos;
+      s4 = peg$parse_();
+      s5 = peg$parseExprStart();
+      if (s5 !== peg$FAILED) {
+        s4 = [s4, s5];
+        s3 = s4;
+      } else {
+        peg$currPos = s3;
+        s3 = peg$FAILED;
+      }
+      peg$silentFails--;
+      if (s3 === peg$FAILED) {
+        s2 = undefined;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f21();
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
     }
-    s0 = s1;
+
+    return s0;
+  }
+
+  function peg$parseExprStart() {
+    let s0, s1, s2;
+
+    s0 = input.charAt(peg$currPos);
+    if (peg$r0.test(s0)) {
+      peg$currPos++;
+    } else {
+      s0 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e3); }
+    }
+    if (s0 === peg$FAILED) {
+      s0 = peg$currPos;
+      s1 = peg$parseWord();
+      if (s1 !== peg$FAILED) {
+        peg$savedPos = peg$currPos;
+        s2 = peg$f22(s1);
+        if (s2) {
+          s2 = undefined;
+        } else {
+          s2 = peg$FAILED;
+        }
+        if (s2 !== peg$FAILED) {
+          s1 = [s1, s2];
+          s0 = s1;
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    }
 
     return s0;
   }
@@ -1185,7 +1251,7 @@ function peg$parse(input, options) {
       s3 = peg$parseLabelMatchers();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f22(s1, s3);
+        s0 = peg$f23(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1199,7 +1265,7 @@ function peg$parse(input, options) {
       s1 = peg$parseMetricName();
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f23(s1);
+        s1 = peg$f24(s1);
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -1207,7 +1273,7 @@ function peg$parse(input, options) {
         s1 = peg$parseLabelMatchers();
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f24(s1);
+          s1 = peg$f25(s1);
         }
         s0 = s1;
       }
@@ -1223,7 +1289,7 @@ function peg$parse(input, options) {
     s1 = peg$parseNumberToken();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f25(s1);
+      s1 = peg$f26(s1);
     }
     s0 = s1;
 
@@ -1237,7 +1303,7 @@ function peg$parse(input, options) {
     s1 = peg$parseStringToken();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f26(s1);
+      s1 = peg$f27(s1);
     }
     s0 = s1;
 
@@ -1271,7 +1337,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e3); }
+        if (peg$silentFails === 0) { peg$fail(peg$e4); }
       }
       if (s4 !== peg$FAILED) {
         s5 = peg$parse_();
@@ -1287,7 +1353,7 @@ function peg$parse(input, options) {
       s4 = peg$parseDuration();
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f27(s3, s4);
+        s0 = peg$f28(s3, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1309,7 +1375,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e4); }
+      if (peg$silentFails === 0) { peg$fail(peg$e5); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -1319,7 +1385,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f28(s3);
+        s0 = peg$f29(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1360,7 +1426,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f29(s1);
+          s0 = peg$f30(s1);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1383,11 +1449,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.charAt(peg$currPos);
-    if (peg$r0.test(s2)) {
+    if (peg$r1.test(s2)) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e5); }
+      if (peg$silentFails === 0) { peg$fail(peg$e6); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$parse_();
@@ -1402,7 +1468,7 @@ function peg$parse(input, options) {
     s2 = peg$parseNumberToken();
     if (s2 !== peg$FAILED) {
       peg$savedPos = s0;
-      s0 = peg$f30(s1, s2);
+      s0 = peg$f31(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1420,7 +1486,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e6); }
+      if (peg$silentFails === 0) { peg$fail(peg$e7); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -1436,11 +1502,11 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e7); }
+          if (peg$silentFails === 0) { peg$fail(peg$e8); }
         }
         if (s6 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f31(s3, s5);
+          s0 = peg$f32(s3, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1466,7 +1532,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e8); }
+      if (peg$silentFails === 0) { peg$fail(peg$e9); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -1476,7 +1542,7 @@ function peg$parse(input, options) {
       }
       s4 = peg$parse_();
       peg$savedPos = s0;
-      s0 = peg$f32(s3);
+      s0 = peg$f33(s3);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1514,7 +1580,7 @@ function peg$parse(input, options) {
       s2 = null;
     }
     peg$savedPos = s0;
-    s0 = peg$f33(s1, s2);
+    s0 = peg$f34(s1, s2);
 
     return s0;
   }
@@ -1544,7 +1610,7 @@ function peg$parse(input, options) {
           s4 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f34(s1, s3, s4);
+        s0 = peg$f35(s1, s3, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1569,7 +1635,7 @@ function peg$parse(input, options) {
       s2 = peg$parseGroupModifierLabels();
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f35(s1, s2);
+        s0 = peg$f36(s1, s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1623,7 +1689,7 @@ function peg$parse(input, options) {
       }
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f36();
+        s1 = peg$f37();
       }
       s0 = s1;
     }
@@ -1644,7 +1710,7 @@ function peg$parse(input, options) {
       s3 = peg$parseGroupingLabels();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f37(s1, s3);
+        s0 = peg$f38(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1666,7 +1732,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e9); }
+      if (peg$silentFails === 0) { peg$fail(peg$e10); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -1680,11 +1746,11 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e10); }
+        if (peg$silentFails === 0) { peg$fail(peg$e11); }
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f38(s3);
+        s0 = peg$f39(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1771,7 +1837,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f39(s1, s2);
+      s0 = peg$f40(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1793,7 +1859,7 @@ function peg$parse(input, options) {
         s5 = peg$parseStringToken();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f40(s1, s3, s5);
+          s0 = peg$f41(s1, s3, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1818,7 +1884,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e11); }
+      if (peg$silentFails === 0) { peg$fail(peg$e12); }
     }
     if (s0 === peg$FAILED) {
       if (input.substr(peg$currPos, 2) === peg$c11) {
@@ -1826,7 +1892,7 @@ function peg$parse(input, options) {
         peg$currPos += 2;
       } else {
         s0 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e12); }
+        if (peg$silentFails === 0) { peg$fail(peg$e13); }
       }
       if (s0 === peg$FAILED) {
         if (input.substr(peg$currPos, 2) === peg$c12) {
@@ -1834,7 +1900,7 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s0 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e13); }
+          if (peg$silentFails === 0) { peg$fail(peg$e14); }
         }
         if (s0 === peg$FAILED) {
           if (input.charCodeAt(peg$currPos) === 61) {
@@ -1842,7 +1908,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s0 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e14); }
+            if (peg$silentFails === 0) { peg$fail(peg$e15); }
           }
         }
       }
@@ -1878,7 +1944,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f41(s3);
+        s0 = peg$f42(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1965,7 +2031,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f42(s1, s2);
+      s0 = peg$f43(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1981,7 +2047,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f43(s1);
+      s2 = peg$f44(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -1989,7 +2055,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f44(s1);
+        s0 = peg$f45(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2008,11 +2074,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = [];
     s1 = input.charAt(peg$currPos);
-    if (peg$r1.test(s1)) {
+    if (peg$r2.test(s1)) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e15); }
+      if (peg$silentFails === 0) { peg$fail(peg$e16); }
     }
     if (s1 === peg$FAILED) {
       s1 = peg$parseComment();
@@ -2020,11 +2086,11 @@ function peg$parse(input, options) {
     while (s1 !== peg$FAILED) {
       s0.push(s1);
       s1 = input.charAt(peg$currPos);
-      if (peg$r1.test(s1)) {
+      if (peg$r2.test(s1)) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e15); }
+        if (peg$silentFails === 0) { peg$fail(peg$e16); }
       }
       if (s1 === peg$FAILED) {
         s1 = peg$parseComment();
@@ -2044,25 +2110,25 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e16); }
+      if (peg$silentFails === 0) { peg$fail(peg$e17); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
       s3 = input.charAt(peg$currPos);
-      if (peg$r2.test(s3)) {
+      if (peg$r3.test(s3)) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e17); }
+        if (peg$silentFails === 0) { peg$fail(peg$e18); }
       }
       while (s3 !== peg$FAILED) {
         s2.push(s3);
         s3 = input.charAt(peg$currPos);
-        if (peg$r2.test(s3)) {
+        if (peg$r3.test(s3)) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e17); }
+          if (peg$silentFails === 0) { peg$fail(peg$e18); }
         }
       }
       s1 = [s1, s2];
@@ -2082,7 +2148,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f45(s1);
+      s2 = peg$f46(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -2090,7 +2156,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f46(s1);
+        s0 = peg$f47(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2110,7 +2176,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f47(s1);
+      s2 = peg$f48(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -2118,7 +2184,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f48(s1);
+        s0 = peg$f49(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2138,7 +2204,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f49(s1);
+      s2 = peg$f50(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -2146,7 +2212,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f50(s1);
+        s0 = peg$f51(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2166,29 +2232,29 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.charAt(peg$currPos);
-    if (peg$r3.test(s2)) {
+    if (peg$r4.test(s2)) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e19); }
+      if (peg$silentFails === 0) { peg$fail(peg$e20); }
     }
     if (s2 !== peg$FAILED) {
       s3 = [];
       s4 = input.charAt(peg$currPos);
-      if (peg$r4.test(s4)) {
+      if (peg$r5.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e20); }
+        if (peg$silentFails === 0) { peg$fail(peg$e21); }
       }
       while (s4 !== peg$FAILED) {
         s3.push(s4);
         s4 = input.charAt(peg$currPos);
-        if (peg$r4.test(s4)) {
+        if (peg$r5.test(s4)) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e20); }
+          if (peg$silentFails === 0) { peg$fail(peg$e21); }
         }
       }
       s2 = [s2, s3];
@@ -2205,7 +2271,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e18); }
+      if (peg$silentFails === 0) { peg$fail(peg$e19); }
     }
 
     return s0;
@@ -2218,11 +2284,11 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.charAt(peg$currPos);
-    if (peg$r5.test(s2)) {
+    if (peg$r6.test(s2)) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e22); }
+      if (peg$silentFails === 0) { peg$fail(peg$e23); }
     }
     if (s2 !== peg$FAILED) {
       s3 = [];
@@ -2245,7 +2311,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e21); }
+      if (peg$silentFails === 0) { peg$fail(peg$e22); }
     }
 
     return s0;
@@ -2255,11 +2321,11 @@ function peg$parse(input, options) {
     let s0;
 
     s0 = input.charAt(peg$currPos);
-    if (peg$r6.test(s0)) {
+    if (peg$r7.test(s0)) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e23); }
+      if (peg$silentFails === 0) { peg$fail(peg$e24); }
     }
 
     return s0;
@@ -2277,33 +2343,33 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e25); }
+      if (peg$silentFails === 0) { peg$fail(peg$e26); }
     }
     if (s3 !== peg$FAILED) {
       s4 = input.charAt(peg$currPos);
-      if (peg$r7.test(s4)) {
+      if (peg$r8.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e26); }
+        if (peg$silentFails === 0) { peg$fail(peg$e27); }
       }
       if (s4 !== peg$FAILED) {
         s5 = [];
         s6 = input.charAt(peg$currPos);
-        if (peg$r8.test(s6)) {
+        if (peg$r9.test(s6)) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e27); }
+          if (peg$silentFails === 0) { peg$fail(peg$e28); }
         }
         while (s6 !== peg$FAILED) {
           s5.push(s6);
           s6 = input.charAt(peg$currPos);
-          if (peg$r8.test(s6)) {
+          if (peg$r9.test(s6)) {
             peg$currPos++;
           } else {
             s6 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e27); }
+            if (peg$silentFails === 0) { peg$fail(peg$e28); }
           }
         }
         s6 = peg$currPos;
@@ -2312,25 +2378,25 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e28); }
+          if (peg$silentFails === 0) { peg$fail(peg$e29); }
         }
         if (s7 !== peg$FAILED) {
           s8 = [];
           s9 = input.charAt(peg$currPos);
-          if (peg$r8.test(s9)) {
+          if (peg$r9.test(s9)) {
             peg$currPos++;
           } else {
             s9 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e27); }
+            if (peg$silentFails === 0) { peg$fail(peg$e28); }
           }
           while (s9 !== peg$FAILED) {
             s8.push(s9);
             s9 = input.charAt(peg$currPos);
-            if (peg$r8.test(s9)) {
+            if (peg$r9.test(s9)) {
               peg$currPos++;
             } else {
               s9 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e27); }
+              if (peg$silentFails === 0) { peg$fail(peg$e28); }
             }
           }
           s7 = [s7, s8];
@@ -2356,21 +2422,21 @@ function peg$parse(input, options) {
       s2 = peg$currPos;
       s3 = [];
       s4 = input.charAt(peg$currPos);
-      if (peg$r9.test(s4)) {
+      if (peg$r10.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e29); }
+        if (peg$silentFails === 0) { peg$fail(peg$e30); }
       }
       if (s4 !== peg$FAILED) {
         while (s4 !== peg$FAILED) {
           s3.push(s4);
           s4 = input.charAt(peg$currPos);
-          if (peg$r9.test(s4)) {
+          if (peg$r10.test(s4)) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e29); }
+            if (peg$silentFails === 0) { peg$fail(peg$e30); }
           }
         }
       } else {
@@ -2383,25 +2449,25 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e28); }
+          if (peg$silentFails === 0) { peg$fail(peg$e29); }
         }
         if (s5 !== peg$FAILED) {
           s6 = [];
           s7 = input.charAt(peg$currPos);
-          if (peg$r9.test(s7)) {
+          if (peg$r10.test(s7)) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e29); }
+            if (peg$silentFails === 0) { peg$fail(peg$e30); }
           }
           while (s7 !== peg$FAILED) {
             s6.push(s7);
             s7 = input.charAt(peg$currPos);
-            if (peg$r9.test(s7)) {
+            if (peg$r10.test(s7)) {
               peg$currPos++;
             } else {
               s7 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e29); }
+              if (peg$silentFails === 0) { peg$fail(peg$e30); }
             }
           }
           s5 = [s5, s6];
@@ -2426,26 +2492,26 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e28); }
+          if (peg$silentFails === 0) { peg$fail(peg$e29); }
         }
         if (s3 !== peg$FAILED) {
           s4 = [];
           s5 = input.charAt(peg$currPos);
-          if (peg$r9.test(s5)) {
+          if (peg$r10.test(s5)) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e29); }
+            if (peg$silentFails === 0) { peg$fail(peg$e30); }
           }
           if (s5 !== peg$FAILED) {
             while (s5 !== peg$FAILED) {
               s4.push(s5);
               s5 = input.charAt(peg$currPos);
-              if (peg$r9.test(s5)) {
+              if (peg$r10.test(s5)) {
                 peg$currPos++;
               } else {
                 s5 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e29); }
+                if (peg$silentFails === 0) { peg$fail(peg$e30); }
               }
             }
           } else {
@@ -2467,39 +2533,39 @@ function peg$parse(input, options) {
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
       s4 = input.charAt(peg$currPos);
-      if (peg$r10.test(s4)) {
+      if (peg$r11.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e30); }
+        if (peg$silentFails === 0) { peg$fail(peg$e31); }
       }
       if (s4 !== peg$FAILED) {
         s5 = input.charAt(peg$currPos);
-        if (peg$r0.test(s5)) {
+        if (peg$r1.test(s5)) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e5); }
+          if (peg$silentFails === 0) { peg$fail(peg$e6); }
         }
         if (s5 === peg$FAILED) {
           s5 = null;
         }
         s6 = [];
         s7 = input.charAt(peg$currPos);
-        if (peg$r9.test(s7)) {
+        if (peg$r10.test(s7)) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e29); }
+          if (peg$silentFails === 0) { peg$fail(peg$e30); }
         }
         while (s7 !== peg$FAILED) {
           s6.push(s7);
           s7 = input.charAt(peg$currPos);
-          if (peg$r9.test(s7)) {
+          if (peg$r10.test(s7)) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e29); }
+            if (peg$silentFails === 0) { peg$fail(peg$e30); }
           }
         }
         s4 = [s4, s5, s6];
@@ -2514,11 +2580,11 @@ function peg$parse(input, options) {
       s4 = peg$currPos;
       peg$silentFails++;
       s5 = input.charAt(peg$currPos);
-      if (peg$r4.test(s5)) {
+      if (peg$r5.test(s5)) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e20); }
+        if (peg$silentFails === 0) { peg$fail(peg$e21); }
       }
       peg$silentFails--;
       if (s5 === peg$FAILED) {
@@ -2551,7 +2617,7 @@ function peg$parse(input, options) {
         peg$currPos += (3);
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e31); }
+        if (peg$silentFails === 0) { peg$fail(peg$e32); }
       }
       if (s2 === peg$FAILED) {
         s2 = input.substr(peg$currPos, 3);
@@ -2559,7 +2625,7 @@ function peg$parse(input, options) {
           peg$currPos += (3);
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e32); }
+          if (peg$silentFails === 0) { peg$fail(peg$e33); }
         }
       }
       if (s2 !== peg$FAILED) {
@@ -2593,7 +2659,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e24); }
+      if (peg$silentFails === 0) { peg$fail(peg$e25); }
     }
 
     return s0;
@@ -2607,29 +2673,29 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     s2 = peg$currPos;
     s3 = input.charAt(peg$currPos);
-    if (peg$r11.test(s3)) {
+    if (peg$r12.test(s3)) {
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e34); }
+      if (peg$silentFails === 0) { peg$fail(peg$e35); }
     }
     if (s3 !== peg$FAILED) {
       s4 = [];
       s5 = input.charAt(peg$currPos);
-      if (peg$r11.test(s5)) {
+      if (peg$r12.test(s5)) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e34); }
+        if (peg$silentFails === 0) { peg$fail(peg$e35); }
       }
       while (s5 !== peg$FAILED) {
         s4.push(s5);
         s5 = input.charAt(peg$currPos);
-        if (peg$r11.test(s5)) {
+        if (peg$r12.test(s5)) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e34); }
+          if (peg$silentFails === 0) { peg$fail(peg$e35); }
         }
       }
       s5 = peg$parseDurationUnits();
@@ -2651,13 +2717,13 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f51(s1);
+      s1 = peg$f52(s1);
     }
     s0 = s1;
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e33); }
+      if (peg$silentFails === 0) { peg$fail(peg$e34); }
     }
 
     return s0;
@@ -2672,20 +2738,20 @@ function peg$parse(input, options) {
     s2 = peg$currPos;
     s3 = [];
     s4 = input.charAt(peg$currPos);
-    if (peg$r11.test(s4)) {
+    if (peg$r12.test(s4)) {
       peg$currPos++;
     } else {
       s4 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e34); }
+      if (peg$silentFails === 0) { peg$fail(peg$e35); }
     }
     while (s4 !== peg$FAILED) {
       s3.push(s4);
       s4 = input.charAt(peg$currPos);
-      if (peg$r11.test(s4)) {
+      if (peg$r12.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e34); }
+        if (peg$silentFails === 0) { peg$fail(peg$e35); }
       }
     }
     s4 = peg$parseDurationUnits();
@@ -2703,13 +2769,13 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f52(s1);
+      s1 = peg$f53(s1);
     }
     s0 = s1;
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e33); }
+      if (peg$silentFails === 0) { peg$fail(peg$e34); }
     }
 
     return s0;
@@ -2720,11 +2786,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = input.charAt(peg$currPos);
-    if (peg$r12.test(s1)) {
+    if (peg$r13.test(s1)) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e35); }
+      if (peg$silentFails === 0) { peg$fail(peg$e36); }
     }
     if (s1 !== peg$FAILED) {
       if (input.charCodeAt(peg$currPos) === 115) {
@@ -2732,7 +2798,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e36); }
+        if (peg$silentFails === 0) { peg$fail(peg$e37); }
       }
       if (s2 === peg$FAILED) {
         s2 = null;
@@ -2741,21 +2807,21 @@ function peg$parse(input, options) {
       s4 = peg$currPos;
       s5 = [];
       s6 = input.charAt(peg$currPos);
-      if (peg$r9.test(s6)) {
+      if (peg$r10.test(s6)) {
         peg$currPos++;
       } else {
         s6 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e29); }
+        if (peg$silentFails === 0) { peg$fail(peg$e30); }
       }
       if (s6 !== peg$FAILED) {
         while (s6 !== peg$FAILED) {
           s5.push(s6);
           s6 = input.charAt(peg$currPos);
-          if (peg$r9.test(s6)) {
+          if (peg$r10.test(s6)) {
             peg$currPos++;
           } else {
             s6 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e29); }
+            if (peg$silentFails === 0) { peg$fail(peg$e30); }
           }
         }
       } else {
@@ -2763,11 +2829,11 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         s6 = input.charAt(peg$currPos);
-        if (peg$r13.test(s6)) {
+        if (peg$r14.test(s6)) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e37); }
+          if (peg$silentFails === 0) { peg$fail(peg$e38); }
         }
         if (s6 !== peg$FAILED) {
           if (input.charCodeAt(peg$currPos) === 115) {
@@ -2775,7 +2841,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e36); }
+            if (peg$silentFails === 0) { peg$fail(peg$e37); }
           }
           if (s7 === peg$FAILED) {
             s7 = null;
@@ -2795,21 +2861,21 @@ function peg$parse(input, options) {
         s4 = peg$currPos;
         s5 = [];
         s6 = input.charAt(peg$currPos);
-        if (peg$r9.test(s6)) {
+        if (peg$r10.test(s6)) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e29); }
+          if (peg$silentFails === 0) { peg$fail(peg$e30); }
         }
         if (s6 !== peg$FAILED) {
           while (s6 !== peg$FAILED) {
             s5.push(s6);
             s6 = input.charAt(peg$currPos);
-            if (peg$r9.test(s6)) {
+            if (peg$r10.test(s6)) {
               peg$currPos++;
             } else {
               s6 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e29); }
+              if (peg$silentFails === 0) { peg$fail(peg$e30); }
             }
           }
         } else {
@@ -2817,11 +2883,11 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           s6 = input.charAt(peg$currPos);
-          if (peg$r13.test(s6)) {
+          if (peg$r14.test(s6)) {
             peg$currPos++;
           } else {
             s6 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e37); }
+            if (peg$silentFails === 0) { peg$fail(peg$e38); }
           }
           if (s6 !== peg$FAILED) {
             if (input.charCodeAt(peg$currPos) === 115) {
@@ -2829,7 +2895,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s7 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e36); }
+              if (peg$silentFails === 0) { peg$fail(peg$e37); }
             }
             if (s7 === peg$FAILED) {
               s7 = null;
@@ -2848,11 +2914,11 @@ function peg$parse(input, options) {
       s4 = peg$currPos;
       peg$silentFails++;
       s5 = input.charAt(peg$currPos);
-      if (peg$r4.test(s5)) {
+      if (peg$r5.test(s5)) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e20); }
+        if (peg$silentFails === 0) { peg$fail(peg$e21); }
       }
       peg$silentFails--;
       if (s5 === peg$FAILED) {
@@ -2887,16 +2953,16 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e39); }
+      if (peg$silentFails === 0) { peg$fail(peg$e40); }
     }
     if (s2 !== peg$FAILED) {
       s3 = [];
       s4 = input.charAt(peg$currPos);
-      if (peg$r14.test(s4)) {
+      if (peg$r15.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e40); }
+        if (peg$silentFails === 0) { peg$fail(peg$e41); }
       }
       if (s4 === peg$FAILED) {
         s4 = peg$currPos;
@@ -2905,7 +2971,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e41); }
+          if (peg$silentFails === 0) { peg$fail(peg$e42); }
         }
         if (s5 !== peg$FAILED) {
           if (input.length > peg$currPos) {
@@ -2913,7 +2979,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s6 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e42); }
+            if (peg$silentFails === 0) { peg$fail(peg$e43); }
           }
           if (s6 !== peg$FAILED) {
             s5 = [s5, s6];
@@ -2930,11 +2996,11 @@ function peg$parse(input, options) {
       while (s4 !== peg$FAILED) {
         s3.push(s4);
         s4 = input.charAt(peg$currPos);
-        if (peg$r14.test(s4)) {
+        if (peg$r15.test(s4)) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e40); }
+          if (peg$silentFails === 0) { peg$fail(peg$e41); }
         }
         if (s4 === peg$FAILED) {
           s4 = peg$currPos;
@@ -2943,7 +3009,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e41); }
+            if (peg$silentFails === 0) { peg$fail(peg$e42); }
           }
           if (s5 !== peg$FAILED) {
             if (input.length > peg$currPos) {
@@ -2951,7 +3017,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s6 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e42); }
+              if (peg$silentFails === 0) { peg$fail(peg$e43); }
             }
             if (s6 !== peg$FAILED) {
               s5 = [s5, s6];
@@ -2971,7 +3037,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e39); }
+        if (peg$silentFails === 0) { peg$fail(peg$e40); }
       }
       if (s4 !== peg$FAILED) {
         s2 = [s2, s3, s4];
@@ -2997,16 +3063,16 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e43); }
+        if (peg$silentFails === 0) { peg$fail(peg$e44); }
       }
       if (s2 !== peg$FAILED) {
         s3 = [];
         s4 = input.charAt(peg$currPos);
-        if (peg$r15.test(s4)) {
+        if (peg$r16.test(s4)) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e44); }
+          if (peg$silentFails === 0) { peg$fail(peg$e45); }
         }
         if (s4 === peg$FAILED) {
           s4 = peg$currPos;
@@ -3015,7 +3081,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e41); }
+            if (peg$silentFails === 0) { peg$fail(peg$e42); }
           }
           if (s5 !== peg$FAILED) {
             if (input.length > peg$currPos) {
@@ -3023,7 +3089,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s6 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e42); }
+              if (peg$silentFails === 0) { peg$fail(peg$e43); }
             }
             if (s6 !== peg$FAILED) {
               s5 = [s5, s6];
@@ -3040,11 +3106,11 @@ function peg$parse(input, options) {
         while (s4 !== peg$FAILED) {
           s3.push(s4);
           s4 = input.charAt(peg$currPos);
-          if (peg$r15.test(s4)) {
+          if (peg$r16.test(s4)) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e44); }
+            if (peg$silentFails === 0) { peg$fail(peg$e45); }
           }
           if (s4 === peg$FAILED) {
             s4 = peg$currPos;
@@ -3053,7 +3119,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e41); }
+              if (peg$silentFails === 0) { peg$fail(peg$e42); }
             }
             if (s5 !== peg$FAILED) {
               if (input.length > peg$currPos) {
@@ -3061,7 +3127,7 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s6 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e42); }
+                if (peg$silentFails === 0) { peg$fail(peg$e43); }
               }
               if (s6 !== peg$FAILED) {
                 s5 = [s5, s6];
@@ -3081,7 +3147,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e43); }
+          if (peg$silentFails === 0) { peg$fail(peg$e44); }
         }
         if (s4 !== peg$FAILED) {
           s2 = [s2, s3, s4];
@@ -3107,25 +3173,25 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e45); }
+          if (peg$silentFails === 0) { peg$fail(peg$e46); }
         }
         if (s2 !== peg$FAILED) {
           s3 = [];
           s4 = input.charAt(peg$currPos);
-          if (peg$r16.test(s4)) {
+          if (peg$r17.test(s4)) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e46); }
+            if (peg$silentFails === 0) { peg$fail(peg$e47); }
           }
           while (s4 !== peg$FAILED) {
             s3.push(s4);
             s4 = input.charAt(peg$currPos);
-            if (peg$r16.test(s4)) {
+            if (peg$r17.test(s4)) {
               peg$currPos++;
             } else {
               s4 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e46); }
+              if (peg$silentFails === 0) { peg$fail(peg$e47); }
             }
           }
           if (input.charCodeAt(peg$currPos) === 96) {
@@ -3133,7 +3199,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e45); }
+            if (peg$silentFails === 0) { peg$fail(peg$e46); }
           }
           if (s4 !== peg$FAILED) {
             s2 = [s2, s3, s4];
@@ -3156,7 +3222,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e38); }
+      if (peg$silentFails === 0) { peg$fail(peg$e39); }
     }
 
     return s0;
@@ -3169,7 +3235,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f53(s1);
+      s2 = peg$f54(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3177,7 +3243,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f54(s1);
+        s0 = peg$f55(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3197,7 +3263,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f55(s1);
+      s2 = peg$f56(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3205,7 +3271,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f56(s1);
+        s0 = peg$f57(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3228,7 +3294,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e47); }
+      if (peg$silentFails === 0) { peg$fail(peg$e48); }
     }
     if (s2 === peg$FAILED) {
       if (input.substr(peg$currPos, 2) === peg$c12) {
@@ -3236,7 +3302,7 @@ function peg$parse(input, options) {
         peg$currPos += 2;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e13); }
+        if (peg$silentFails === 0) { peg$fail(peg$e14); }
       }
       if (s2 === peg$FAILED) {
         if (input.substr(peg$currPos, 2) === peg$c25) {
@@ -3244,7 +3310,7 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e48); }
+          if (peg$silentFails === 0) { peg$fail(peg$e49); }
         }
         if (s2 === peg$FAILED) {
           if (input.substr(peg$currPos, 2) === peg$c26) {
@@ -3252,15 +3318,15 @@ function peg$parse(input, options) {
             peg$currPos += 2;
           } else {
             s2 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e49); }
+            if (peg$silentFails === 0) { peg$fail(peg$e50); }
           }
           if (s2 === peg$FAILED) {
             s2 = input.charAt(peg$currPos);
-            if (peg$r17.test(s2)) {
+            if (peg$r18.test(s2)) {
               peg$currPos++;
             } else {
               s2 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e50); }
+              if (peg$silentFails === 0) { peg$fail(peg$e51); }
             }
           }
         }
@@ -3273,7 +3339,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f57(s1);
+      s1 = peg$f58(s1);
     }
     s0 = s1;
 
@@ -3285,15 +3351,15 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = input.charAt(peg$currPos);
-    if (peg$r0.test(s1)) {
+    if (peg$r1.test(s1)) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e5); }
+      if (peg$silentFails === 0) { peg$fail(peg$e6); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f58(s1);
+      s1 = peg$f59(s1);
     }
     s0 = s1;
 
@@ -3305,15 +3371,15 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = input.charAt(peg$currPos);
-    if (peg$r18.test(s1)) {
+    if (peg$r19.test(s1)) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e51); }
+      if (peg$silentFails === 0) { peg$fail(peg$e52); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f59(s1);
+      s1 = peg$f60(s1);
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -3321,7 +3387,7 @@ function peg$parse(input, options) {
       s1 = peg$parseWord();
       if (s1 !== peg$FAILED) {
         peg$savedPos = peg$currPos;
-        s2 = peg$f60(s1);
+        s2 = peg$f61(s1);
         if (s2) {
           s2 = undefined;
         } else {
@@ -3329,7 +3395,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f61(s1);
+          s0 = peg$f62(s1);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -3352,11 +3418,11 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e52); }
+      if (peg$silentFails === 0) { peg$fail(peg$e53); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f62();
+      s1 = peg$f63();
     }
     s0 = s1;
 
@@ -3367,11 +3433,11 @@ function peg$parse(input, options) {
     let s0;
 
     s0 = input.charAt(peg$currPos);
-    if (peg$r0.test(s0)) {
+    if (peg$r1.test(s0)) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e5); }
+      if (peg$silentFails === 0) { peg$fail(peg$e6); }
     }
 
     return s0;
@@ -3384,7 +3450,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f63(s1);
+      s2 = peg$f64(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3392,7 +3458,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f64(s1);
+        s0 = peg$f65(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3412,7 +3478,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f65(s1);
+      s2 = peg$f66(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3420,7 +3486,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f66(s1);
+        s0 = peg$f67(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3440,7 +3506,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f67(s1);
+      s2 = peg$f68(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3448,7 +3514,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f68(s1);
+        s0 = peg$f69(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3468,7 +3534,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f69(s1);
+      s2 = peg$f70(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3476,7 +3542,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f70(s1);
+        s0 = peg$f71(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3496,7 +3562,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f71(s1);
+      s2 = peg$f72(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3504,7 +3570,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f72(s1);
+        s0 = peg$f73(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3524,7 +3590,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f73(s1);
+      s2 = peg$f74(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3532,7 +3598,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f74(s1);
+        s0 = peg$f75(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3552,7 +3618,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f75(s1);
+      s2 = peg$f76(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3560,7 +3626,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f76(s1);
+        s0 = peg$f77(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3580,7 +3646,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f77(s1);
+      s2 = peg$f78(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3588,7 +3654,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f78(s1);
+        s0 = peg$f79(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3608,7 +3674,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f79(s1);
+      s2 = peg$f80(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3616,7 +3682,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f80(s1);
+        s0 = peg$f81(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3636,7 +3702,7 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f81(s1);
+      s2 = peg$f82(s1);
       if (s2) {
         s2 = undefined;
       } else {
@@ -3644,7 +3710,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f82(s1);
+        s0 = peg$f83(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
