@@ -1,7 +1,7 @@
 import { FlareDbClient, GrpcStatus, isFlareDbError, type FlareDbClientStats } from '@metricstor/flaredb-client';
 import { LRUCache } from 'lru-cache';
 import { MetricstorError, errorMessage, isMetricstorError } from '../errors.js';
-import { compareBytes, equalBytes } from './bytes.js';
+import { compareBytes, equalBytes, prefixEnd } from './bytes.js';
 import type { KvEntry, KvOp, KvRange, KvScanPage, KvStore } from './kv.js';
 import { DEFAULT_SCAN_LIMIT, checkKey, checkOps, checkRange } from './validate.js';
 
@@ -27,6 +27,13 @@ export interface FlareDbKvOptions {
   readonly batchConcurrency?: number;
   /** Keys whose last known version is remembered, strong mode (default 100000). */
   readonly versionCacheSize?: number;
+  /**
+   * Eventual mode only: keys starting with one of these prefixes (leases, for example) go through
+   * KvCas to `strongNamespace` instead, so compare-and-swap on them is atomic across gateways.
+   */
+  readonly strongPrefixes?: readonly Uint8Array[];
+  /** The strong namespace for `strongPrefixes` (required with them). */
+  readonly strongNamespace?: string;
 }
 
 const DEFAULT_BATCH_CONCURRENCY = 32;
@@ -52,38 +59,46 @@ const MAX_PUT_ATTEMPTS = 16;
  * CAS or conditional Delete on the version read, so it is atomic across every gateway.
  *
  * In eventual mode KvRaw has no conditional write: `compareAndSwap` is a RawGet and a RawPut
- * serialized per key inside this process only. It is not atomic across processes; anything that
- * coordinates gateways (leases) must use a store in strong mode.
+ * serialized per key inside this process only, so it is not atomic across processes. Keys that
+ * coordinate gateways (leases) belong under `strongPrefixes`: those keys live in a strong
+ * namespace and every call on them goes through KvCas as above. A scan whose range covers keys of
+ * both kinds reads both namespaces and merges the pages.
  */
 export class FlareDbKv implements KvStore {
+  readonly consistency: FlareDbConsistency;
   private closed = false;
+  private readonly namespace: string;
+  private readonly strongNamespace: string;
+  private readonly strongPrefixes: readonly Uint8Array[];
+  private readonly batchConcurrency: number;
   private readonly versions: LRUCache<string, number>;
   /** Eventual mode: keys with a compare-and-swap in progress in this process. */
   private readonly keyLocks = new Map<string, Promise<void>>();
 
   constructor(
     private readonly client: FlareDbClient,
-    readonly consistency: FlareDbConsistency,
-    private readonly batchConcurrency: number = DEFAULT_BATCH_CONCURRENCY,
-    versionCacheSize: number = DEFAULT_VERSION_CACHE_SIZE,
+    options: Omit<FlareDbKvOptions, 'endpoints' | 'tls' | 'timeoutMs' | 'maxInFlight'> = {},
   ) {
-    this.versions = new LRUCache({ max: versionCacheSize });
+    this.consistency = options.consistency ?? 'strong';
+    this.namespace = options.namespace ?? '';
+    this.strongPrefixes = this.consistency === 'eventual' ? (options.strongPrefixes ?? []).map((p) => new Uint8Array(p)) : [];
+    if (this.strongPrefixes.some((p) => p.length === 0)) throw new MetricstorError('internal', 'FlareDB strong prefixes must be non-empty');
+    if (this.strongPrefixes.length > 0 && options.strongNamespace === undefined) {
+      throw new MetricstorError('internal', 'FlareDB strong prefixes need a strong namespace');
+    }
+    this.strongNamespace = this.consistency === 'eventual' ? (options.strongNamespace ?? this.namespace) : this.namespace;
+    this.batchConcurrency = options.batchConcurrency ?? DEFAULT_BATCH_CONCURRENCY;
+    this.versions = new LRUCache({ max: options.versionCacheSize ?? DEFAULT_VERSION_CACHE_SIZE });
   }
 
   static open(options: FlareDbKvOptions): FlareDbKv {
     const client = new FlareDbClient({
       endpoints: options.endpoints,
-      namespace: options.namespace ?? '',
       ...(options.tls === undefined ? {} : { tls: options.tls }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
     });
-    return new FlareDbKv(
-      client,
-      options.consistency ?? 'strong',
-      options.batchConcurrency ?? DEFAULT_BATCH_CONCURRENCY,
-      options.versionCacheSize ?? DEFAULT_VERSION_CACHE_SIZE,
-    );
+    return new FlareDbKv(client, options);
   }
 
   /** RPC counters of the underlying client (calls, attempts, retries, failovers). */
@@ -121,20 +136,57 @@ export class FlareDbKv implements KvStore {
     this.checkOpen();
     checkRange(range);
     if (range.end.length > 0 && compareBytes(range.start, range.end) >= 0) return { entries: [] };
-    const request = { start: range.start, end: range.end, limit: range.limit ?? DEFAULT_SCAN_LIMIT };
+    const limit = range.limit ?? DEFAULT_SCAN_LIMIT;
     return this.wrap('scan', async () => {
-      const page = this.consistency === 'strong' ? await this.client.scan(request) : await this.client.rawScan(request);
-      // Copies: the decoded arrays are views into the whole response, which a cached value would keep alive.
-      const entries: KvEntry[] = page.entries.map((e) => ({ key: new Uint8Array(e.key), value: new Uint8Array(e.value) }));
-      return page.nextKey === undefined ? { entries } : { entries, next: page.nextKey };
+      const strongRanges = this.strongRangesWithin(range.start, range.end);
+      if (this.consistency === 'strong' || strongRanges === 'all') return this.scanOne(true, range.start, range.end, limit);
+      if (strongRanges.length === 0) return this.scanOne(false, range.start, range.end, limit);
+      // Eventual keys come from the whole range: the eventual namespace holds no strong-prefix keys.
+      const pages = await Promise.all([
+        this.scanOne(false, range.start, range.end, limit),
+        ...strongRanges.map(([start, end]) => this.scanOne(true, start, end, limit)),
+      ]);
+      return mergePages(pages, limit);
     });
+  }
+
+  private async scanOne(strong: boolean, start: Uint8Array, end: Uint8Array, limit: number): Promise<KvScanPage> {
+    const request = { start, end, limit };
+    const page = strong
+      ? await this.client.scan(request, { namespace: this.strongNamespace })
+      : await this.client.rawScan(request, { namespace: this.namespace });
+    // Copies: the decoded arrays are views into the whole response, which a cached value would keep alive.
+    const entries: KvEntry[] = page.entries.map((e) => ({ key: new Uint8Array(e.key), value: new Uint8Array(e.value) }));
+    return page.nextKey === undefined ? { entries } : { entries, next: page.nextKey };
+  }
+
+  /**
+   * The parts of [start, end) under strong prefixes: 'all' when the range lies inside one prefix
+   * (or the store is strong), else the clipped prefix ranges it overlaps (often none).
+   */
+  private strongRangesWithin(start: Uint8Array, end: Uint8Array): 'all' | [Uint8Array, Uint8Array][] {
+    const out: [Uint8Array, Uint8Array][] = [];
+    for (const prefix of this.strongPrefixes) {
+      const prefixStop = prefixEnd(prefix);
+      const from = compareBytes(start, prefix) > 0 ? start : prefix;
+      const to = minEnd(end, prefixStop);
+      if (to.length > 0 && compareBytes(from, to) >= 0) continue;
+      const endInside = prefixStop.length === 0 || (end.length > 0 && compareBytes(end, prefixStop) <= 0);
+      if (startsWith(start, prefix) && endInside) return 'all';
+      out.push([from, to]);
+    }
+    return out;
+  }
+
+  private isStrongKey(key: Uint8Array): boolean {
+    return this.consistency === 'strong' || this.strongPrefixes.some((p) => startsWith(key, p));
   }
 
   async compareAndSwap(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean> {
     this.checkOpen();
     checkKey(key);
     return this.wrap('compareAndSwap', () =>
-      this.consistency === 'strong' ? this.casStrong(key, expected, value) : this.withKeyLock(key, () => this.casEventual(key, expected, value)),
+      this.isStrongKey(key) ? this.casStrong(key, expected, value) : this.withKeyLock(key, () => this.casEventual(key, expected, value)),
     );
   }
 
@@ -146,22 +198,23 @@ export class FlareDbKv implements KvStore {
   }
 
   private async getOne(key: Uint8Array): Promise<Uint8Array | null> {
-    if (this.consistency === 'eventual') return this.client.rawGet(key);
-    const found = await this.client.get(key);
+    if (!this.isStrongKey(key)) return this.client.rawGet(key, { namespace: this.namespace });
+    const found = await this.client.get(key, { namespace: this.strongNamespace });
     this.versions.set(keyId(key), found?.version ?? 0);
     return found === null ? null : found.value;
   }
 
   private async apply(op: KvOp): Promise<void> {
-    if (this.consistency === 'eventual') {
+    if (!this.isStrongKey(op.key)) {
       const lock = this.keyLocks.get(keyId(op.key));
       if (lock !== undefined) await lock;
-      if (op.type === 'put') await this.client.rawPut(op.key, op.value);
-      else await this.client.rawDelete(op.key);
+      const ns = { namespace: this.namespace };
+      if (op.type === 'put') await this.client.rawPut(op.key, op.value, ns);
+      else await this.client.rawDelete(op.key, ns);
       return;
     }
     if (op.type === 'del') {
-      await this.client.delete(op.key, 0);
+      await this.client.delete(op.key, 0, { namespace: this.strongNamespace });
       this.versions.set(keyId(op.key), 0);
       return;
     }
@@ -173,7 +226,7 @@ export class FlareDbKv implements KvStore {
     const id = keyId(key);
     let expected = this.versions.get(id) ?? 0;
     for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS; attempt++) {
-      const res = await this.client.compareAndSwap(key, value, expected);
+      const res = await this.client.compareAndSwap(key, value, expected, { namespace: this.strongNamespace });
       if (res.success) {
         this.versions.set(id, res.newVersion);
         return;
@@ -186,32 +239,34 @@ export class FlareDbKv implements KvStore {
 
   private async casStrong(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean> {
     const id = keyId(key);
-    const current = await this.client.get(key);
+    const ns = { namespace: this.strongNamespace };
+    const current = await this.client.get(key, ns);
     this.versions.set(id, current?.version ?? 0);
     if (!sameValue(current?.value ?? null, expected)) return false;
     if (current === null) {
       if (value === null) return true;
-      const res = await this.client.compareAndSwap(key, value, 0);
+      const res = await this.client.compareAndSwap(key, value, 0, ns);
       this.versions.set(id, res.success ? res.newVersion : res.currentVersion);
       return res.success;
     }
     if (value === null) {
-      const res = await this.client.delete(key, current.version);
+      const res = await this.client.delete(key, current.version, ns);
       this.versions.set(id, res.success ? 0 : res.currentVersion);
       return res.success;
     }
-    const res = await this.client.compareAndSwap(key, value, current.version);
+    const res = await this.client.compareAndSwap(key, value, current.version, ns);
     this.versions.set(id, res.success ? res.newVersion : res.currentVersion);
     return res.success;
   }
 
   private async casEventual(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean> {
-    const current = await this.client.rawGet(key);
+    const ns = { namespace: this.namespace };
+    const current = await this.client.rawGet(key, ns);
     if (!sameValue(current, expected)) return false;
     if (value === null) {
-      if (current !== null) await this.client.rawDelete(key);
+      if (current !== null) await this.client.rawDelete(key, ns);
     } else {
-      await this.client.rawPut(key, value);
+      await this.client.rawPut(key, value, ns);
     }
     return true;
   }
@@ -255,6 +310,34 @@ function keyId(key: Uint8Array): string {
 function sameValue(current: Uint8Array | null, expected: Uint8Array | null): boolean {
   if (current === null || expected === null) return current === null && expected === null;
   return equalBytes(current, expected);
+}
+
+function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The lower of two exclusive ends, where empty means unbounded. */
+function minEnd(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  return compareBytes(a, b) <= 0 ? a : b;
+}
+
+/**
+ * One page from pages of disjoint key sets over the same range. Below the lowest `next` of the
+ * inputs every entry is known; the merged page stops there, or at `limit` entries.
+ */
+function mergePages(pages: readonly KvScanPage[], limit: number): KvScanPage {
+  let bound: Uint8Array | undefined;
+  for (const p of pages) if (p.next !== undefined && (bound === undefined || compareBytes(p.next, bound) < 0)) bound = p.next;
+  const known = pages
+    .flatMap((p) => p.entries)
+    .filter((e) => bound === undefined || compareBytes(e.key, bound) < 0)
+    .sort((x, y) => compareBytes(x.key, y.key));
+  if (known.length > limit) return { entries: known.slice(0, limit), next: known[limit]!.key };
+  return bound === undefined ? { entries: known } : { entries: known, next: bound };
 }
 
 /** Runs `fn` on every item with at most `limit` running at once; stops starting new ones after a failure. */

@@ -15,7 +15,8 @@ let namespaces = 0;
 
 before(async () => {
   strongServer = await startDevServer({ defaultMode: 'strong', sync: false });
-  eventualServer = await startDevServer({ defaultMode: 'eventual', sync: false });
+  const leaseNamespaces = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`lease${i}`, 'strong' as const]));
+  eventualServer = await startDevServer({ defaultMode: 'eventual', namespaces: leaseNamespaces, sync: false });
 });
 
 after(async () => {
@@ -31,6 +32,17 @@ function openStore(consistency: 'strong' | 'eventual'): KvStore {
 
 kvContract('flaredb strong (KvCas)', async () => openStore('strong'));
 kvContract('flaredb eventual (KvRaw)', async () => openStore('eventual'));
+let leaseNamespaces = 0;
+kvContract('flaredb eventual with keys under 02 and ff in a strong namespace', async () =>
+  FlareDbKv.open({
+    endpoints: [eventualServer.address],
+    namespace: `ns${namespaces++}`,
+    consistency: 'eventual',
+    strongPrefixes: [Uint8Array.of(2), Uint8Array.of(0xff)],
+    strongNamespace: `lease${leaseNamespaces++}`,
+    timeoutMs: 10_000,
+  }),
+);
 
 describe('FlareDbKv', () => {
   const b = (...bytes: number[]): Uint8Array => Uint8Array.from(bytes);
@@ -52,6 +64,43 @@ describe('FlareDbKv', () => {
     } finally {
       await mine.close();
       await other.close();
+    }
+  });
+
+  it('keeps keys under strong prefixes in the strong namespace, where CAS is atomic across stores', async () => {
+    const options = {
+      endpoints: [eventualServer.address],
+      namespace: `split${namespaces++}`,
+      consistency: 'eventual' as const,
+      strongPrefixes: [Uint8Array.of(0x4c)],
+      strongNamespace: `lease${leaseNamespaces++}`,
+    };
+    const stores = [FlareDbKv.open(options), FlareDbKv.open(options), FlareDbKv.open(options)];
+    const lease = Uint8Array.of(0x4c, 1);
+    try {
+      const wins = await Promise.all(stores.flatMap((kv, i) => [kv.compareAndSwap(lease, null, b(i)), kv.compareAndSwap(lease, null, b(i + 10))]));
+      expect(wins.filter((w) => w)).to.have.length(1);
+      await stores[0]!.batch([{ type: 'put', key: b(0x4c, 2), value: b(7) }, { type: 'put', key: b(0x53, 1), value: b(8) }]);
+      // The lease keys went to the strong namespace through KvCas, the rest to the eventual one.
+      const probe = FlareDbKv.open({ endpoints: [eventualServer.address], namespace: options.strongNamespace, consistency: 'strong' });
+      const raw = FlareDbKv.open({ endpoints: [eventualServer.address], namespace: options.namespace, consistency: 'eventual' });
+      try {
+        expect((await probe.scan({ start: new Uint8Array(0), end: new Uint8Array(0) })).entries.map((e) => Array.from(e.key))).to.deep.equal([
+          [0x4c, 1],
+          [0x4c, 2],
+        ]);
+        expect((await raw.scan({ start: new Uint8Array(0), end: new Uint8Array(0) })).entries.map((e) => Array.from(e.key))).to.deep.equal([
+          [0x53, 1],
+        ]);
+      } finally {
+        await probe.close();
+        await raw.close();
+      }
+      const all = await stores[1]!.scan({ start: new Uint8Array(0), end: new Uint8Array(0), limit: 2 });
+      expect(all.entries.map((e) => Array.from(e.key))).to.deep.equal([[0x4c, 1], [0x4c, 2]]);
+      expect(Array.from(all.next!)).to.deep.equal([0x53, 1]);
+    } finally {
+      for (const kv of stores) await kv.close();
     }
   });
 
