@@ -161,8 +161,8 @@ export class FlareDbKv implements KvStore {
   }
 
   /**
-   * The parts of [start, end) under strong prefixes: 'all' when the range lies inside one prefix
-   * (or the store is strong), else the clipped prefix ranges it overlaps (often none).
+   * The parts of [start, end) under strong prefixes: 'all' when the range lies inside one prefix,
+   * else the clipped prefix ranges it overlaps (none in strong mode, which has no prefixes).
    */
   private strongRangesWithin(start: Uint8Array, end: Uint8Array): 'all' | [Uint8Array, Uint8Array][] {
     const out: [Uint8Array, Uint8Array][] = [];
