@@ -12,6 +12,7 @@ import { ingestLimits } from './ingest/limits.js';
 import { WriteQueue } from './ingest/write-queue.js';
 import type { KvStore } from './kv/kv.js';
 import { openKv } from './kv/index.js';
+import { startGrpcServer } from './grpc/server.js';
 import { remoteReadHandler } from './remote-read/handler.js';
 import { PromqlEngine } from './promql/engine/engine.js';
 import { formatExpr, parseDuration, parseExpr, parseSeriesSelector } from './promql/parser/index.js';
@@ -28,6 +29,8 @@ export const METRICSTOR_VERSION = '0.1.0';
 export interface RunningServer {
   /** host:port of the HTTP listener as bound. */
   readonly httpAddress: string;
+  /** host:port of the gRPC listener as bound. */
+  readonly grpcAddress: string;
   readonly storage: Storage;
   /** Retention and compaction, run on whichever node holds each job's lease. */
   readonly maintenance: MaintenanceScheduler;
@@ -93,6 +96,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       jobs: [new RetentionJob({ kv, retentionMs }), new CompactionJob({ kv })],
     });
     const http = await listen(buildApp(deps, security.guard ? { guard: security.guard } : {}), config.server.httpAddr, security.tls);
+    const grpc = await startGrpcServer(deps, config.server.grpcAddr).catch(async (err: unknown) => {
+      await http.close();
+      throw err;
+    });
     maintenance.start();
     const opened = storage;
     const scheduler = maintenance;
@@ -100,12 +107,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     let closing: Promise<void> | undefined;
     return {
       httpAddress: http.address,
+      grpcAddress: grpc.address,
       storage: opened,
       maintenance: scheduler,
       close: () => {
         closing ??= (async () => {
           try {
-            await http.close();
+            await Promise.all([http.close(), grpc.close()]);
           } finally {
             openedSecurity.close();
             try {

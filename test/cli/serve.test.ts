@@ -5,7 +5,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 function serve(port: number, dataDir: string): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: { ...process.env, METRICSTOR_HTTP_ADDR: `127.0.0.1:${port}`, METRICSTOR_DATA_DIR: dataDir },
+    env: { ...process.env, METRICSTOR_HTTP_ADDR: `127.0.0.1:${port}`, METRICSTOR_GRPC_ADDR: '127.0.0.1:0', METRICSTOR_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
