@@ -51,16 +51,17 @@ export function httpsRequest(
         timeout: 5000,
       },
       (res) => {
+        // Read now: a keep-alive agent takes the socket back once the body has ended.
+        const serverFingerprint = (res.socket as tls.TLSSocket).getPeerCertificate().fingerprint256 ?? '';
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const socket = res.socket as tls.TLSSocket;
           resolve({
             status: res.statusCode ?? 0,
             body: Buffer.concat(chunks).toString('utf8'),
             headers: res.headers,
             reusedSocket: req.reusedSocket,
-            serverFingerprint: socket.getPeerCertificate().fingerprint256 ?? '',
+            serverFingerprint,
           });
         });
         res.on('error', reject);
