@@ -161,8 +161,13 @@ export class Evaluator {
   /** An instant vector selector: values, or (for timestamp()) the sample times in seconds. */
   private selectInstant(e: VectorSelector, grid: StepGrid, sampleTimes: boolean): StepSeries[] {
     const out: StepSeries[] = [];
+    const atMs = atMsOf(e);
+    // Prometheus reads timestamp(x @ t) exactly at t at every step, leaving out any offset.
+    const pinnedExactly = sampleTimes && atMs !== null;
+    const stepGrid = pinnedExactly ? { ...grid, intervalMs: 0 } : grid;
+    const offsetMs = pinnedExactly ? 0 : e.offsetMs;
     for (const s of this.selectorData(e)) {
-      const idx = instantSampleIndexes(s, grid, atMsOf(e), e.offsetMs, this.ctx.lookbackMs);
+      const idx = instantSampleIndexes(s, stepGrid, atMs, offsetMs, this.ctx.lookbackMs);
       if (idx === null) continue;
       this.checkSlots(out.length + 1, grid.steps);
       const series = newStepSeries(s.labels, grid.steps);

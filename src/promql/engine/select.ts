@@ -31,7 +31,8 @@ export function subqueryWindow(
 ): Window & { stepMs: number } {
   const stepMs = sq.stepMs > 0 ? sq.stepMs : defaultStepMs;
   const atMs = sq.at?.kind === 'timestamp' ? sq.at.ms : null;
-  const endMs = (atMs ?? outer.endMs) - sq.offsetMs;
+  // A pinned subquery still moves with the outer steps after the first (see referenceTimeMs).
+  const endMs = (atMs === null ? outer.endMs : atMs + (outer.endMs - outer.startMs)) - sq.offsetMs;
   const startMs = alignUp((atMs ?? outer.startMs) - sq.offsetMs - sq.rangeMs, stepMs);
   return { startMs, endMs, stepMs };
 }
@@ -52,16 +53,24 @@ export function planSelectors(
     switch (e.kind) {
       case 'VectorSelector': {
         const atMs = e.at?.kind === 'timestamp' ? e.at.ms : null;
-        const from = (atMs ?? w.startMs) - e.offsetMs - (rangeMs ?? lookbackMs);
-        const to = (atMs ?? w.endMs) - e.offsetMs;
+        // Like Prometheus, a pinned selector fetches only around its pinned time, even where
+        // its reference later moves with the steps (see referenceTimeMs).
+        let from = (atMs ?? w.startMs) - e.offsetMs - (rangeMs ?? lookbackMs);
+        let to = (atMs ?? w.endMs) - e.offsetMs;
+        if (atMs !== null && rangeMs === null) {
+          // timestamp(x @ t) reads at t itself, offset or not (as Prometheus does).
+          from = Math.min(from, atMs - lookbackMs);
+          to = Math.max(to, atMs);
+        }
         plans.push({ selector: e, startMs: from, endMs: to });
         return;
       }
       case 'MatrixSelector':
         return visit(e.vector, w, e.rangeMs);
       case 'SubqueryExpr': {
-        const inner = subqueryWindow(e, w, defaultSubqueryStepMs);
-        return visit(e.expr, inner, null);
+        // A pinned subquery's data is fetched for its pinned window only, as Prometheus does.
+        const pinned = e.at !== null ? { startMs: w.startMs, endMs: w.startMs } : w;
+        return visit(e.expr, subqueryWindow(e, pinned, defaultSubqueryStepMs), null);
       }
       case 'StepInvariantExpr':
         return visit(e.expr, { startMs: w.startMs, endMs: w.startMs }, null);

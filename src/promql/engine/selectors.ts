@@ -16,8 +16,20 @@ function staleAt(words: Uint32Array, i: number): boolean {
 }
 
 /**
- * The one home of lookback and staleness. For each step of the grid, the reference time is
- * (atMs, or the step time) minus offsetMs; the series' value there is its newest sample at or
+ * The time a selector reads at for one step: the step time minus the offset, or with `@` the
+ * pinned time minus the offset. As in Prometheus (which turns `@` into an offset relative to
+ * the first step), a pinned reference still moves along with the steps after the first; that
+ * only shows where a pinned range feeds a time-dependent function (predict_linear) that is
+ * evaluated at every step, since everything else pinned is evaluated once.
+ */
+export function referenceTimeMs(grid: StepGrid, step: number, atMs: number | null, offsetMs: number): number {
+  const stepMs = grid.startMs + step * grid.intervalMs;
+  return (atMs === null ? stepMs : atMs + (stepMs - grid.startMs)) - offsetMs;
+}
+
+/**
+ * The one home of lookback and staleness. For each step of the grid, at the reference time
+ * (referenceTimeMs): the series' value there is its newest sample at or
  * before the reference time, if that sample is no older than lookbackMs (both ends inclusive, as
  * in Prometheus 2.x) and is not a staleness marker. Returns, per step, the index of that sample
  * or -1, or null when the series has no value at any step.
@@ -35,7 +47,7 @@ export function instantSampleIndexes(
   let found = false;
   let j = -1; // index of the newest sample <= reference time
   for (let step = 0; step < grid.steps; step++) {
-    const refMs = (atMs ?? grid.startMs + step * grid.intervalMs) - offsetMs;
+    const refMs = referenceTimeMs(grid, step, atMs, offsetMs);
     while (j + 1 < ts.length && ts[j + 1]! <= refMs) j++;
     if (j < 0 || ts[j]! < refMs - lookbackMs) continue;
     if (staleAt(words, j)) continue;
@@ -67,7 +79,7 @@ export function withoutStaleMarkers(series: SeriesData): SampleSeries {
 /**
  * Slides a range window over one series across every step: the window of a step holds the
  * samples with refMs - rangeMs <= t <= refMs (closed at both ends, as in Prometheus 2.x), where
- * refMs is (atMs, or the step time) minus offsetMs. Calls visit(step, lo, hi, refMs) for every
+ * refMs is the step's reference time (referenceTimeMs). Calls visit(step, lo, hi, refMs) for every
  * step whose window [lo, hi) is not empty.
  */
 export function slideWindows(
@@ -82,7 +94,7 @@ export function slideWindows(
   let lo = 0;
   let hi = 0;
   for (let step = 0; step < grid.steps; step++) {
-    const refMs = (atMs ?? grid.startMs + step * grid.intervalMs) - offsetMs;
+    const refMs = referenceTimeMs(grid, step, atMs, offsetMs);
     const minMs = refMs - rangeMs;
     while (hi < ts.length && ts[hi]! <= refMs) hi++;
     while (lo < hi && ts[lo]! < minMs) lo++;

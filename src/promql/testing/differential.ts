@@ -10,6 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Label, Labels } from '../../model/labels.js';
+import { errorMessage } from '../../errors.js';
 import { compareLabels, formatLabels, sortLabels } from '../../model/labels.js';
 import { PromqlEngine } from '../engine/engine.js';
 import { MemoryQueryable } from './memory-queryable.js';
@@ -223,6 +224,8 @@ function parsePromValue(text: string): number {
 
 export interface DifferentialReport {
   readonly checked: number;
+  /** Queries both engines rejected (counted as agreeing). */
+  readonly bothFailed: number;
   readonly failures: readonly string[];
   readonly points: number;
 }
@@ -244,8 +247,10 @@ export function randomQueries(count: number, seed: number): string[] {
   const rangeFns = [
     'rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'resets', 'changes', 'avg_over_time',
     'sum_over_time', 'min_over_time', 'max_over_time', 'count_over_time', 'stddev_over_time',
-    'last_over_time', 'present_over_time',
+    'last_over_time', 'present_over_time', 'quantile_over_time(0.7, ', 'predict_linear(', 'holt_winters(',
   ];
+  const extraArgs: Readonly<Record<string, string>> = { 'predict_linear(': ', 300', 'holt_winters(': ', 0.4, 0.2' };
+  const at = (): string => (rand() < 0.15 ? ` @ ${(T0_MS / 1000 + 3600 + Math.floor(rand() * 5000)).toFixed(0)}` : '');
   const elementFns = ['abs', 'ceil', 'floor', 'sqrt', 'ln', 'exp', 'sgn', 'round', 'timestamp'];
   const aggs = ['sum', 'avg', 'min', 'max', 'count', 'stddev', 'stdvar', 'group'];
   const groupings = ['', ' by (job)', ' by (code)', ' without (code)', ' by (room)', ' without (job, instance)'];
@@ -254,17 +259,30 @@ export function randomQueries(count: number, seed: number): string[] {
     const r = rand();
     if (depth <= 0 || r < 0.25) {
       const sel = pick(selectors);
-      return rand() < 0.2 ? `${sel} offset ${pick(ranges)}` : sel;
+      return rand() < 0.2 ? `${sel} offset ${pick(ranges)}` : `${sel}${at()}`;
     }
     if (r < 0.45) {
-      const inner = rand() < 0.8 ? `${pick(selectors)}[${pick(ranges)}]` : `(${vector(depth - 1)})[${pick(ranges)}:${pick(['30s', '1m'])}]`;
-      return `${pick(rangeFns)}(${inner})`;
+      const inner =
+        rand() < 0.8
+          ? `${pick(selectors)}[${pick(ranges)}]${at()}`
+          : `(${vector(depth - 1)})[${pick(ranges)}:${pick(['30s', '1m'])}]${at()}`;
+      const fn = pick(rangeFns);
+      if (fn.endsWith('(')) return `${fn}${inner}${extraArgs[fn] ?? ''})`;
+      return `${fn}(${inner})`;
     }
     if (r < 0.6) {
       const fn = pick(elementFns);
       return fn === 'timestamp' ? `timestamp(${pick(selectors)})` : `${fn}(${vector(depth - 1)})`;
     }
-    if (r < 0.8) return `${pick(aggs)}${pick(groupings)} (${vector(depth - 1)})`;
+    if (r < 0.72) return `${pick(aggs)}${pick(groupings)} (${vector(depth - 1)})`;
+    if (r < 0.8) {
+      const agg = pick(['topk(2, ', 'bottomk(1, ', 'quantile(0.4, ', 'count_values("cv", ']);
+      // topk/bottomk get inputs without ties: Prometheus breaks ties by an order that is
+      // random in range queries.
+      const input = agg.endsWith('k(2, ') || agg.endsWith('k(1, ') ? pick(['temp', 'rate(req_total[5m])', 'deriv(temp[5m])']) : vector(depth - 1);
+      return `${agg.replace('(', `${pick(groupings)} (`)}${input})`;
+    }
+    if (r < 0.85) return `(${vector(depth - 1)}) / on(job) group_left sum by (job) (${vector(depth - 1)})`;
     const op = pick(binOps);
     if (rand() < 0.4) return `(${vector(depth - 1)}) ${op.startsWith('and') || op === 'or' || op === 'unless' ? '*' : op} ${(rand() * 10).toFixed(1)}`;
     return `(${vector(depth - 1)}) ${op} ignoring(code) (${vector(depth - 1)})`;
@@ -323,6 +341,7 @@ export async function runDifferential(
       [T0_MS + 15 * 60_000 + 500, T0_MS + 60 * 60_000, 60_000],
     ];
     let checked = 0;
+    let bothFailed = 0;
     let points = 0;
     for (const query of queries) {
       for (const [startMs, endMs, stepMs] of windows) {
@@ -333,7 +352,16 @@ export async function runDifferential(
         try {
           ours = await engine.rangeQuery(query, startMs, endMs, stepMs);
         } catch (err) {
-          if (body.status !== 'success') continue;
+          if (body.status !== 'success') {
+            bothFailed++;
+            // Series order inside a Prometheus range evaluation is Go map order, so which
+            // duplicate an error names varies: compare the messages without label sets.
+            const withoutLabels = (m: string): string => m.replace(/\{[^}]*\}/g, '{}');
+            if (!withoutLabels(body.error ?? '').endsWith(withoutLabels(errorMessage(err)))) {
+              fail(`${query}: both failed, differently: ours "${errorMessage(err)}", theirs "${body.error ?? ''}"`);
+            }
+            continue;
+          }
           fail(`${query}: we failed (${String(err)}), Prometheus answered`);
           continue;
         }
@@ -369,13 +397,20 @@ export async function runDifferential(
         const url = `${base}/api/v1/query?query=${encodeURIComponent(query)}&time=${timeMs / 1000}`;
         const body = (await (await fetch(url)).json()) as {
           status: string;
+          error?: string;
           data?: { resultType: string; result: unknown };
         };
         let ours;
         try {
           ours = await engine.instantQuery(query, timeMs);
         } catch (err) {
-          if (body.status !== 'success') continue;
+          if (body.status !== 'success') {
+            bothFailed++;
+            if (!(body.error ?? '').endsWith(errorMessage(err))) {
+              fail(`instant ${query}: both failed, differently: ours "${errorMessage(err)}", theirs "${body.error ?? ''}"`);
+            }
+            continue;
+          }
           fail(`instant ${query}: we failed (${String(err)}), Prometheus answered`);
           continue;
         }
@@ -405,7 +440,7 @@ export async function runDifferential(
         }
       }
     }
-    return { checked, failures, points };
+    return { checked, bothFailed, failures, points };
   } finally {
     prom.kill('SIGTERM');
     await new Promise((r) => prom.once('exit', r));

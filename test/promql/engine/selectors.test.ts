@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MemoryQueryable } from '../../../src/promql/testing/memory-queryable.js';
 import type { QueryResult } from '../../../src/promql/types.js';
-import { at, call, range, sel, sub } from './ast.js';
+import { at, call, num, range, sel, sub } from './ast.js';
 import { MIN, SEC, engineOver, labels, values } from './helpers.js';
 
 function vectorValues(result: QueryResult): number[] {
@@ -48,6 +48,29 @@ describe('engine: lookback and staleness', () => {
     expect(pinned.result.resultType).to.equal('matrix');
     if (pinned.result.resultType !== 'matrix') return;
     expect(Array.from(pinned.result.series[0]!.values)).to.deep.equal(new Array(11).fill(2));
+  });
+
+  it('moves a pinned range with the steps where predict_linear is evaluated per step, as 2.42 does', async () => {
+    const s = new MemoryQueryable();
+    const ts = Array.from({ length: 21 }, (_, i) => i * MIN);
+    s.add(labels('g'), ts, Float64Array.from(ts, (_, i) => i));
+    const e = engineOver(s);
+    // At the first step the window ends at 5m; one step later at 6m, but only data up to the
+    // pinned 5m was fetched, as in Prometheus, so the second fit uses the samples at 4m and 5m.
+    const expr = call('predict_linear', range(sel('g', {}, { at: at(5 * MIN) }), 2 * MIN), num(0));
+    const out = await e.evaluateRange(expr, 10 * MIN, 11 * MIN, MIN);
+    if (out.result.resultType !== 'matrix') throw new Error('expected matrix');
+    // The regression is anchored at each step's evaluation time: 5 at 10m, then the line
+    // through (3m,3) (4m,4) (5m,5) read at 11m gives 11.
+    expect(Array.from(out.result.series[0]!.values)).to.deep.equal([10, 11]);
+  });
+
+  it('reads timestamp(x @ t) at t itself, ignoring the offset, as Prometheus does', async () => {
+    const out = await engine.evaluateInstant(
+      call('timestamp', sel('marked', {}, { at: at(45 * SEC), offsetMs: 30 * SEC })),
+      10 * MIN,
+    );
+    expect(vectorValues(out.result)).to.deep.equal([30]);
   });
 
   it('evaluates subquery steps at absolute multiples of the subquery step', async () => {
