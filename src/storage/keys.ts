@@ -176,6 +176,17 @@ export function postingsDayPrefix(day: number): Uint8Array {
   return dayNamespace(NS_POSTING, day, 0);
 }
 
+/**
+ * The longest posting key the storage writes. LMDB's default page size allows keys of 1978 bytes;
+ * a series whose labels would need a longer key is refused before anything is written.
+ */
+export const MAX_INDEX_KEY_BYTES = 1900;
+
+/** Size of the posting key of one label (the longest index key a label produces). */
+export function postingKeySize(name: string, value: string): number {
+  return 5 + encodeKeyName(name).length + 1 + encodeKeyValue(value).length + 1 + 8;
+}
+
 export function postingKey(day: number, name: string, value: string, sid: bigint): Uint8Array {
   const prefix = postingsPrefix(day, name, value);
   const k = new Uint8Array(prefix.length + 8);

@@ -16,7 +16,9 @@ import {
   labelNamesPrefix,
   labelValueKey,
   labelValuesPrefix,
+  MAX_INDEX_KEY_BYTES,
   postingKey,
+  postingKeySize,
   postingKeySid,
   postingsDayPrefix,
   postingsPrefix,
@@ -141,6 +143,17 @@ export class SeriesIndex {
       readonly cacheKey: number;
       sid: bigint;
       probes: number;
+    }
+    // Checked before anything is written: a key the KV refuses would fail every append batched with it.
+    for (const index of misses) {
+      for (const l of labelSets[index]!) {
+        const sizeBytes = postingKeySize(l.name, l.value);
+        if (sizeBytes > MAX_INDEX_KEY_BYTES) {
+          throw badData(
+            `label ${JSON.stringify(l.name)} is too long to index: ${sizeBytes} bytes of key, the limit is ${MAX_INDEX_KEY_BYTES}`,
+          );
+        }
+      }
     }
     let pending: Probe[] = misses.map((index) => {
       const labels = labelSets[index]!;

@@ -118,3 +118,19 @@ describe('storage series selection by matchers', () => {
     ]);
   });
 });
+
+describe('storage label size limit', () => {
+  it('refuses a whole append when a new series has a label too long to index, writing nothing', async () => {
+    const kv = new MemoryKv();
+    const s = await Storage.open(kv, { clock: new ManualClock(T0), writerId: 4n });
+    const keysBefore = kv.size;
+    const err = await s
+      .append([series({ __name__: 'ok' }, [[T0, 1]]), series({ __name__: 'long', v: 'x'.repeat(1900) }, [[T0, 1]])])
+      .then(() => null, (e: unknown) => e);
+    expect(err).to.have.property('type', 'bad_data');
+    expect(kv.size).to.equal(keysBefore);
+    await s.append([series({ __name__: 'fits', v: 'x'.repeat(1800) }, [[T0, 1]])]);
+    expect(await s.labelValues('__name__', { matcherSets: [], startMs: T0, endMs: T0 })).to.deep.equal(['fits']);
+    await s.close();
+  });
+});
