@@ -2,6 +2,14 @@ import type { KvOp, KvStore } from '../kv/kv.js';
 import type { ChunkSnapshot, Head } from './head.js';
 import type { IndexMarks, SeriesIndex } from './series-index.js';
 
+/** Limits of one KV batch; a commit larger than this goes out as several batches in order. */
+export interface BatchLimits {
+  readonly maxBatchBytes: number;
+  readonly maxBatchOps: number;
+}
+
+export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBatchBytes: 8 * 1024 * 1024, maxBatchOps: 50_000 };
+
 interface Waiter {
   resolve(): void;
   reject(err: unknown): void;
@@ -31,6 +39,7 @@ export class Committer {
     private readonly index: SeriesIndex,
     /** write-through: every batch writes every changed chunk. */
     private readonly writeThrough: boolean,
+    private readonly limits: BatchLimits = DEFAULT_BATCH_LIMITS,
   ) {}
 
   /** Resolves once `ops` (and, with `flush`, every chunk change before this call) are committed. */
@@ -62,6 +71,26 @@ export class Committer {
     }
   }
 
+  /**
+   * Writes ops as one KV batch, or as several in order when they are very many (a flush of a large
+   * head), so no batch outgrows what a remote KV accepts in one message. Deletes of write-ahead
+   * records come last in `ops`, so they are applied only after every chunk that covers them.
+   */
+  private async writeInSlices(ops: readonly KvOp[]): Promise<void> {
+    let start = 0;
+    let sizeBytes = 0;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      sizeBytes += op.key.length + (op.type === 'put' ? op.value.length : 0) + 16;
+      if (sizeBytes >= this.limits.maxBatchBytes || i + 1 - start >= this.limits.maxBatchOps) {
+        await this.kv.batch(ops.slice(start, i + 1));
+        start = i + 1;
+        sizeBytes = 0;
+      }
+    }
+    if (start < ops.length) await this.kv.batch(start === 0 ? ops : ops.slice(start));
+  }
+
   private async commitOne(): Promise<void> {
     const ops = this.ops;
     const marks = this.marks;
@@ -86,7 +115,7 @@ export class Committer {
       for (const w of walPuts) ops.push({ type: 'put', key: w.key, value: w.value });
     }
     try {
-      if (ops.length > 0) await this.kv.batch(ops);
+      await this.writeInSlices(ops);
     } catch (err) {
       this.head.failed(snapshots);
       if (flush) {
