@@ -94,6 +94,28 @@ export class AuthCredentials {
     return ok;
   }
 
+  /** Checks an Authorization header value (`Bearer <token>` or `Basic <base64 user:password>`). */
+  async verifyAuthorization(header: string): Promise<boolean> {
+    const space = header.indexOf(' ');
+    const scheme = space < 0 ? header.toLowerCase() : header.slice(0, space).toLowerCase();
+    const value = space < 0 ? '' : header.slice(space + 1).trim();
+    if (scheme === 'bearer' && this.acceptsBearer && value !== '') return this.verifyBearer(value);
+    if (scheme === 'basic' && this.acceptsBasic) {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      return colon > 0 && (await this.verifyBasic(decoded.slice(0, colon), decoded.slice(colon + 1)));
+    }
+    return false;
+  }
+
+  /** WWW-Authenticate challenges for the schemes accepted. */
+  challenges(realm: string): string[] {
+    const challenges: string[] = [];
+    if (this.acceptsBearer) challenges.push(`Bearer realm="${realm}"`);
+    if (this.acceptsBasic) challenges.push(`Basic realm="${realm}", charset="UTF-8"`);
+    return challenges;
+  }
+
   close(): void {
     this.watch?.close();
   }

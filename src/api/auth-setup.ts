@@ -12,6 +12,10 @@ export interface ServerSecurity {
   readonly tls?: TlsReloader;
   /** Present when credentials or access lists are configured. */
   readonly guard?: Koa.Middleware;
+  /** The access lists, for the gRPC listener's interceptor. */
+  readonly policy?: AccessPolicy;
+  /** Bearer and basic credentials, for the gRPC listener's interceptor. */
+  readonly credentials?: AuthCredentials;
   /** Stops watching files and SIGHUP. */
   close(): void;
 }
@@ -50,6 +54,8 @@ export async function openServerSecurity(
     return {
       ...(tls === undefined ? {} : { tls }),
       ...(guard === undefined ? {} : { guard }),
+      ...(policy === undefined ? {} : { policy }),
+      ...(opened === undefined ? {} : { credentials: opened }),
       close: () => {
         tls?.close();
         opened?.close();

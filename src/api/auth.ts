@@ -36,18 +36,7 @@ export function accessGuard(options: AccessGuardOptions): Koa.Middleware {
 
 async function authenticate(ctx: Koa.Context, credentials: AuthCredentials): Promise<void> {
   const header = ctx.get('Authorization');
-  const space = header.indexOf(' ');
-  const scheme = space < 0 ? header.toLowerCase() : header.slice(0, space).toLowerCase();
-  const value = space < 0 ? '' : header.slice(space + 1).trim();
-  if (scheme === 'bearer' && credentials.acceptsBearer && value !== '' && credentials.verifyBearer(value)) return;
-  if (scheme === 'basic' && credentials.acceptsBasic) {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0 && (await credentials.verifyBasic(decoded.slice(0, colon), decoded.slice(colon + 1)))) return;
-  }
-  const challenges: string[] = [];
-  if (credentials.acceptsBearer) challenges.push(`Bearer realm="${REALM}"`);
-  if (credentials.acceptsBasic) challenges.push(`Basic realm="${REALM}", charset="UTF-8"`);
-  ctx.set('WWW-Authenticate', challenges);
+  if (header !== '' && (await credentials.verifyAuthorization(header))) return;
+  ctx.set('WWW-Authenticate', credentials.challenges(REALM));
   throw new MetricstorError('unauthorized', header === '' ? 'authentication required' : 'invalid credentials');
 }
