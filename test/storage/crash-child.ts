@@ -5,14 +5,15 @@ import { Storage } from '../../src/storage/index.js';
 import type { HeadFlush } from '../../src/storage/index.js';
 import { batchSeries, CRASH_WRITER_ID } from './crash-data.js';
 
-const [dir, policy] = process.argv.slice(2);
+const [dir, policy, leaseTtlArg] = process.argv.slice(2);
 if (dir === undefined || (policy !== 'write-through' && policy !== 'buffered')) {
-  process.stderr.write('usage: crash-child <dir> write-through|buffered\n');
+  process.stderr.write('usage: crash-child <dir> write-through|buffered [writer-lease-ttl-ms]\n');
   process.exit(2);
 }
 const headFlush: HeadFlush = policy === 'buffered' ? { intervalMs: 40 } : 'write-through';
 const kv = await EmbeddedKv.open(dir, { durability: 'commit' });
-const storage = await Storage.open(kv, { writerId: CRASH_WRITER_ID, headFlush });
+const writerLeaseTtlMs = leaseTtlArg === undefined ? 60_000 : Number(leaseTtlArg);
+const storage = await Storage.open(kv, { writerId: CRASH_WRITER_ID, headFlush, writerLeaseTtlMs });
 const deadline = Date.now() + 20_000;
 for (let n = 0; n < 100_000 && Date.now() < deadline; n++) {
   await storage.append(batchSeries(n));
