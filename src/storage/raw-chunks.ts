@@ -24,12 +24,12 @@ export interface SeriesChunks {
 }
 
 /**
- * The chunks of every series matching the selector that overlap [startMs, endMs]. When a series'
- * chunks do not overlap each other (one writer, the usual case) their stored bytes are returned
- * as they are, whole, even where a chunk reaches outside the range: readers filter by time. When
- * chunks overlap (several writers, out-of-order data) a raw answer could hold one timestamp twice
- * with different values, so that series is merged by the read path's rules, clipped to the range
- * and encoded again into chunks of at most 120 samples.
+ * The chunks of every series matching the selector that overlap [startMs, endMs], as Prometheus's
+ * TSDB chunk querier hands them to remote read: a stored chunk that lies within the range is
+ * returned byte for byte; one that reaches outside it is cut to the range and encoded again. When
+ * a series' chunks overlap each other (several writers, out-of-order data), raw chunks could hold
+ * one timestamp twice with different values, so that series is merged by the read path's rules,
+ * clipped to the range and encoded again into chunks of at most 120 samples.
  */
 export async function selectChunks(deps: QuerierDeps, params: SelectParams): Promise<SeriesChunks[]> {
   const { startMs, endMs } = params;
@@ -68,9 +68,14 @@ async function seriesChunks(deps: QuerierDeps, sid: bigint, startMs: number, end
   found.sort((a, b) => a.minTimeMs - b.minTimeMs);
   let disjoint = true;
   for (let i = 1; i < found.length && disjoint; i++) disjoint = found[i]!.minTimeMs > found[i - 1]!.maxTimeMs;
-  if (disjoint) return found;
+  if (disjoint) return found.flatMap((c) => (c.minTimeMs >= startMs && c.maxTimeMs <= endMs ? [c] : cut(c, startMs, endMs)));
   const runs: SampleRun[] = found.map((c) => clip(decodeXorChunk(c.data), startMs, endMs));
   return encodeChunks(mergeRuns(runs));
+}
+
+/** The samples of a chunk within [startMs, endMs], encoded again (none when there are none). */
+function cut(c: RawChunk, startMs: number, endMs: number): RawChunk[] {
+  return encodeChunks(clip(decodeXorChunk(c.data), startMs, endMs));
 }
 
 /** Samples cut into XOR chunks of at most 120 samples, values copied bit for bit. */

@@ -152,9 +152,9 @@ describe('remote read (POST /api/v1/read)', function () {
     expect(raw.includes(Buffer.concat([Buffer.from([0x09]), bits]))).to.equal(true);
   });
 
-  it('streams XOR chunks when STREAMED_XOR_CHUNKS comes first, sending stored chunks whole', async () => {
-    const start = T0 + 130 * STEP;
-    const end = T0 + 135 * STEP;
+  it('streams XOR chunks when STREAMED_XOR_CHUNKS comes first: stored chunks inside the range unchanged, edge chunks cut to it', async () => {
+    const start = T0 + 100 * STEP;
+    const end = T0 + 250 * STEP;
     const res = await post(
       url,
       readBody(
@@ -170,22 +170,25 @@ describe('remote read (POST /api/v1/read)', function () {
     expect(res.headers.get('content-encoding')).to.equal(null);
     const frames = parseFrames(new Uint8Array(await res.arrayBuffer()));
     expect(frames.map((f) => Number(f.message.queryIndex))).to.deep.equal([0, 0, 1]);
-    const selected = await server.storage.select({ matchers: [{ type: '=', name: '__name__', value: 'm' }], startMs: start, endMs: end });
+    const matchers = [{ type: '=' as const, name: '__name__', value: 'm' }];
+    const selected = await server.storage.select({ matchers, startMs: start, endMs: end });
+    // every stored chunk, whole: samples 0-119, 120-239, 240-299
+    const stored = await server.storage.selectChunks({ matchers, startMs: T0, endMs: T0 + 300 * STEP });
     for (let i = 0; i < 2; i++) {
       const series = frames[i]!.message.chunkedSeries;
       expect(series).to.have.length(1);
       expect(labelsOf(series[0]!.labels)).to.equal(labelsOf([...selected[i]!.labels]));
       const chunks = series[0]!.chunks;
-      expect(chunks).to.have.length(1);
-      const c = chunks[0]!;
-      expect(c.type).to.equal(1);
-      // the stored chunk of samples 120..239 reaches outside the range and is not cut
-      expect(Number(c.minTimeMs)).to.equal(T0 + 120 * STEP);
-      expect(Number(c.maxTimeMs)).to.equal(T0 + 239 * STEP);
-      const run = decodeXorChunk(c.data);
-      expect(run.timestamps.length).to.equal(120);
-      const inRange = [...run.timestamps].map((t, k) => [t, run.values[k]]).filter(([t]) => t! >= start && t! <= end);
-      expect(inRange).to.deep.equal([...selected[i]!.timestamps].map((t, k) => [t, selected[i]!.values[k]]));
+      expect(chunks.map((c) => [Number(c.minTimeMs), Number(c.maxTimeMs), c.type])).to.deep.equal([
+        [start, T0 + 119 * STEP, 1],
+        [T0 + 120 * STEP, T0 + 239 * STEP, 1],
+        [T0 + 240 * STEP, end, 1],
+      ]);
+      expect(stored[i]!.chunks).to.have.length(3);
+      expect(Buffer.from(chunks[1]!.data).equals(Buffer.from(stored[i]!.chunks[1]!.data))).to.equal(true);
+      const runs = chunks.map((c) => decodeXorChunk(c.data));
+      expect(runs.flatMap((r) => [...r.timestamps])).to.deep.equal([...selected[i]!.timestamps]);
+      expect(runs.flatMap((r) => [...r.values])).to.deep.equal([...selected[i]!.values]);
     }
   });
 
