@@ -9,6 +9,7 @@ import {
   ReadResponse,
 } from '../../src/generated/prompb/prometheus/remote.js';
 import { LabelMatcher_Type, type LabelMatcher } from '../../src/generated/prompb/prometheus/types.js';
+import { MetricstorError } from '../../src/errors.js';
 import { MemoryKv } from '../../src/kv/memory.js';
 import { crc32c } from '../../src/remote-read/crc32c.js';
 import { remoteReadHandler, seriesFrames, STREAMED_CONTENT_TYPE } from '../../src/remote-read/handler.js';
@@ -236,6 +237,36 @@ describe('remote read limits and chunk selection', function () {
       }
     } finally {
       await storage.close();
+    }
+  });
+
+  it('cuts the connection when a later query of a streamed answer fails, so a partial answer never looks complete', async () => {
+    let calls = 0;
+    const storage = {
+      select: async () => [],
+      selectChunks: async () => {
+        if (calls++ === 0) return [{ labels: [{ name: '__name__', value: 'x' }], chunks: [{ minTimeMs: 0, maxTimeMs: 0, data: new Uint8Array([0, 0]) }] }];
+        throw new MetricstorError('unavailable', 'kv gone');
+      },
+    };
+    const koa = (await import('koa')).default;
+    const app = new koa();
+    app.silent = true;
+    app.use(remoteReadHandler(storage));
+    const srv = app.listen(0, '127.0.0.1');
+    await new Promise((r) => srv.once('listening', r));
+    try {
+      const q: Query = { start: 0, end: 10, matchers: [[LabelMatcher_Type.EQ, '__name__', 'x']] };
+      const res = await post(`http://127.0.0.1:${(srv.address() as { port: number }).port}/`, readBody([q, q], [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS]));
+      expect(res.status).to.equal(200);
+      const failed = await res.arrayBuffer().then(
+        () => false,
+        () => true,
+      );
+      expect(failed).to.equal(true);
+      expect(calls).to.equal(2);
+    } finally {
+      await new Promise((r) => srv.close(r));
     }
   });
 
