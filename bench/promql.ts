@@ -30,7 +30,7 @@ const queries: [string, number][] = [
   ['sum by (code) (rate(http_requests_total[5m]))', 60_000],
   ['http_requests_total / on(id) group_left sum by (id) (http_requests_total)', 60_000],
   ['topk(5, max_over_time(http_requests_total[1h]))', 300_000],
-  ['histogram_quantile(0.9, sum by (le) (rate(http_requests_total[5m])))', 60_000],
+  ['quantile by (instance) (0.9, rate(http_requests_total[5m]))', 60_000],
   ['avg_over_time(rate(http_requests_total[5m])[30m:1m])', 300_000],
 ];
 console.log(`${seriesCount} series x ${samples} samples (${(seriesCount * samples) / 1e6}M samples), range ${hours}h`);
