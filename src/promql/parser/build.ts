@@ -158,9 +158,9 @@ export function duration(text: string, pos: PosRange): number {
   return ms;
 }
 
-export function signedNumber(sign: string | null, text: string, pos: PosRange): number {
-  const value = numberValue(text);
-  if (typeof value === 'string') throw problem(pos, value);
+export function signedNumber(sign: string | null, n: Word): number {
+  const value = numberValue(n.text);
+  if (typeof value === 'string') throw problem(n.pos, value);
   return sign === '-' ? -value : value;
 }
 
@@ -214,15 +214,13 @@ export function aggregateModifier(keyword: Word, labels: readonly string[]): Agg
 
 export function aggregate(
   op: Word,
-  before: AggregateModifier | null,
+  modifier: AggregateModifier | null,
   args: readonly Expr[],
-  after: AggregateModifier | null,
   pos: PosRange,
 ): AggregateExpr {
-  if (before !== null && after !== null) throw problem(after.keyword.pos, `unexpected <${after.keyword.text}>`);
-  const modifier = before ?? after;
   const name = op.text.toLowerCase() as AggregateOp;
-  const fail = before === null ? problemAfterNextToken : problem;
+  // Without a by/without clause yet, one could still follow the arguments.
+  const fail = modifier === null ? problemAfterNextToken : problem;
   if (args.length === 0) throw fail(pos, 'no arguments for aggregate expression provided');
   const wanted = PARAMETER_AGGREGATES.has(name) ? 2 : 1;
   if (args.length !== wanted) {

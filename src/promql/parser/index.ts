@@ -170,18 +170,29 @@ const lower = (t: Token | undefined): string => t?.text.toLowerCase() ?? '';
 
 /** Whether tokens[i] is `offset` used as a modifier rather than as a metric name. */
 function isOffsetModifier(tokens: readonly Token[], i: number): boolean {
-  return lower(tokens[i]) === 'offset' && i > 0 && !expectsOperand(tokens[i - 1]!);
+  return lower(tokens[i]) === 'offset' && i > 0 && !expectsOperand(tokens, i - 1);
 }
 
-/** Whether an expression must start after this token. */
-function expectsOperand(t: Token): boolean {
-  return (
-    t.type === 'OPERATOR' ||
-    t.type === 'COMMA' ||
-    t.type === 'LEFT_PAREN' ||
-    t.type === 'EQL' ||
-    (t.type === 'KEYWORD' && OPERAND_KEYWORDS.has(lower(t)))
-  );
+/** Whether an expression must start after tokens[i]. */
+function expectsOperand(tokens: readonly Token[], i: number): boolean {
+  const t = tokens[i]!;
+  switch (t.type) {
+    case 'OPERATOR':
+    case 'COMMA':
+    case 'LEFT_PAREN':
+    case 'EQL':
+      return true;
+    case 'KEYWORD':
+      return OPERAND_KEYWORDS.has(lower(t));
+    case 'RIGHT_PAREN': {
+      // After the label list of on/ignoring/group_left/group_right comes the right operand.
+      const open = matchingOpen(tokens, i);
+      const keyword = lower(tokens[open - 1]);
+      return open > 0 && isListKeyword(tokens, open - 1) && keyword !== 'by' && keyword !== 'without';
+    }
+    default:
+      return false;
+  }
 }
 
 /**

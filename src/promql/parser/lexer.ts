@@ -430,7 +430,8 @@ export function lex(input: string): LexResult {
     }
     if (isAlpha(c) || c === ':') {
       if (bracketOpen) {
-        if (c !== ':' || gotColon) return fail(start, `unexpected colon ${quoteRune(c)}`);
+        // Prometheus's lexer takes any one letter inside brackets for the colon of a subquery.
+        if (gotColon) return fail(start, `unexpected colon ${quoteRune(c)}`);
         gotColon = true;
         emit('COLON', start, ++pos);
         continue;

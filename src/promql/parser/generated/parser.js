@@ -175,59 +175,59 @@ function peg$parse(input, options) {
   const peg$c4 = "@";
   const peg$c5 = "[";
   const peg$c6 = "]";
-  const peg$c7 = ":";
-  const peg$c8 = "{";
-  const peg$c9 = "}";
-  const peg$c10 = "=~";
-  const peg$c11 = "!~";
-  const peg$c12 = "!=";
-  const peg$c13 = "=";
-  const peg$c14 = "#";
-  const peg$c15 = "0";
-  const peg$c16 = ".";
-  const peg$c17 = "inf";
-  const peg$c18 = "nan";
-  const peg$c19 = "s";
-  const peg$c20 = "\"";
-  const peg$c21 = "\\";
-  const peg$c22 = "'";
-  const peg$c23 = "`";
-  const peg$c24 = "==";
-  const peg$c25 = ">=";
-  const peg$c26 = "<=";
-  const peg$c27 = "^";
+  const peg$c7 = "{";
+  const peg$c8 = "}";
+  const peg$c9 = "=~";
+  const peg$c10 = "!~";
+  const peg$c11 = "!=";
+  const peg$c12 = "=";
+  const peg$c13 = "#";
+  const peg$c14 = "0";
+  const peg$c15 = ".";
+  const peg$c16 = "inf";
+  const peg$c17 = "nan";
+  const peg$c18 = "s";
+  const peg$c19 = "\"";
+  const peg$c20 = "\\";
+  const peg$c21 = "'";
+  const peg$c22 = "`";
+  const peg$c23 = "==";
+  const peg$c24 = ">=";
+  const peg$c25 = "<=";
+  const peg$c26 = "^";
 
-  const peg$r0 = /^[\-+({"'`0-9.]/;
+  const peg$r0 = /^[\-+({"'`]/;
   const peg$r1 = /^[+\-]/;
-  const peg$r2 = /^[ \t\n\r]/;
-  const peg$r3 = /^[^\n\r]/;
-  const peg$r4 = /^[a-zA-Z_]/;
-  const peg$r5 = /^[a-zA-Z0-9_]/;
-  const peg$r6 = /^[a-zA-Z_:]/;
-  const peg$r7 = /^[a-zA-Z0-9_:]/;
-  const peg$r8 = /^[xX]/;
-  const peg$r9 = /^[0-9a-fA-F]/;
-  const peg$r10 = /^[0-9]/;
-  const peg$r11 = /^[eE]/;
-  const peg$r12 = /^[0-9.]/;
-  const peg$r13 = /^[smhdwy]/;
-  const peg$r14 = /^[smhdw]/;
-  const peg$r15 = /^[^"\\\n]/;
-  const peg$r16 = /^[^'\\\n]/;
-  const peg$r17 = /^[^`]/;
-  const peg$r18 = /^[<>]/;
-  const peg$r19 = /^[%*\/]/;
+  const peg$r2 = /^[:a-zA-Z_]/;
+  const peg$r3 = /^[ \t\n\r]/;
+  const peg$r4 = /^[^\n\r]/;
+  const peg$r5 = /^[a-zA-Z_]/;
+  const peg$r6 = /^[a-zA-Z0-9_]/;
+  const peg$r7 = /^[a-zA-Z_:]/;
+  const peg$r8 = /^[a-zA-Z0-9_:]/;
+  const peg$r9 = /^[xX]/;
+  const peg$r10 = /^[0-9a-fA-F]/;
+  const peg$r11 = /^[0-9]/;
+  const peg$r12 = /^[eE]/;
+  const peg$r13 = /^[0-9.]/;
+  const peg$r14 = /^[smhdwy]/;
+  const peg$r15 = /^[smhdw]/;
+  const peg$r16 = /^[^"\\\n]/;
+  const peg$r17 = /^[^'\\\n]/;
+  const peg$r18 = /^[^`]/;
+  const peg$r19 = /^[<>]/;
+  const peg$r20 = /^[%*\/]/;
 
   const peg$e0 = peg$literalExpectation("(", false);
   const peg$e1 = peg$literalExpectation(")", false);
   const peg$e2 = peg$literalExpectation(",", false);
-  const peg$e3 = peg$classExpectation(["-", "+", "(", "{", "\"", "'", "`", ["0", "9"], "."], false, false, false);
+  const peg$e3 = peg$classExpectation(["-", "+", "(", "{", "\"", "'", "`"], false, false, false);
   const peg$e4 = peg$literalExpectation("-", false);
   const peg$e5 = peg$literalExpectation("@", false);
   const peg$e6 = peg$classExpectation(["+", "-"], false, false, false);
   const peg$e7 = peg$literalExpectation("[", false);
   const peg$e8 = peg$literalExpectation("]", false);
-  const peg$e9 = peg$literalExpectation(":", false);
+  const peg$e9 = peg$classExpectation([":", ["a", "z"], ["A", "Z"], "_"], false, false, false);
   const peg$e10 = peg$literalExpectation("{", false);
   const peg$e11 = peg$literalExpectation("}", false);
   const peg$e12 = peg$literalExpectation("=~", false);
@@ -290,73 +290,75 @@ function peg$parse(input, options) {
   function peg$f14(op, mod, rhs) {    return b.binaryTail(op, mod, rhs);  }
   function peg$f15(base, mods) {    return b.postfix(base, mods);  }
   function peg$f16(e) {    return b.paren(e, here());  }
-  function peg$f17(op, pre, args, post) {    return b.aggregate(op, pre, args, post, here());  }
-  function peg$f18(name, args) {    return b.call(name, args, here());  }
-  function peg$f19(args) {    return args ?? [];  }
-  function peg$f20(head, tail, trailing) {    return b.argList(head, tail, trailing);  }
-  function peg$f21() {    return here();  }
-  function peg$f22(w) {    return b.canStartExpr(w);  }
-  function peg$f23(name, matchers) {    return b.vectorSelector(name, matchers, here());  }
-  function peg$f24(name) {    return b.vectorSelector(name, [], here());  }
-  function peg$f25(matchers) {    return b.vectorSelector(null, matchers, here());  }
-  function peg$f26(n) {    return b.numberLiteral(n, here());  }
-  function peg$f27(s) {    return b.stringLiteral(s, here());  }
-  function peg$f28(minus, d) {    return b.offsetModifier(minus !== null, d, here());  }
-  function peg$f29(value) {    return b.atModifier(value, here());  }
-  function peg$f30(kw) {    return kw;  }
-  function peg$f31(sign, n) {    return b.signedNumber(sign, n, here());  }
-  function peg$f32(rangeMs, step) {    return b.rangeOrSubquery(rangeMs, step, here());  }
-  function peg$f33(stepMs) {    return b.subqueryStep(stepMs);  }
-  function peg$f34(returnBool, matching) {    return b.binModifier(returnBool !== null, matching);  }
-  function peg$f35(kw, labels, group) {    return b.vectorMatching(kw, labels, group);  }
-  function peg$f36(kw, labels) {    return b.groupModifier(kw, labels);  }
-  function peg$f37() {    return null;  }
-  function peg$f38(kw, labels) {    return b.aggregateModifier(kw, labels);  }
-  function peg$f39(list) {    return list ?? [];  }
-  function peg$f40(head, tail) {    return [head, ...tail];  }
-  function peg$f41(name, op, value) {    return b.labelMatcher(name, op, value, here());  }
-  function peg$f42(list) {    return list ?? [];  }
-  function peg$f43(head, tail) {    return [head, ...tail];  }
-  function peg$f44(w) {    return b.isGroupingLabel(w);  }
-  function peg$f45(w) {    return w;  }
-  function peg$f46(w) {    return b.isMetricName(w);  }
+  function peg$f17(op, modifier, args) {    return b.aggregate(op, modifier, args, here());  }
+  function peg$f18(op, args, modifier) {    return b.aggregate(op, modifier, args, here());  }
+  function peg$f19(name, args) {    return b.call(name, args, here());  }
+  function peg$f20(args) {    return args ?? [];  }
+  function peg$f21(head, tail, trailing) {    return b.argList(head, tail, trailing);  }
+  function peg$f22() {    return here();  }
+  function peg$f23(w) {    return b.canStartExpr(w);  }
+  function peg$f24(name, matchers) {    return b.vectorSelector(name, matchers, here());  }
+  function peg$f25(name) {    return b.vectorSelector(name, [], here());  }
+  function peg$f26(matchers) {    return b.vectorSelector(null, matchers, here());  }
+  function peg$f27(n) {    return b.numberLiteral(n, here());  }
+  function peg$f28(s) {    return b.stringLiteral(s, here());  }
+  function peg$f29(minus, d) {    return b.offsetModifier(minus !== null, d, here());  }
+  function peg$f30(value) {    return b.atModifier(value, here());  }
+  function peg$f31(kw) {    return kw;  }
+  function peg$f32(sign, n) {    return b.signedNumber(sign, n);  }
+  function peg$f33(n) {    return b.word(n, here());  }
+  function peg$f34(rangeMs, step) {    return b.rangeOrSubquery(rangeMs, step, here());  }
+  function peg$f35(stepMs) {    return b.subqueryStep(stepMs);  }
+  function peg$f36(returnBool, matching) {    return b.binModifier(returnBool !== null, matching);  }
+  function peg$f37(kw, labels, group) {    return b.vectorMatching(kw, labels, group);  }
+  function peg$f38(kw, labels) {    return b.groupModifier(kw, labels);  }
+  function peg$f39() {    return null;  }
+  function peg$f40(kw, labels) {    return b.aggregateModifier(kw, labels);  }
+  function peg$f41(list) {    return list ?? [];  }
+  function peg$f42(head, tail) {    return [head, ...tail];  }
+  function peg$f43(name, op, value) {    return b.labelMatcher(name, op, value, here());  }
+  function peg$f44(list) {    return list ?? [];  }
+  function peg$f45(head, tail) {    return [head, ...tail];  }
+  function peg$f46(w) {    return b.isGroupingLabel(w);  }
   function peg$f47(w) {    return w;  }
-  function peg$f48(w) {    return b.isFunctionName(w);  }
-  function peg$f49(w) {    return b.word(w, here());  }
-  function peg$f50(w) {    return b.isAggregateOp(w);  }
+  function peg$f48(w) {    return b.isMetricName(w);  }
+  function peg$f49(w) {    return w;  }
+  function peg$f50(w) {    return b.isFunctionName(w);  }
   function peg$f51(w) {    return b.word(w, here());  }
-  function peg$f52(d) {    return b.duration(d, here());  }
-  function peg$f53(d) {    return b.duration(d, here());  }
-  function peg$f54(w) {    return b.isKeyword(w, 'or');  }
-  function peg$f55(w) {    return b.operator('or', here());  }
-  function peg$f56(w) {    return b.isKeyword(w, 'and') || b.isKeyword(w, 'unless');  }
-  function peg$f57(w) {    return b.operator(w, here());  }
-  function peg$f58(op) {    return b.operator(op, here());  }
-  function peg$f59(op) {    return b.operator(op, here());  }
+  function peg$f52(w) {    return b.isAggregateOp(w);  }
+  function peg$f53(w) {    return b.word(w, here());  }
+  function peg$f54(d) {    return b.duration(d, here());  }
+  function peg$f55(d) {    return b.duration(d, here());  }
+  function peg$f56(w) {    return b.isKeyword(w, 'or');  }
+  function peg$f57(w) {    return b.operator('or', here());  }
+  function peg$f58(w) {    return b.isKeyword(w, 'and') || b.isKeyword(w, 'unless');  }
+  function peg$f59(w) {    return b.operator(w, here());  }
   function peg$f60(op) {    return b.operator(op, here());  }
-  function peg$f61(w) {    return b.isKeyword(w, 'atan2');  }
-  function peg$f62(w) {    return b.operator('atan2', here());  }
-  function peg$f63() {    return b.operator('^', here());  }
-  function peg$f64(w) {    return b.isKeyword(w, 'offset');  }
-  function peg$f65(w) {    return b.word(w, here());  }
-  function peg$f66(w) {    return b.isKeyword(w, 'bool');  }
+  function peg$f61(op) {    return b.operator(op, here());  }
+  function peg$f62(op) {    return b.operator(op, here());  }
+  function peg$f63(w) {    return b.isKeyword(w, 'atan2');  }
+  function peg$f64(w) {    return b.operator('atan2', here());  }
+  function peg$f65() {    return b.operator('^', here());  }
+  function peg$f66(w) {    return b.isKeyword(w, 'offset');  }
   function peg$f67(w) {    return b.word(w, here());  }
-  function peg$f68(w) {    return b.isKeyword(w, 'on');  }
+  function peg$f68(w) {    return b.isKeyword(w, 'bool');  }
   function peg$f69(w) {    return b.word(w, here());  }
-  function peg$f70(w) {    return b.isKeyword(w, 'ignoring');  }
+  function peg$f70(w) {    return b.isKeyword(w, 'on');  }
   function peg$f71(w) {    return b.word(w, here());  }
-  function peg$f72(w) {    return b.isKeyword(w, 'group_left');  }
+  function peg$f72(w) {    return b.isKeyword(w, 'ignoring');  }
   function peg$f73(w) {    return b.word(w, here());  }
-  function peg$f74(w) {    return b.isKeyword(w, 'group_right');  }
+  function peg$f74(w) {    return b.isKeyword(w, 'group_left');  }
   function peg$f75(w) {    return b.word(w, here());  }
-  function peg$f76(w) {    return b.isKeyword(w, 'by');  }
+  function peg$f76(w) {    return b.isKeyword(w, 'group_right');  }
   function peg$f77(w) {    return b.word(w, here());  }
-  function peg$f78(w) {    return b.isKeyword(w, 'without');  }
+  function peg$f78(w) {    return b.isKeyword(w, 'by');  }
   function peg$f79(w) {    return b.word(w, here());  }
-  function peg$f80(w) {    return b.isKeyword(w, 'start');  }
+  function peg$f80(w) {    return b.isKeyword(w, 'without');  }
   function peg$f81(w) {    return b.word(w, here());  }
-  function peg$f82(w) {    return b.isKeyword(w, 'end');  }
+  function peg$f82(w) {    return b.isKeyword(w, 'start');  }
   function peg$f83(w) {    return b.word(w, here());  }
+  function peg$f84(w) {    return b.isKeyword(w, 'end');  }
+  function peg$f85(w) {    return b.word(w, here());  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -973,40 +975,23 @@ function peg$parse(input, options) {
   }
 
   function peg$parseAggregateExpr() {
-    let s0, s1, s2, s3, s4, s5, s6, s7;
+    let s0, s1, s2, s3, s4, s5, s6;
 
     s0 = peg$currPos;
     s1 = peg$parseAggregateOp();
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
-      s3 = peg$currPos;
-      s4 = peg$parseAggregateModifier();
-      if (s4 !== peg$FAILED) {
-        s5 = peg$parse_();
-        s3 = s4;
-      } else {
-        peg$currPos = s3;
-        s3 = peg$FAILED;
-      }
-      if (s3 === peg$FAILED) {
-        s3 = null;
-      }
-      s4 = peg$parseCallArgs();
-      if (s4 !== peg$FAILED) {
-        s5 = peg$currPos;
-        s6 = peg$parse_();
-        s7 = peg$parseAggregateModifier();
-        if (s7 !== peg$FAILED) {
-          s5 = s7;
+      s3 = peg$parseAggregateModifier();
+      if (s3 !== peg$FAILED) {
+        s4 = peg$parse_();
+        s5 = peg$parseCallArgs();
+        if (s5 !== peg$FAILED) {
+          peg$savedPos = s0;
+          s0 = peg$f17(s1, s3, s5);
         } else {
-          peg$currPos = s5;
-          s5 = peg$FAILED;
+          peg$currPos = s0;
+          s0 = peg$FAILED;
         }
-        if (s5 === peg$FAILED) {
-          s5 = null;
-        }
-        peg$savedPos = s0;
-        s0 = peg$f17(s1, s3, s4, s5);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1014,6 +999,36 @@ function peg$parse(input, options) {
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
+    }
+    if (s0 === peg$FAILED) {
+      s0 = peg$currPos;
+      s1 = peg$parseAggregateOp();
+      if (s1 !== peg$FAILED) {
+        s2 = peg$parse_();
+        s3 = peg$parseCallArgs();
+        if (s3 !== peg$FAILED) {
+          s4 = peg$currPos;
+          s5 = peg$parse_();
+          s6 = peg$parseAggregateModifier();
+          if (s6 !== peg$FAILED) {
+            s4 = s6;
+          } else {
+            peg$currPos = s4;
+            s4 = peg$FAILED;
+          }
+          if (s4 === peg$FAILED) {
+            s4 = null;
+          }
+          peg$savedPos = s0;
+          s0 = peg$f18(s1, s3, s4);
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
     }
 
     return s0;
@@ -1029,7 +1044,7 @@ function peg$parse(input, options) {
       s3 = peg$parseCallArgs();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f18(s1, s3);
+        s0 = peg$f19(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1069,7 +1084,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f19(s3);
+        s0 = peg$f20(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1149,7 +1164,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f20(s1, s2, s3);
+      s0 = peg$f21(s1, s2, s3);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1191,7 +1206,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f21();
+        s0 = peg$f22();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1215,26 +1230,29 @@ function peg$parse(input, options) {
       if (peg$silentFails === 0) { peg$fail(peg$e3); }
     }
     if (s0 === peg$FAILED) {
-      s0 = peg$currPos;
-      s1 = peg$parseWord();
-      if (s1 !== peg$FAILED) {
-        peg$savedPos = peg$currPos;
-        s2 = peg$f22(s1);
-        if (s2) {
-          s2 = undefined;
-        } else {
-          s2 = peg$FAILED;
-        }
-        if (s2 !== peg$FAILED) {
-          s1 = [s1, s2];
-          s0 = s1;
+      s0 = peg$parseNumberToken();
+      if (s0 === peg$FAILED) {
+        s0 = peg$currPos;
+        s1 = peg$parseWord();
+        if (s1 !== peg$FAILED) {
+          peg$savedPos = peg$currPos;
+          s2 = peg$f23(s1);
+          if (s2) {
+            s2 = undefined;
+          } else {
+            s2 = peg$FAILED;
+          }
+          if (s2 !== peg$FAILED) {
+            s1 = [s1, s2];
+            s0 = s1;
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
         }
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
       }
     }
 
@@ -1251,7 +1269,7 @@ function peg$parse(input, options) {
       s3 = peg$parseLabelMatchers();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f23(s1, s3);
+        s0 = peg$f24(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1265,7 +1283,7 @@ function peg$parse(input, options) {
       s1 = peg$parseMetricName();
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f24(s1);
+        s1 = peg$f25(s1);
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -1273,7 +1291,7 @@ function peg$parse(input, options) {
         s1 = peg$parseLabelMatchers();
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f25(s1);
+          s1 = peg$f26(s1);
         }
         s0 = s1;
       }
@@ -1289,7 +1307,7 @@ function peg$parse(input, options) {
     s1 = peg$parseNumberToken();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f26(s1);
+      s1 = peg$f27(s1);
     }
     s0 = s1;
 
@@ -1303,7 +1321,7 @@ function peg$parse(input, options) {
     s1 = peg$parseStringToken();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f27(s1);
+      s1 = peg$f28(s1);
     }
     s0 = s1;
 
@@ -1353,7 +1371,7 @@ function peg$parse(input, options) {
       s4 = peg$parseDuration();
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f28(s3, s4);
+        s0 = peg$f29(s3, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1385,7 +1403,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f29(s3);
+        s0 = peg$f30(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1426,7 +1444,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f30(s1);
+          s0 = peg$f31(s1);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1465,14 +1483,28 @@ function peg$parse(input, options) {
     if (s1 === peg$FAILED) {
       s1 = null;
     }
-    s2 = peg$parseNumberToken();
+    s2 = peg$parseNumberWord();
     if (s2 !== peg$FAILED) {
       peg$savedPos = s0;
-      s0 = peg$f31(s1, s2);
+      s0 = peg$f32(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
     }
+
+    return s0;
+  }
+
+  function peg$parseNumberWord() {
+    let s0, s1;
+
+    s0 = peg$currPos;
+    s1 = peg$parseNumberToken();
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = s0;
+      s1 = peg$f33(s1);
+    }
+    s0 = s1;
 
     return s0;
   }
@@ -1506,7 +1538,7 @@ function peg$parse(input, options) {
         }
         if (s6 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f32(s3, s5);
+          s0 = peg$f34(s3, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1527,8 +1559,8 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4;
 
     s0 = peg$currPos;
-    if (input.charCodeAt(peg$currPos) === 58) {
-      s1 = peg$c7;
+    s1 = input.charAt(peg$currPos);
+    if (peg$r2.test(s1)) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
@@ -1542,7 +1574,7 @@ function peg$parse(input, options) {
       }
       s4 = peg$parse_();
       peg$savedPos = s0;
-      s0 = peg$f33(s3);
+      s0 = peg$f35(s3);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1580,7 +1612,7 @@ function peg$parse(input, options) {
       s2 = null;
     }
     peg$savedPos = s0;
-    s0 = peg$f34(s1, s2);
+    s0 = peg$f36(s1, s2);
 
     return s0;
   }
@@ -1610,7 +1642,7 @@ function peg$parse(input, options) {
           s4 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f35(s1, s3, s4);
+        s0 = peg$f37(s1, s3, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1635,7 +1667,7 @@ function peg$parse(input, options) {
       s2 = peg$parseGroupModifierLabels();
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f36(s1, s2);
+        s0 = peg$f38(s1, s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1689,7 +1721,7 @@ function peg$parse(input, options) {
       }
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f37();
+        s1 = peg$f39();
       }
       s0 = s1;
     }
@@ -1710,7 +1742,7 @@ function peg$parse(input, options) {
       s3 = peg$parseGroupingLabels();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f38(s1, s3);
+        s0 = peg$f40(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1728,7 +1760,7 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 123) {
-      s1 = peg$c8;
+      s1 = peg$c7;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
@@ -1742,7 +1774,7 @@ function peg$parse(input, options) {
       }
       s4 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 125) {
-        s5 = peg$c9;
+        s5 = peg$c8;
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
@@ -1750,7 +1782,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f39(s3);
+        s0 = peg$f41(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1837,7 +1869,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f40(s1, s2);
+      s0 = peg$f42(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1859,7 +1891,7 @@ function peg$parse(input, options) {
         s5 = peg$parseStringToken();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f41(s1, s3, s5);
+          s0 = peg$f43(s1, s3, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1879,24 +1911,24 @@ function peg$parse(input, options) {
   function peg$parseMatchOp() {
     let s0;
 
-    if (input.substr(peg$currPos, 2) === peg$c10) {
-      s0 = peg$c10;
+    if (input.substr(peg$currPos, 2) === peg$c9) {
+      s0 = peg$c9;
       peg$currPos += 2;
     } else {
       s0 = peg$FAILED;
       if (peg$silentFails === 0) { peg$fail(peg$e12); }
     }
     if (s0 === peg$FAILED) {
-      if (input.substr(peg$currPos, 2) === peg$c11) {
-        s0 = peg$c11;
+      if (input.substr(peg$currPos, 2) === peg$c10) {
+        s0 = peg$c10;
         peg$currPos += 2;
       } else {
         s0 = peg$FAILED;
         if (peg$silentFails === 0) { peg$fail(peg$e13); }
       }
       if (s0 === peg$FAILED) {
-        if (input.substr(peg$currPos, 2) === peg$c12) {
-          s0 = peg$c12;
+        if (input.substr(peg$currPos, 2) === peg$c11) {
+          s0 = peg$c11;
           peg$currPos += 2;
         } else {
           s0 = peg$FAILED;
@@ -1904,7 +1936,7 @@ function peg$parse(input, options) {
         }
         if (s0 === peg$FAILED) {
           if (input.charCodeAt(peg$currPos) === 61) {
-            s0 = peg$c13;
+            s0 = peg$c12;
             peg$currPos++;
           } else {
             s0 = peg$FAILED;
@@ -1944,7 +1976,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f42(s3);
+        s0 = peg$f44(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2031,7 +2063,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f43(s1, s2);
+      s0 = peg$f45(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -2041,107 +2073,6 @@ function peg$parse(input, options) {
   }
 
   function peg$parseGroupingLabel() {
-    let s0, s1, s2;
-
-    s0 = peg$currPos;
-    s1 = peg$parseWord();
-    if (s1 !== peg$FAILED) {
-      peg$savedPos = peg$currPos;
-      s2 = peg$f44(s1);
-      if (s2) {
-        s2 = undefined;
-      } else {
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f45(s1);
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parse_() {
-    let s0, s1;
-
-    peg$silentFails++;
-    s0 = [];
-    s1 = input.charAt(peg$currPos);
-    if (peg$r2.test(s1)) {
-      peg$currPos++;
-    } else {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e16); }
-    }
-    if (s1 === peg$FAILED) {
-      s1 = peg$parseComment();
-    }
-    while (s1 !== peg$FAILED) {
-      s0.push(s1);
-      s1 = input.charAt(peg$currPos);
-      if (peg$r2.test(s1)) {
-        peg$currPos++;
-      } else {
-        s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e16); }
-      }
-      if (s1 === peg$FAILED) {
-        s1 = peg$parseComment();
-      }
-    }
-    peg$silentFails--;
-
-    return s0;
-  }
-
-  function peg$parseComment() {
-    let s0, s1, s2, s3;
-
-    s0 = peg$currPos;
-    if (input.charCodeAt(peg$currPos) === 35) {
-      s1 = peg$c14;
-      peg$currPos++;
-    } else {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e17); }
-    }
-    if (s1 !== peg$FAILED) {
-      s2 = [];
-      s3 = input.charAt(peg$currPos);
-      if (peg$r3.test(s3)) {
-        peg$currPos++;
-      } else {
-        s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e18); }
-      }
-      while (s3 !== peg$FAILED) {
-        s2.push(s3);
-        s3 = input.charAt(peg$currPos);
-        if (peg$r3.test(s3)) {
-          peg$currPos++;
-        } else {
-          s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e18); }
-        }
-      }
-      s1 = [s1, s2];
-      s0 = s1;
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseMetricName() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -2169,7 +2100,80 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseFunctionName() {
+  function peg$parse_() {
+    let s0, s1;
+
+    peg$silentFails++;
+    s0 = [];
+    s1 = input.charAt(peg$currPos);
+    if (peg$r3.test(s1)) {
+      peg$currPos++;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e16); }
+    }
+    if (s1 === peg$FAILED) {
+      s1 = peg$parseComment();
+    }
+    while (s1 !== peg$FAILED) {
+      s0.push(s1);
+      s1 = input.charAt(peg$currPos);
+      if (peg$r3.test(s1)) {
+        peg$currPos++;
+      } else {
+        s1 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e16); }
+      }
+      if (s1 === peg$FAILED) {
+        s1 = peg$parseComment();
+      }
+    }
+    peg$silentFails--;
+
+    return s0;
+  }
+
+  function peg$parseComment() {
+    let s0, s1, s2, s3;
+
+    s0 = peg$currPos;
+    if (input.charCodeAt(peg$currPos) === 35) {
+      s1 = peg$c13;
+      peg$currPos++;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e17); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = [];
+      s3 = input.charAt(peg$currPos);
+      if (peg$r4.test(s3)) {
+        peg$currPos++;
+      } else {
+        s3 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e18); }
+      }
+      while (s3 !== peg$FAILED) {
+        s2.push(s3);
+        s3 = input.charAt(peg$currPos);
+        if (peg$r4.test(s3)) {
+          peg$currPos++;
+        } else {
+          s3 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e18); }
+        }
+      }
+      s1 = [s1, s2];
+      s0 = s1;
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseMetricName() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -2197,7 +2201,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseAggregateOp() {
+  function peg$parseFunctionName() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -2225,6 +2229,34 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseAggregateOp() {
+    let s0, s1, s2;
+
+    s0 = peg$currPos;
+    s1 = peg$parseWord();
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = peg$currPos;
+      s2 = peg$f52(s1);
+      if (s2) {
+        s2 = undefined;
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f53(s1);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
   function peg$parseLabelName() {
     let s0, s1, s2, s3, s4;
 
@@ -2232,7 +2264,7 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.charAt(peg$currPos);
-    if (peg$r4.test(s2)) {
+    if (peg$r5.test(s2)) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
@@ -2241,7 +2273,7 @@ function peg$parse(input, options) {
     if (s2 !== peg$FAILED) {
       s3 = [];
       s4 = input.charAt(peg$currPos);
-      if (peg$r5.test(s4)) {
+      if (peg$r6.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
@@ -2250,7 +2282,7 @@ function peg$parse(input, options) {
       while (s4 !== peg$FAILED) {
         s3.push(s4);
         s4 = input.charAt(peg$currPos);
-        if (peg$r5.test(s4)) {
+        if (peg$r6.test(s4)) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
@@ -2284,7 +2316,7 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = input.charAt(peg$currPos);
-    if (peg$r6.test(s2)) {
+    if (peg$r7.test(s2)) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
@@ -2321,7 +2353,7 @@ function peg$parse(input, options) {
     let s0;
 
     s0 = input.charAt(peg$currPos);
-    if (peg$r7.test(s0)) {
+    if (peg$r8.test(s0)) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
@@ -2339,7 +2371,7 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     s2 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 48) {
-      s3 = peg$c15;
+      s3 = peg$c14;
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
@@ -2347,7 +2379,7 @@ function peg$parse(input, options) {
     }
     if (s3 !== peg$FAILED) {
       s4 = input.charAt(peg$currPos);
-      if (peg$r8.test(s4)) {
+      if (peg$r9.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
@@ -2356,7 +2388,7 @@ function peg$parse(input, options) {
       if (s4 !== peg$FAILED) {
         s5 = [];
         s6 = input.charAt(peg$currPos);
-        if (peg$r9.test(s6)) {
+        if (peg$r10.test(s6)) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
@@ -2365,7 +2397,7 @@ function peg$parse(input, options) {
         while (s6 !== peg$FAILED) {
           s5.push(s6);
           s6 = input.charAt(peg$currPos);
-          if (peg$r9.test(s6)) {
+          if (peg$r10.test(s6)) {
             peg$currPos++;
           } else {
             s6 = peg$FAILED;
@@ -2374,7 +2406,7 @@ function peg$parse(input, options) {
         }
         s6 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 46) {
-          s7 = peg$c16;
+          s7 = peg$c15;
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
@@ -2383,7 +2415,7 @@ function peg$parse(input, options) {
         if (s7 !== peg$FAILED) {
           s8 = [];
           s9 = input.charAt(peg$currPos);
-          if (peg$r9.test(s9)) {
+          if (peg$r10.test(s9)) {
             peg$currPos++;
           } else {
             s9 = peg$FAILED;
@@ -2392,7 +2424,7 @@ function peg$parse(input, options) {
           while (s9 !== peg$FAILED) {
             s8.push(s9);
             s9 = input.charAt(peg$currPos);
-            if (peg$r9.test(s9)) {
+            if (peg$r10.test(s9)) {
               peg$currPos++;
             } else {
               s9 = peg$FAILED;
@@ -2422,7 +2454,7 @@ function peg$parse(input, options) {
       s2 = peg$currPos;
       s3 = [];
       s4 = input.charAt(peg$currPos);
-      if (peg$r10.test(s4)) {
+      if (peg$r11.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
@@ -2432,7 +2464,7 @@ function peg$parse(input, options) {
         while (s4 !== peg$FAILED) {
           s3.push(s4);
           s4 = input.charAt(peg$currPos);
-          if (peg$r10.test(s4)) {
+          if (peg$r11.test(s4)) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
@@ -2445,7 +2477,7 @@ function peg$parse(input, options) {
       if (s3 !== peg$FAILED) {
         s4 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 46) {
-          s5 = peg$c16;
+          s5 = peg$c15;
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
@@ -2454,7 +2486,7 @@ function peg$parse(input, options) {
         if (s5 !== peg$FAILED) {
           s6 = [];
           s7 = input.charAt(peg$currPos);
-          if (peg$r10.test(s7)) {
+          if (peg$r11.test(s7)) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
@@ -2463,7 +2495,7 @@ function peg$parse(input, options) {
           while (s7 !== peg$FAILED) {
             s6.push(s7);
             s7 = input.charAt(peg$currPos);
-            if (peg$r10.test(s7)) {
+            if (peg$r11.test(s7)) {
               peg$currPos++;
             } else {
               s7 = peg$FAILED;
@@ -2488,7 +2520,7 @@ function peg$parse(input, options) {
       if (s2 === peg$FAILED) {
         s2 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 46) {
-          s3 = peg$c16;
+          s3 = peg$c15;
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
@@ -2497,7 +2529,7 @@ function peg$parse(input, options) {
         if (s3 !== peg$FAILED) {
           s4 = [];
           s5 = input.charAt(peg$currPos);
-          if (peg$r10.test(s5)) {
+          if (peg$r11.test(s5)) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
@@ -2507,7 +2539,7 @@ function peg$parse(input, options) {
             while (s5 !== peg$FAILED) {
               s4.push(s5);
               s5 = input.charAt(peg$currPos);
-              if (peg$r10.test(s5)) {
+              if (peg$r11.test(s5)) {
                 peg$currPos++;
               } else {
                 s5 = peg$FAILED;
@@ -2533,7 +2565,7 @@ function peg$parse(input, options) {
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
       s4 = input.charAt(peg$currPos);
-      if (peg$r11.test(s4)) {
+      if (peg$r12.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
@@ -2552,7 +2584,7 @@ function peg$parse(input, options) {
         }
         s6 = [];
         s7 = input.charAt(peg$currPos);
-        if (peg$r10.test(s7)) {
+        if (peg$r11.test(s7)) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
@@ -2561,7 +2593,7 @@ function peg$parse(input, options) {
         while (s7 !== peg$FAILED) {
           s6.push(s7);
           s7 = input.charAt(peg$currPos);
-          if (peg$r10.test(s7)) {
+          if (peg$r11.test(s7)) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
@@ -2580,7 +2612,7 @@ function peg$parse(input, options) {
       s4 = peg$currPos;
       peg$silentFails++;
       s5 = input.charAt(peg$currPos);
-      if (peg$r5.test(s5)) {
+      if (peg$r6.test(s5)) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
@@ -2613,7 +2645,7 @@ function peg$parse(input, options) {
       s0 = peg$currPos;
       s1 = peg$currPos;
       s2 = input.substr(peg$currPos, 3);
-      if (s2.toLowerCase() === peg$c17) {
+      if (s2.toLowerCase() === peg$c16) {
         peg$currPos += (3);
       } else {
         s2 = peg$FAILED;
@@ -2621,7 +2653,7 @@ function peg$parse(input, options) {
       }
       if (s2 === peg$FAILED) {
         s2 = input.substr(peg$currPos, 3);
-        if (s2.toLowerCase() === peg$c18) {
+        if (s2.toLowerCase() === peg$c17) {
           peg$currPos += (3);
         } else {
           s2 = peg$FAILED;
@@ -2672,36 +2704,33 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = peg$currPos;
-    s3 = input.charAt(peg$currPos);
-    if (peg$r12.test(s3)) {
+    s3 = peg$currPos;
+    peg$silentFails++;
+    s4 = input.charAt(peg$currPos);
+    if (peg$r13.test(s4)) {
       peg$currPos++;
     } else {
-      s3 = peg$FAILED;
+      s4 = peg$FAILED;
       if (peg$silentFails === 0) { peg$fail(peg$e35); }
     }
+    peg$silentFails--;
+    if (s4 !== peg$FAILED) {
+      peg$currPos = s3;
+      s3 = undefined;
+    } else {
+      s3 = peg$FAILED;
+    }
     if (s3 !== peg$FAILED) {
-      s4 = [];
-      s5 = input.charAt(peg$currPos);
-      if (peg$r12.test(s5)) {
-        peg$currPos++;
-      } else {
-        s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e35); }
-      }
-      while (s5 !== peg$FAILED) {
-        s4.push(s5);
-        s5 = input.charAt(peg$currPos);
-        if (peg$r12.test(s5)) {
-          peg$currPos++;
+      s4 = peg$parseDurationNumber();
+      if (s4 !== peg$FAILED) {
+        s5 = peg$parseDurationUnits();
+        if (s5 !== peg$FAILED) {
+          s3 = [s3, s4, s5];
+          s2 = s3;
         } else {
-          s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e35); }
+          peg$currPos = s2;
+          s2 = peg$FAILED;
         }
-      }
-      s5 = peg$parseDurationUnits();
-      if (s5 !== peg$FAILED) {
-        s3 = [s3, s4, s5];
-        s2 = s3;
       } else {
         peg$currPos = s2;
         s2 = peg$FAILED;
@@ -2717,7 +2746,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f52(s1);
+      s1 = peg$f54(s1);
     }
     s0 = s1;
     peg$silentFails--;
@@ -2736,28 +2765,16 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     s2 = peg$currPos;
-    s3 = [];
-    s4 = input.charAt(peg$currPos);
-    if (peg$r12.test(s4)) {
-      peg$currPos++;
-    } else {
-      s4 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e35); }
-    }
-    while (s4 !== peg$FAILED) {
-      s3.push(s4);
-      s4 = input.charAt(peg$currPos);
-      if (peg$r12.test(s4)) {
-        peg$currPos++;
+    s3 = peg$parseDurationNumber();
+    if (s3 !== peg$FAILED) {
+      s4 = peg$parseDurationUnits();
+      if (s4 !== peg$FAILED) {
+        s3 = [s3, s4];
+        s2 = s3;
       } else {
-        s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e35); }
+        peg$currPos = s2;
+        s2 = peg$FAILED;
       }
-    }
-    s4 = peg$parseDurationUnits();
-    if (s4 !== peg$FAILED) {
-      s3 = [s3, s4];
-      s2 = s3;
     } else {
       peg$currPos = s2;
       s2 = peg$FAILED;
@@ -2769,7 +2786,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f53(s1);
+      s1 = peg$f55(s1);
     }
     s0 = s1;
     peg$silentFails--;
@@ -2781,12 +2798,213 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseDurationNumber() {
+    let s0, s1, s2, s3, s4, s5, s6, s7, s8;
+
+    s0 = peg$currPos;
+    s1 = peg$currPos;
+    if (input.charCodeAt(peg$currPos) === 48) {
+      s2 = peg$c14;
+      peg$currPos++;
+    } else {
+      s2 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e26); }
+    }
+    if (s2 !== peg$FAILED) {
+      s3 = input.charAt(peg$currPos);
+      if (peg$r9.test(s3)) {
+        peg$currPos++;
+      } else {
+        s3 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e27); }
+      }
+      if (s3 !== peg$FAILED) {
+        s4 = [];
+        s5 = input.charAt(peg$currPos);
+        if (peg$r10.test(s5)) {
+          peg$currPos++;
+        } else {
+          s5 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e28); }
+        }
+        while (s5 !== peg$FAILED) {
+          s4.push(s5);
+          s5 = input.charAt(peg$currPos);
+          if (peg$r10.test(s5)) {
+            peg$currPos++;
+          } else {
+            s5 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e28); }
+          }
+        }
+        s5 = peg$currPos;
+        if (input.charCodeAt(peg$currPos) === 46) {
+          s6 = peg$c15;
+          peg$currPos++;
+        } else {
+          s6 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e29); }
+        }
+        if (s6 !== peg$FAILED) {
+          s7 = [];
+          s8 = input.charAt(peg$currPos);
+          if (peg$r10.test(s8)) {
+            peg$currPos++;
+          } else {
+            s8 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e28); }
+          }
+          while (s8 !== peg$FAILED) {
+            s7.push(s8);
+            s8 = input.charAt(peg$currPos);
+            if (peg$r10.test(s8)) {
+              peg$currPos++;
+            } else {
+              s8 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e28); }
+            }
+          }
+          s6 = [s6, s7];
+          s5 = s6;
+        } else {
+          peg$currPos = s5;
+          s5 = peg$FAILED;
+        }
+        if (s5 === peg$FAILED) {
+          s5 = null;
+        }
+        s2 = [s2, s3, s4, s5];
+        s1 = s2;
+      } else {
+        peg$currPos = s1;
+        s1 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s1;
+      s1 = peg$FAILED;
+    }
+    if (s1 === peg$FAILED) {
+      s1 = peg$currPos;
+      s2 = [];
+      s3 = input.charAt(peg$currPos);
+      if (peg$r11.test(s3)) {
+        peg$currPos++;
+      } else {
+        s3 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e30); }
+      }
+      while (s3 !== peg$FAILED) {
+        s2.push(s3);
+        s3 = input.charAt(peg$currPos);
+        if (peg$r11.test(s3)) {
+          peg$currPos++;
+        } else {
+          s3 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e30); }
+        }
+      }
+      s3 = peg$currPos;
+      if (input.charCodeAt(peg$currPos) === 46) {
+        s4 = peg$c15;
+        peg$currPos++;
+      } else {
+        s4 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e29); }
+      }
+      if (s4 !== peg$FAILED) {
+        s5 = [];
+        s6 = input.charAt(peg$currPos);
+        if (peg$r11.test(s6)) {
+          peg$currPos++;
+        } else {
+          s6 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e30); }
+        }
+        while (s6 !== peg$FAILED) {
+          s5.push(s6);
+          s6 = input.charAt(peg$currPos);
+          if (peg$r11.test(s6)) {
+            peg$currPos++;
+          } else {
+            s6 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e30); }
+          }
+        }
+        s4 = [s4, s5];
+        s3 = s4;
+      } else {
+        peg$currPos = s3;
+        s3 = peg$FAILED;
+      }
+      if (s3 === peg$FAILED) {
+        s3 = null;
+      }
+      s2 = [s2, s3];
+      s1 = s2;
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      s3 = input.charAt(peg$currPos);
+      if (peg$r12.test(s3)) {
+        peg$currPos++;
+      } else {
+        s3 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e31); }
+      }
+      if (s3 !== peg$FAILED) {
+        s4 = input.charAt(peg$currPos);
+        if (peg$r1.test(s4)) {
+          peg$currPos++;
+        } else {
+          s4 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e6); }
+        }
+        if (s4 === peg$FAILED) {
+          s4 = null;
+        }
+        s5 = [];
+        s6 = input.charAt(peg$currPos);
+        if (peg$r11.test(s6)) {
+          peg$currPos++;
+        } else {
+          s6 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e30); }
+        }
+        while (s6 !== peg$FAILED) {
+          s5.push(s6);
+          s6 = input.charAt(peg$currPos);
+          if (peg$r11.test(s6)) {
+            peg$currPos++;
+          } else {
+            s6 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e30); }
+          }
+        }
+        s3 = [s3, s4, s5];
+        s2 = s3;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 === peg$FAILED) {
+        s2 = null;
+      }
+      s1 = [s1, s2];
+      s0 = s1;
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
   function peg$parseDurationUnits() {
     let s0, s1, s2, s3, s4, s5, s6, s7;
 
     s0 = peg$currPos;
     s1 = input.charAt(peg$currPos);
-    if (peg$r13.test(s1)) {
+    if (peg$r14.test(s1)) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
@@ -2794,7 +3012,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       if (input.charCodeAt(peg$currPos) === 115) {
-        s2 = peg$c19;
+        s2 = peg$c18;
         peg$currPos++;
       } else {
         s2 = peg$FAILED;
@@ -2807,7 +3025,7 @@ function peg$parse(input, options) {
       s4 = peg$currPos;
       s5 = [];
       s6 = input.charAt(peg$currPos);
-      if (peg$r10.test(s6)) {
+      if (peg$r11.test(s6)) {
         peg$currPos++;
       } else {
         s6 = peg$FAILED;
@@ -2817,7 +3035,7 @@ function peg$parse(input, options) {
         while (s6 !== peg$FAILED) {
           s5.push(s6);
           s6 = input.charAt(peg$currPos);
-          if (peg$r10.test(s6)) {
+          if (peg$r11.test(s6)) {
             peg$currPos++;
           } else {
             s6 = peg$FAILED;
@@ -2829,7 +3047,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         s6 = input.charAt(peg$currPos);
-        if (peg$r14.test(s6)) {
+        if (peg$r15.test(s6)) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
@@ -2837,7 +3055,7 @@ function peg$parse(input, options) {
         }
         if (s6 !== peg$FAILED) {
           if (input.charCodeAt(peg$currPos) === 115) {
-            s7 = peg$c19;
+            s7 = peg$c18;
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
@@ -2861,7 +3079,7 @@ function peg$parse(input, options) {
         s4 = peg$currPos;
         s5 = [];
         s6 = input.charAt(peg$currPos);
-        if (peg$r10.test(s6)) {
+        if (peg$r11.test(s6)) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
@@ -2871,7 +3089,7 @@ function peg$parse(input, options) {
           while (s6 !== peg$FAILED) {
             s5.push(s6);
             s6 = input.charAt(peg$currPos);
-            if (peg$r10.test(s6)) {
+            if (peg$r11.test(s6)) {
               peg$currPos++;
             } else {
               s6 = peg$FAILED;
@@ -2883,7 +3101,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           s6 = input.charAt(peg$currPos);
-          if (peg$r14.test(s6)) {
+          if (peg$r15.test(s6)) {
             peg$currPos++;
           } else {
             s6 = peg$FAILED;
@@ -2891,7 +3109,7 @@ function peg$parse(input, options) {
           }
           if (s6 !== peg$FAILED) {
             if (input.charCodeAt(peg$currPos) === 115) {
-              s7 = peg$c19;
+              s7 = peg$c18;
               peg$currPos++;
             } else {
               s7 = peg$FAILED;
@@ -2914,7 +3132,7 @@ function peg$parse(input, options) {
       s4 = peg$currPos;
       peg$silentFails++;
       s5 = input.charAt(peg$currPos);
-      if (peg$r5.test(s5)) {
+      if (peg$r6.test(s5)) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
@@ -2949,7 +3167,7 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 34) {
-      s2 = peg$c20;
+      s2 = peg$c19;
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
@@ -2958,7 +3176,7 @@ function peg$parse(input, options) {
     if (s2 !== peg$FAILED) {
       s3 = [];
       s4 = input.charAt(peg$currPos);
-      if (peg$r15.test(s4)) {
+      if (peg$r16.test(s4)) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
@@ -2967,7 +3185,7 @@ function peg$parse(input, options) {
       if (s4 === peg$FAILED) {
         s4 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 92) {
-          s5 = peg$c21;
+          s5 = peg$c20;
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
@@ -2996,7 +3214,7 @@ function peg$parse(input, options) {
       while (s4 !== peg$FAILED) {
         s3.push(s4);
         s4 = input.charAt(peg$currPos);
-        if (peg$r15.test(s4)) {
+        if (peg$r16.test(s4)) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
@@ -3005,7 +3223,7 @@ function peg$parse(input, options) {
         if (s4 === peg$FAILED) {
           s4 = peg$currPos;
           if (input.charCodeAt(peg$currPos) === 92) {
-            s5 = peg$c21;
+            s5 = peg$c20;
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
@@ -3033,7 +3251,7 @@ function peg$parse(input, options) {
         }
       }
       if (input.charCodeAt(peg$currPos) === 34) {
-        s4 = peg$c20;
+        s4 = peg$c19;
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
@@ -3059,7 +3277,7 @@ function peg$parse(input, options) {
       s0 = peg$currPos;
       s1 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 39) {
-        s2 = peg$c22;
+        s2 = peg$c21;
         peg$currPos++;
       } else {
         s2 = peg$FAILED;
@@ -3068,7 +3286,7 @@ function peg$parse(input, options) {
       if (s2 !== peg$FAILED) {
         s3 = [];
         s4 = input.charAt(peg$currPos);
-        if (peg$r16.test(s4)) {
+        if (peg$r17.test(s4)) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
@@ -3077,7 +3295,7 @@ function peg$parse(input, options) {
         if (s4 === peg$FAILED) {
           s4 = peg$currPos;
           if (input.charCodeAt(peg$currPos) === 92) {
-            s5 = peg$c21;
+            s5 = peg$c20;
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
@@ -3106,7 +3324,7 @@ function peg$parse(input, options) {
         while (s4 !== peg$FAILED) {
           s3.push(s4);
           s4 = input.charAt(peg$currPos);
-          if (peg$r16.test(s4)) {
+          if (peg$r17.test(s4)) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
@@ -3115,7 +3333,7 @@ function peg$parse(input, options) {
           if (s4 === peg$FAILED) {
             s4 = peg$currPos;
             if (input.charCodeAt(peg$currPos) === 92) {
-              s5 = peg$c21;
+              s5 = peg$c20;
               peg$currPos++;
             } else {
               s5 = peg$FAILED;
@@ -3143,7 +3361,7 @@ function peg$parse(input, options) {
           }
         }
         if (input.charCodeAt(peg$currPos) === 39) {
-          s4 = peg$c22;
+          s4 = peg$c21;
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
@@ -3169,7 +3387,7 @@ function peg$parse(input, options) {
         s0 = peg$currPos;
         s1 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 96) {
-          s2 = peg$c23;
+          s2 = peg$c22;
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
@@ -3178,7 +3396,7 @@ function peg$parse(input, options) {
         if (s2 !== peg$FAILED) {
           s3 = [];
           s4 = input.charAt(peg$currPos);
-          if (peg$r17.test(s4)) {
+          if (peg$r18.test(s4)) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
@@ -3187,7 +3405,7 @@ function peg$parse(input, options) {
           while (s4 !== peg$FAILED) {
             s3.push(s4);
             s4 = input.charAt(peg$currPos);
-            if (peg$r17.test(s4)) {
+            if (peg$r18.test(s4)) {
               peg$currPos++;
             } else {
               s4 = peg$FAILED;
@@ -3195,7 +3413,7 @@ function peg$parse(input, options) {
             }
           }
           if (input.charCodeAt(peg$currPos) === 96) {
-            s4 = peg$c23;
+            s4 = peg$c22;
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
@@ -3235,34 +3453,6 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f54(s1);
-      if (s2) {
-        s2 = undefined;
-      } else {
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f55(s1);
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseAndUnlessOp() {
-    let s0, s1, s2;
-
-    s0 = peg$currPos;
-    s1 = peg$parseWord();
-    if (s1 !== peg$FAILED) {
-      peg$savedPos = peg$currPos;
       s2 = peg$f56(s1);
       if (s2) {
         s2 = undefined;
@@ -3284,37 +3474,65 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseAndUnlessOp() {
+    let s0, s1, s2;
+
+    s0 = peg$currPos;
+    s1 = peg$parseWord();
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = peg$currPos;
+      s2 = peg$f58(s1);
+      if (s2) {
+        s2 = undefined;
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f59(s1);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
   function peg$parseComparisonOp() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 2) === peg$c24) {
-      s2 = peg$c24;
+    if (input.substr(peg$currPos, 2) === peg$c23) {
+      s2 = peg$c23;
       peg$currPos += 2;
     } else {
       s2 = peg$FAILED;
       if (peg$silentFails === 0) { peg$fail(peg$e48); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 2) === peg$c12) {
-        s2 = peg$c12;
+      if (input.substr(peg$currPos, 2) === peg$c11) {
+        s2 = peg$c11;
         peg$currPos += 2;
       } else {
         s2 = peg$FAILED;
         if (peg$silentFails === 0) { peg$fail(peg$e14); }
       }
       if (s2 === peg$FAILED) {
-        if (input.substr(peg$currPos, 2) === peg$c25) {
-          s2 = peg$c25;
+        if (input.substr(peg$currPos, 2) === peg$c24) {
+          s2 = peg$c24;
           peg$currPos += 2;
         } else {
           s2 = peg$FAILED;
           if (peg$silentFails === 0) { peg$fail(peg$e49); }
         }
         if (s2 === peg$FAILED) {
-          if (input.substr(peg$currPos, 2) === peg$c26) {
-            s2 = peg$c26;
+          if (input.substr(peg$currPos, 2) === peg$c25) {
+            s2 = peg$c25;
             peg$currPos += 2;
           } else {
             s2 = peg$FAILED;
@@ -3322,7 +3540,7 @@ function peg$parse(input, options) {
           }
           if (s2 === peg$FAILED) {
             s2 = input.charAt(peg$currPos);
-            if (peg$r18.test(s2)) {
+            if (peg$r19.test(s2)) {
               peg$currPos++;
             } else {
               s2 = peg$FAILED;
@@ -3339,7 +3557,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f58(s1);
+      s1 = peg$f60(s1);
     }
     s0 = s1;
 
@@ -3359,7 +3577,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f59(s1);
+      s1 = peg$f61(s1);
     }
     s0 = s1;
 
@@ -3371,7 +3589,7 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = input.charAt(peg$currPos);
-    if (peg$r19.test(s1)) {
+    if (peg$r20.test(s1)) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
@@ -3379,7 +3597,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f60(s1);
+      s1 = peg$f62(s1);
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -3387,7 +3605,7 @@ function peg$parse(input, options) {
       s1 = peg$parseWord();
       if (s1 !== peg$FAILED) {
         peg$savedPos = peg$currPos;
-        s2 = peg$f61(s1);
+        s2 = peg$f63(s1);
         if (s2) {
           s2 = undefined;
         } else {
@@ -3395,7 +3613,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f62(s1);
+          s0 = peg$f64(s1);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -3414,7 +3632,7 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 94) {
-      s1 = peg$c27;
+      s1 = peg$c26;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
@@ -3422,7 +3640,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f63();
+      s1 = peg$f65();
     }
     s0 = s1;
 
@@ -3450,34 +3668,6 @@ function peg$parse(input, options) {
     s1 = peg$parseWord();
     if (s1 !== peg$FAILED) {
       peg$savedPos = peg$currPos;
-      s2 = peg$f64(s1);
-      if (s2) {
-        s2 = undefined;
-      } else {
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f65(s1);
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseBoolKw() {
-    let s0, s1, s2;
-
-    s0 = peg$currPos;
-    s1 = peg$parseWord();
-    if (s1 !== peg$FAILED) {
-      peg$savedPos = peg$currPos;
       s2 = peg$f66(s1);
       if (s2) {
         s2 = undefined;
@@ -3499,7 +3689,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseOnKw() {
+  function peg$parseBoolKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3527,7 +3717,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseIgnoringKw() {
+  function peg$parseOnKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3555,7 +3745,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseGroupLeftKw() {
+  function peg$parseIgnoringKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3583,7 +3773,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseGroupRightKw() {
+  function peg$parseGroupLeftKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3611,7 +3801,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseByKw() {
+  function peg$parseGroupRightKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3639,7 +3829,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseWithoutKw() {
+  function peg$parseByKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3667,7 +3857,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseStartKw() {
+  function peg$parseWithoutKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3695,7 +3885,7 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseEndKw() {
+  function peg$parseStartKw() {
     let s0, s1, s2;
 
     s0 = peg$currPos;
@@ -3711,6 +3901,34 @@ function peg$parse(input, options) {
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
         s0 = peg$f83(s1);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseEndKw() {
+    let s0, s1, s2;
+
+    s0 = peg$currPos;
+    s1 = peg$parseWord();
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = peg$currPos;
+      s2 = peg$f84(s1);
+      if (s2) {
+        s2 = undefined;
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f85(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
