@@ -16,6 +16,8 @@ import { MetricstorError } from '../errors.js';
 import type {
   BuildInfoRequest,
   BuildInfoResponse,
+  HealthRequest,
+  HealthResponse,
   LabelNamesRequest,
   LabelValuesRequest,
   QueryRangeRequest,
@@ -248,5 +250,9 @@ export function metricstorQueryService(deps: ApiDeps): UntypedServiceImplementat
         };
       },
     ),
+    health: unary<HealthRequest, HealthResponse>(async () => ({
+      healthy: true,
+      ready: await deps.storage.ready().catch(() => false),
+    })),
   };
 }

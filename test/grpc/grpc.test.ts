@@ -275,6 +275,13 @@ describe('gRPC API (metricstor.v1.MetricstorQuery)', function () {
     expect(Date.now() - t0).to.be.lessThan(5_000);
   });
 
+  it('Health answers healthy and ready as /-/healthy and /-/ready do', async () => {
+    const h = await call(client.health, client, {});
+    expect((await fetch(`${base}/-/healthy`)).status).to.equal(200);
+    expect((await fetch(`${base}/-/ready`)).status).to.equal(200);
+    expect(h).to.deep.equal({ healthy: true, ready: true });
+  });
+
   it('grpc.health.v1: Check answers SERVING, unknown services NOT_FOUND, Watch streams the status', async () => {
     const ok = await call(health.check, health, { service: '' });
     expect(ok.status).to.equal(HealthCheckResponse_ServingStatus.SERVING);
@@ -290,5 +297,13 @@ describe('gRPC API (metricstor.v1.MetricstorQuery)', function () {
     expect(first.status).to.equal(HealthCheckResponse_ServingStatus.SERVING);
     stream.on('error', () => undefined); // the cancel below surfaces as a CANCELLED error
     stream.cancel();
+  });
+
+  // Runs last: it closes the storage under the running listeners.
+  it('reports not ready, in both health services, once the storage is closed', async () => {
+    await server.storage.close();
+    expect(await call(client.health, client, {})).to.deep.equal({ healthy: true, ready: false });
+    expect((await call(health.check, health, { service: '' })).status).to.equal(HealthCheckResponse_ServingStatus.NOT_SERVING);
+    expect((await fetch(`${base}/-/ready`)).status).to.equal(503);
   });
 });

@@ -176,6 +176,16 @@ export interface BuildInfoResponse {
   runtimeVersion: string;
 }
 
+export interface HealthRequest {
+}
+
+export interface HealthResponse {
+  /** The process answers (always true in an answer). */
+  healthy: boolean;
+  /** The KV answers: queries can be served (what /-/ready reports). */
+  ready: boolean;
+}
+
 function createBaseLabel(): Label {
   return { name: "", value: "" };
 }
@@ -2526,6 +2536,143 @@ export const BuildInfoResponse: MessageFns<BuildInfoResponse> = {
   },
 };
 
+function createBaseHealthRequest(): HealthRequest {
+  return {};
+}
+
+export const HealthRequest: MessageFns<HealthRequest> = {
+  encode(_: HealthRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): HealthRequest {
+    return {};
+  },
+
+  toJSON(_: HealthRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HealthRequest>, I>>(base?: I): HealthRequest {
+    return HealthRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HealthRequest>, I>>(_: I): HealthRequest {
+    const message = createBaseHealthRequest();
+    return message;
+  },
+};
+
+function createBaseHealthResponse(): HealthResponse {
+  return { healthy: false, ready: false };
+}
+
+export const HealthResponse: MessageFns<HealthResponse> = {
+  encode(message: HealthResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.healthy !== false) {
+      writer.uint32(8).bool(message.healthy);
+    }
+    if (message.ready !== false) {
+      writer.uint32(16).bool(message.ready);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.healthy = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ready = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HealthResponse {
+    return {
+      healthy: isSet(object.healthy) ? globalThis.Boolean(object.healthy) : false,
+      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : false,
+    };
+  },
+
+  toJSON(message: HealthResponse): unknown {
+    const obj: any = {};
+    if (message.healthy !== false) {
+      obj.healthy = message.healthy;
+    }
+    if (message.ready !== false) {
+      obj.ready = message.ready;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HealthResponse>, I>>(base?: I): HealthResponse {
+    return HealthResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HealthResponse>, I>>(object: I): HealthResponse {
+    const message = createBaseHealthResponse();
+    message.healthy = object.healthy ?? false;
+    message.ready = object.ready ?? false;
+    return message;
+  },
+};
+
 export type MetricstorQueryService = typeof MetricstorQueryService;
 export const MetricstorQueryService = {
   /** GET /api/v1/query */
@@ -2598,6 +2745,16 @@ export const MetricstorQueryService = {
     responseSerialize: (value: BuildInfoResponse): Buffer => Buffer.from(BuildInfoResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): BuildInfoResponse => BuildInfoResponse.decode(value),
   },
+  /** GET /-/healthy and /-/ready in one call. (grpc.health.v1.Health is served as well.) */
+  health: {
+    path: "/metricstor.v1.MetricstorQuery/Health" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: HealthRequest): Buffer => Buffer.from(HealthRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): HealthRequest => HealthRequest.decode(value),
+    responseSerialize: (value: HealthResponse): Buffer => Buffer.from(HealthResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): HealthResponse => HealthResponse.decode(value),
+  },
 } as const;
 
 export interface MetricstorQueryServer extends UntypedServiceImplementation {
@@ -2615,6 +2772,8 @@ export interface MetricstorQueryServer extends UntypedServiceImplementation {
   stats: handleUnaryCall<StatsRequest, StatsResponse>;
   /** GET /api/v1/status/buildinfo */
   buildInfo: handleUnaryCall<BuildInfoRequest, BuildInfoResponse>;
+  /** GET /-/healthy and /-/ready in one call. (grpc.health.v1.Health is served as well.) */
+  health: handleUnaryCall<HealthRequest, HealthResponse>;
 }
 
 export interface MetricstorQueryClient extends Client {
@@ -2729,6 +2888,22 @@ export interface MetricstorQueryClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: BuildInfoResponse) => void,
+  ): ClientUnaryCall;
+  /** GET /-/healthy and /-/ready in one call. (grpc.health.v1.Health is served as well.) */
+  health(
+    request: HealthRequest,
+    callback: (error: ServiceError | null, response: HealthResponse) => void,
+  ): ClientUnaryCall;
+  health(
+    request: HealthRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: HealthResponse) => void,
+  ): ClientUnaryCall;
+  health(
+    request: HealthRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: HealthResponse) => void,
   ): ClientUnaryCall;
 }
 
