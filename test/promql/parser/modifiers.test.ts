@@ -90,6 +90,17 @@ describe('PromQL modifiers', () => {
     });
   });
 
+  describe('Prometheus 2.42 lexer quirks kept for compatibility', () => {
+    it('takes one letter inside brackets for the subquery colon', () => {
+      expect(formatExpr(parseExpr('max_over_time(x[5m z1m])'))).to.equal('max_over_time(x[5m:1m])');
+      expect(() => parseExpr('x[1m offset 1m]')).to.throw("unexpected colon 'f'");
+    });
+
+    it('names @ in messages the way Prometheus does', () => {
+      expect(() => parseExpr('@ 10')).to.throw('1:1: parse error: unexpected "<Item 57385>" <op:@>');
+    });
+  });
+
   describe('aggregations', () => {
     it('accepts by/without before or after the arguments', () => {
       for (const q of ['sum by (a, b) (x)', 'sum(x) by (a, b)', 'SUM BY (a, b,) (x)']) {
