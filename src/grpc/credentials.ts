@@ -1,9 +1,11 @@
-import { ServerCredentials } from '@grpc/grpc-js';
+import type { ServerCredentials } from '@grpc/grpc-js';
+import { grpcServerCredentials } from '../tls/grpc.js';
+import type { TlsReloader } from '../tls/reloader.js';
 
 /**
- * The listener's credentials, built in this one place: plaintext for now. TLS and mutual TLS
- * (config server.tls) replace the body of this function.
+ * The listener's credentials, built in this one place: plaintext without server.tls; with it,
+ * TLS (mTLS with a CA) that follows certificate reloads for new connections.
  */
-export function serverCredentials(): ServerCredentials {
-  return ServerCredentials.createInsecure();
+export function serverCredentials(tls?: TlsReloader): ServerCredentials {
+  return grpcServerCredentials(tls);
 }

@@ -5,6 +5,8 @@ import { parseHostPort } from '../config/config.js';
 import { MetricstorError } from '../errors.js';
 import { HealthService } from '../generated/metricstor/grpc/health/v1/health.js';
 import { MetricstorQueryService } from '../generated/metricstor/metricstor/v1/query.js';
+import { grpcAccessInterceptor, type GrpcAccessOptions } from '../tls/grpc.js';
+import type { TlsReloader } from '../tls/reloader.js';
 import { serverCredentials } from './credentials.js';
 import { healthService } from './health.js';
 import { metricstorQueryService } from './service.js';
@@ -18,15 +20,21 @@ export interface GrpcListener {
 
 const DEFAULT_GRACE_MS = 5000;
 
-export async function startGrpcServer(deps: ApiDeps, addr: string): Promise<GrpcListener> {
+/** The listener's TLS and the per-call checks (credentials in metadata, identity lists). */
+export interface GrpcSecurity {
+  readonly tls?: TlsReloader;
+  readonly access?: GrpcAccessOptions;
+}
+
+export async function startGrpcServer(deps: ApiDeps, addr: string, security: GrpcSecurity = {}): Promise<GrpcListener> {
   const { host, port } = parseHostPort(addr);
-  const server = new Server();
+  const server = new Server(security.access === undefined ? {} : { interceptors: [grpcAccessInterceptor(security.access)] });
   const watchers = new Set<() => void>();
   server.addService(MetricstorQueryService, metricstorQueryService(deps));
   server.addService(HealthService, healthService(deps.storage, watchers));
   const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const boundPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, serverCredentials(), (err, p) => {
+    server.bindAsync(target, serverCredentials(security.tls), (err, p) => {
       if (err) reject(new MetricstorError('unavailable', `gRPC listener on ${addr}: ${err.message}`));
       else resolve(p);
     });

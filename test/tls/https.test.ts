@@ -1,6 +1,10 @@
-/** The HTTPS listener with mTLS: who gets through the handshake, and who may use which routes. */
+/** Both listeners under server.tls: who gets through the handshake, and who may use which routes. */
+import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import { credentials as channelCredentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
+import { HealthCheckResponse_ServingStatus, HealthClient } from '../../src/generated/metricstor/grpc/health/v1/health.js';
+import { MetricstorQueryClient, QueryRequest } from '../../src/generated/metricstor/metricstor/v1/query.js';
 import type { Config } from '../../src/config/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { testConfig } from '../api/config.js';
@@ -140,5 +144,53 @@ describe('HTTPS with client certificates', function () {
     expect(JSON.parse(query.body).error).to.contain('CN=someone.else.test').and.contain('read');
     expect((await get('/-/healthy', outsider)).status).to.equal(200);
     expect((await get('/-/ready', outsider)).status).to.equal(200);
+  });
+
+  describe('on the gRPC listener of the same server', () => {
+    const channel = (pair: KeyPair | undefined) =>
+      channelCredentials.createSsl(
+        readFileSync(pki.ca.certFile),
+        pair === undefined ? null : readFileSync(pair.keyFile),
+        pair === undefined ? null : readFileSync(pair.certFile),
+      );
+    // SNI may not carry an IP address; the server certificate also names localhost.
+    const options = { 'grpc.ssl_target_name_override': 'localhost' };
+
+    const query = async (pair: KeyPair | undefined): Promise<{ code: status; details: string }> => {
+      const client = new MetricstorQueryClient(server.grpcAddress, channel(pair), options);
+      try {
+        return await new Promise((resolve) => {
+          client.query(QueryRequest.fromPartial({ query: '1+1' }), new Metadata(), { deadline: Date.now() + 5000 }, (err: ServiceError | null) =>
+            resolve(err ? { code: err.code, details: err.details } : { code: status.OK, details: '' }),
+          );
+        });
+      } finally {
+        client.close();
+      }
+    };
+
+    it('refuses clients without a valid certificate, serves listed readers, denies the rest', async () => {
+      expect((await query(undefined)).code).to.equal(status.UNAVAILABLE);
+      expect((await query(pki.rogue)).code).to.equal(status.UNAVAILABLE);
+      expect((await query(pki.reader)).code).to.equal(status.OK);
+      expect((await query(pki.writer)).code).to.equal(status.OK);
+      const denied = await query(outsider);
+      expect(denied.code).to.equal(status.PERMISSION_DENIED);
+      expect(denied.details).to.contain('CN=someone.else.test');
+    });
+
+    it('answers health checks to any verified client', async () => {
+      const client = new HealthClient(server.grpcAddress, channel(outsider), options);
+      try {
+        const answer = await new Promise<number>((resolve, reject) => {
+          client.check({ service: '' }, new Metadata(), { deadline: Date.now() + 5000 }, (err, res) =>
+            err ? reject(err) : resolve(res.status),
+          );
+        });
+        expect(answer).to.equal(HealthCheckResponse_ServingStatus.SERVING);
+      } finally {
+        client.close();
+      }
+    });
   });
 });
