@@ -11,17 +11,16 @@ import { importHandler, remoteWriteHandler, type IngestDeps } from './ingest/htt
 import { ingestLimits } from './ingest/limits.js';
 import { WriteQueue } from './ingest/write-queue.js';
 import type { KvStore } from './kv/kv.js';
-import { openKv, type OpenKvOptions } from './kv/index.js';
+import { openKv } from './kv/index.js';
 import { startGrpcServer } from './grpc/server.js';
 import { remoteReadHandler } from './remote-read/handler.js';
 import { PromqlEngine } from './promql/engine/engine.js';
 import { formatExpr, parseDuration, parseExpr, parseSeriesSelector } from './promql/parser/index.js';
 import { MAX_POINTS_PER_SERIES } from './api/params.js';
 import { Storage } from './storage/index.js';
-import { NS_LEASE } from './storage/keys.js';
 import { CompactionJob } from './storage/maintenance/compaction.js';
 import { RetentionJob } from './storage/maintenance/retention.js';
-import { MaintenanceScheduler, type MaintenanceJob } from './storage/maintenance/scheduler.js';
+import { MaintenanceScheduler } from './storage/maintenance/scheduler.js';
 
 /** The Prometheus version whose API Metricstor follows; Grafana enables features by it. */
 export const PROMETHEUS_API_VERSION = '2.42.0';
@@ -51,7 +50,7 @@ export const PROMQL_TEXT: PromqlText = {
 export async function startServer(config: Config): Promise<RunningServer> {
   const startTimeMs = Date.now();
   const retentionMs = config.storage.retentionDays * DAY_MS;
-  const kv: KvStore = await openKv(kvOptions(config));
+  const kv: KvStore = await openKv({ backend: 'embedded', dataDir: config.storage.dataDir });
   let storage: Storage | undefined;
   let maintenance: MaintenanceScheduler | undefined;
   let security: ServerSecurity | undefined;
@@ -61,8 +60,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
       headFlush:
         config.storage.headFlushIntervalMs > 0 ? { intervalMs: config.storage.headFlushIntervalMs } : 'write-through',
       retentionMs,
-      ...(config.storage.leaseTtlMs === undefined ? {} : { writerLeaseTtlMs: config.storage.leaseTtlMs }),
-      ...(config.storage.orphanCheckMs === undefined ? {} : { orphanCheckMs: config.storage.orphanCheckMs }),
     });
     const engine = new PromqlEngine(storage, {
       parse: parseExpr,
@@ -93,15 +90,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       remoteRead: remoteReadHandler(storage),
       nowMs: Date.now,
     };
-    const holderId = `writer-${storage.writerId.toString(16)}`;
-    const jobInterval = config.storage.maintenanceIntervalMs === undefined ? {} : { intervalMs: config.storage.maintenanceIntervalMs };
     maintenance = new MaintenanceScheduler({
       kv,
-      holderId,
-      jobs: [new RetentionJob({ kv, retentionMs, ...jobInterval }), new CompactionJob({ kv, ...jobInterval })].map((job) =>
-        loggingRuns(job, holderId),
-      ),
-      ...(config.storage.leaseTtlMs === undefined ? {} : { leaseTtlMs: config.storage.leaseTtlMs }),
+      holderId: `writer-${storage.writerId.toString(16)}`,
+      jobs: [new RetentionJob({ kv, retentionMs }), new CompactionJob({ kv })],
     });
     const http = await listen(buildApp(deps, security.guard ? { guard: security.guard } : {}), config.server.httpAddr, security.tls);
     const grpcAccess = {
@@ -149,47 +141,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await kv.close().catch(() => undefined);
     throw err;
   }
-}
-
-/** The KV the config asks for; leases stay in a strong namespace whatever the data's consistency. */
-function kvOptions(config: Config): OpenKvOptions {
-  const backend = config.storage.backend ?? 'embedded';
-  const flaredb = config.storage.flaredb;
-  if (backend !== 'flaredb' || flaredb === undefined) return { backend, dataDir: config.storage.dataDir };
-  return {
-    backend,
-    dataDir: config.storage.dataDir,
-    flaredb: {
-      endpoints: flaredb.endpoints ?? [],
-      strongPrefixes: [Uint8Array.of(NS_LEASE)],
-      ...(flaredb.namespace === undefined ? {} : { namespace: flaredb.namespace }),
-      ...(flaredb.consistency === undefined ? {} : { consistency: flaredb.consistency }),
-      ...(flaredb.leaseNamespace === undefined ? {} : { leaseNamespace: flaredb.leaseNamespace }),
-      ...(flaredb.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: flaredb.requestTimeoutMs }),
-      ...(flaredb.tls === undefined ? {} : { tls: flaredb.tls }),
-    },
-  };
-}
-
-/**
- * Writes one JSON log line per finished maintenance run, so operators (and the scale-out tests)
- * can see which gateway holds each job's lease.
- */
-function loggingRuns(job: MaintenanceJob, holderId: string): MaintenanceJob {
-  return {
-    name: job.name,
-    intervalMs: job.intervalMs,
-    run: async (ctx) => {
-      let outcome = 'error';
-      try {
-        const summary = await job.run(ctx);
-        outcome = 'ok';
-        return summary;
-      } finally {
-        process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'maintenance run', job: job.name, holder: holderId, outcome })}\n`);
-      }
-    },
-  };
 }
 
 /** Settings under the names of the Prometheus flags they correspond to. */
