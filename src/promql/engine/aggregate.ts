@@ -19,8 +19,6 @@ export interface AggregationSpec {
 interface Group {
   labels: Labels;
   count: number;
-  /** Member series indexes (topk, bottomk, quantile). */
-  members: number[];
 }
 
 function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
@@ -128,7 +126,7 @@ export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], g
       }
       let g = groups.get(key);
       if (g === undefined) {
-        g = { labels: labelsForGroup, count: 1, members: [si] };
+        g = { labels: labelsForGroup, count: 1 };
         groups.set(key, g);
         order.push(g);
         if (op === 'topk' || op === 'bottomk') {
@@ -160,9 +158,6 @@ export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], g
           }
           break;
         }
-        case 'quantile':
-          g.members.push(si);
-          break;
       }
     }
     for (const g of order) {
@@ -177,11 +172,6 @@ export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], g
           // Sorting the heap in reverse of its order gives best first, NaN last.
           const ranked = [...heap.items].sort((a, b) => (less(b, a) ? -1 : less(a, b) ? 1 : 0));
           for (const si of ranked) out.add(input[si]!.labels, step, input[si]!.values[step]!);
-          break;
-        }
-        case 'quantile': {
-          const values = Float64Array.from(g.members, (si) => input[si]!.values[step]!);
-          out.add(g.labels, step, quantileOf(spec.scalarParam![step]!, values));
           break;
         }
         default:
@@ -201,11 +191,22 @@ function heapLess(op: 'topk' | 'bottomk', input: readonly StepSeries[], step: nu
   };
 }
 
-const SIMPLE_OPS: ReadonlySet<AggregateOp> = new Set(['sum', 'avg', 'min', 'max', 'count', 'group', 'stddev', 'stdvar']);
+const SIMPLE_OPS: ReadonlySet<AggregateOp> = new Set([
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'group',
+  'stddev',
+  'stdvar',
+  'quantile',
+]);
 
 /**
- * The aggregations whose state is a few numbers per group: groups get integer ids once, and
- * every step works on typed arrays (same arithmetic, same first-seen output order).
+ * The aggregations whose state is a few numbers (or, for quantile, the values) per group:
+ * groups get integer ids once, and every step works on typed arrays (same arithmetic, same
+ * first-seen output order).
  */
 function aggregateSimple(spec: AggregationSpec, input: readonly StepSeries[], grid: StepGrid): StepSeries[] {
   const { op } = spec;
@@ -227,6 +228,7 @@ function aggregateSimple(spec: AggregationSpec, input: readonly StepSeries[], gr
   const count = new Float64Array(n);
   const stamp = new Int32Array(n);
   const order = new Int32Array(n);
+  const members: number[][] = op === 'quantile' ? Array.from({ length: n }, () => []) : [];
   const out = new StepOutput(grid.steps);
   for (let step = 0; step < grid.steps; step++) {
     let groupsSeen = 0;
@@ -241,6 +243,10 @@ function aggregateSimple(spec: AggregationSpec, input: readonly StepSeries[], gr
         value[g] = op === 'stddev' || op === 'stdvar' ? 0 : op === 'group' ? 1 : v;
         mean[g] = v;
         count[g] = 1;
+        if (op === 'quantile') {
+          members[g]!.length = 0;
+          members[g]!.push(v);
+        }
         continue;
       }
       switch (op) {
@@ -275,13 +281,17 @@ function aggregateSimple(spec: AggregationSpec, input: readonly StepSeries[], gr
           value[g]! += delta * (v - mean[g]!);
           break;
         }
+        case 'quantile':
+          members[g]!.push(v);
+          break;
         default:
       }
     }
     for (let k = 0; k < groupsSeen; k++) {
       const g = order[k]!;
       let result: number;
-      if (op === 'avg') result = mean[g]!;
+      if (op === 'quantile') result = quantileOf(spec.scalarParam![step]!, members[g]!);
+      else if (op === 'avg') result = mean[g]!;
       else if (op === 'count') result = count[g]!;
       else if (op === 'stdvar') result = value[g]! / count[g]!;
       else if (op === 'stddev') result = Math.sqrt(value[g]! / count[g]!);

@@ -75,15 +75,14 @@ export function quantileOf(q: number, values: Float64Array | number[]): number {
   if (n === 0 || Number.isNaN(q)) return NaN;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
-  // NaN sorts first, as with Go's sort.Sort over vectorByValueHeap.
+  // Go's sort puts NaN first (vectorByValueHeap); a typed-array sort puts it last.
   const sorted = Float64Array.from(values).sort();
-  const nanCount = sorted.filter((v) => Number.isNaN(v)).length;
-  const ordered = new Float64Array(n);
-  ordered.fill(NaN, 0, nanCount);
-  ordered.set(sorted.subarray(0, n - nanCount), nanCount);
+  let nanCount = 0;
+  while (nanCount < n && Number.isNaN(sorted[n - 1 - nanCount]!)) nanCount++;
+  const at = (i: number): number => (i < nanCount ? NaN : sorted[i - nanCount]!);
   const rank = q * (n - 1);
   const lower = Math.max(0, Math.floor(rank));
   const upper = Math.min(n - 1, lower + 1);
   const weight = rank - Math.floor(rank);
-  return ordered[lower]! * (1 - weight) + ordered[upper]! * weight;
+  return at(lower) * (1 - weight) + at(upper) * weight;
 }
