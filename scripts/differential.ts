@@ -19,7 +19,8 @@ async function main(): Promise<number> {
   }, queries);
   const matched = report.checked - report.failures.length;
   process.stdout.write(
-    `${matched} of ${report.checked} range and instant queries match Prometheus (${report.points} points compared)\n`,
+    `${matched} of ${report.checked} range and instant queries match Prometheus ` +
+      `(${report.points} points compared, ${report.bothFailed} rejected by both)\n`,
   );
   return report.failures.length === 0 ? 0 : 1;
 }
