@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { formatExpr, parseExpr } from '../../../src/promql/parser/index.js';
 import { freePort, waitForHttp } from '../../helpers/net.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { ERROR_CASES } from './error-cases.js';
 
 /**
  * Differential checks against the Prometheus 2.42 binaries when they are installed: promtool
@@ -121,7 +122,8 @@ function mutants(seeds: readonly string[], count: number): string[] {
 }
 
 function corpus(): string[] {
-  const seeds = [...evalQueries(), ...CORNERS];
+  const tabled = Object.values(ERROR_CASES).flatMap((table) => table.map(([query]) => query));
+  const seeds = [...evalQueries(), ...CORNERS, ...tabled];
   const all = [...seeds, ...mutants(seeds, 1500)];
   return [...new Set(all)].filter((q) => q.trim() !== '' && !q.includes('\n'));
 }
