@@ -1,6 +1,7 @@
 /** Builds the listeners' security from the server config: TLS material with reloads, and the access guard. */
 import type Koa from 'koa';
 import type { Config } from '../config/config.js';
+import { badData } from '../errors.js';
 import { AccessPolicy, type AccessLists } from '../tls/access.js';
 import { TlsReloader } from '../tls/reloader.js';
 import type { FileWatchOptions } from '../tls/watch.js';
@@ -31,6 +32,10 @@ export async function openServerSecurity(
   watch: FileWatchOptions = {},
 ): Promise<ServerSecurity> {
   const tlsConfig = server.tls;
+  if (tlsConfig !== undefined && tlsConfig.caFile === undefined && (tlsConfig.allowedReaders !== undefined || tlsConfig.allowedWriters !== undefined)) {
+    // Without a CA no client certificate is ever verified, so every listed class would be closed to all.
+    throw badData('TLS: allowed_writers and allowed_readers need ca_file to verify client certificates against');
+  }
   const tls = tlsConfig === undefined ? undefined : await TlsReloader.open(tlsConfig, { ...watch, log });
   let credentials: AuthCredentials | undefined;
   try {

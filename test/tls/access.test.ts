@@ -1,5 +1,7 @@
 /** Route classes, identity patterns and SAN parsing, without a network. */
 import { expect } from 'chai';
+import { openServerSecurity } from '../../src/api/auth-setup.js';
+import { DEFAULT_CONFIG } from '../../src/config/config.js';
 import { AccessPolicy, compileIdentityPattern, routeClassOf } from '../../src/tls/access.js';
 import { describeIdentity, identityOfCertificate, parseSubjectAltName, type PeerIdentity } from '../../src/tls/identity.js';
 
@@ -72,5 +74,19 @@ describe('peer identity', () => {
     expect(describeIdentity(identity)).to.equal('CN=agent-7 (DNS:agent.local, URI:spiffe://td/writer)');
     expect(identityOfCertificate({} as Parameters<typeof identityOfCertificate>[0])).to.equal(undefined);
     expect(describeIdentity(undefined)).to.contain('without a verified certificate');
+  });
+});
+
+describe('server security settings', () => {
+  it('refuses access lists without a CA to verify client certificates against', async () => {
+    const server = { ...DEFAULT_CONFIG.server, tls: { certFile: 'unused.crt', keyFile: 'unused.key', allowedReaders: ['grafana'] } };
+    const err = await openServerSecurity(server, () => undefined).then(
+      (security) => {
+        security.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(String(err)).to.match(/need ca_file/);
   });
 });

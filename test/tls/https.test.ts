@@ -193,4 +193,41 @@ describe('HTTPS with client certificates', function () {
       }
     });
   });
+
+  describe('when client certificates are requested but not required', () => {
+    let optional: RunningServer;
+
+    before(async () => {
+      const base = testConfig(await tempDir('tls-optional-data'));
+      optional = await startServer({
+        ...base,
+        server: {
+          ...base.server,
+          tls: {
+            certFile: pki.server.certFile,
+            keyFile: pki.server.keyFile,
+            caFile: pki.ca.certFile,
+            requireClientCert: false,
+            allowedReaders: ['writer.metricstor.test'],
+          },
+        },
+      });
+    });
+
+    after(async () => {
+      await optional?.close();
+    });
+
+    it('lets unverified clients connect but gives them no identity', async () => {
+      const ask = (path: string, client?: KeyPair) =>
+        httpsRequest(optional.httpAddress, path, { caFile: pki.ca.certFile, ...(client === undefined ? {} : { client }) });
+      expect((await ask('/-/healthy')).status).to.equal(200);
+      const anonymous = await ask('/api/v1/labels');
+      expect(anonymous.status).to.equal(403);
+      expect(JSON.parse(anonymous.body).error).to.contain('without a verified certificate');
+      // Same CN as a listed identity, but from another CA: the name must not count.
+      expect((await ask('/api/v1/labels', pki.rogue)).status).to.equal(403);
+      expect((await ask('/api/v1/labels', pki.writer)).status).to.equal(200);
+    });
+  });
 });
