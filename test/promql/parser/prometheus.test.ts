@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { formatExpr, parseExpr } from '../../../src/promql/parser/index.js';
 import { freePort, waitForHttp } from '../../helpers/net.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -121,10 +122,51 @@ function mutants(seeds: readonly string[], count: number): string[] {
   return out;
 }
 
+/** Deterministic random well-formed queries, for printing: numbers, strings, durations, modifiers. */
+function generated(count: number): string[] {
+  const samples = fc.sample(generatedQuery(), { numRuns: count, seed: 2_042 });
+  return samples.filter((q) => !q.includes('\n'));
+}
+
+function generatedQuery(): fc.Arbitrary<string> {
+  const value = fc.constantFrom('a', 'q"', 'é', 'tab\t', '\u200b', '😀', "it's", '\\');
+  const matcher = fc
+    .tuple(fc.constantFrom('job', 'on', 'le'), fc.constantFrom('=', '!='), value)
+    .map(([l, op, v]) => `${l}${op}${JSON.stringify(v)}`);
+  const name = fc.constantFrom('x', 'up', 'a:b', 'by', 'sum', 'offset', 'start');
+  const selector = fc
+    .tuple(name, fc.array(matcher, { maxLength: 3 }))
+    .map(([n, ms]) => (ms.length === 0 ? n : `${n}{${ms.join(', ')}}`));
+  const duration = fc.constantFrom('5m', '1h30m', '90s', '1d', '250ms', '2w', '3y', '100w', '1y2w', '36h', '1001ms');
+  const at = fc.constantFrom('', ' @ 10', ' @ -1.5', ' @ start()', ' @ end()', ' @ 1e3', ' @ 0.0005');
+  const offset = fc.constantFrom('', ' offset 5m', ' offset -90s', ' offset 1y2w');
+  const number = fc.constantFrom('1', '0.5', '1e6', '0x10', 'Inf', 'NaN', '1e-7', '-0', '123456.7', '1234567', '1e21', '010');
+  const text = fc.constantFrom('"a"', "'b'", '`c\\d`', '"\\u00e9"', '"\\x41"', '"tab\\t"');
+  const { query } = fc.letrec((tie) => ({
+    query: fc.oneof(
+      { depthSize: 'small' },
+      fc.tuple(selector, at, offset).map(([s, a, o]) => `${s}${a}${o}`),
+      fc.tuple(selector, duration, offset, at).map(([s, d, o, a]) => `rate(${s}[${d}]${o}${a})`),
+      fc
+        .tuple(fc.constantFrom('sum', 'COUNT', 'group'), fc.constantFrom('', ' by (job)', ' without (le, on)', ' by ()'), tie('query'))
+        .map(([op, g, e]) => `${op}${g} (${e})`),
+      fc.tuple(fc.constantFrom('topk', 'quantile'), number, tie('query')).map(([op, p, e]) => `${op}(${p}, ${e})`),
+      fc.tuple(text, tie('query')).map(([t, e]) => `count_values(${t}, ${e})`),
+      fc
+        .tuple(tie('query'), fc.constantFrom('+', '^', 'atan2', '> bool', 'or', '* on (job) group_left (x)', '/ ignoring (le)'), fc.oneof(tie('query'), number))
+        .map(([l, op, r]) => `${l} ${op} ${r}`),
+      fc.tuple(fc.constantFrom('-', '+'), tie('query')).map(([op, e]) => `${op}${e}`),
+      tie('query').map((e) => `(${e})`),
+      fc.tuple(tie('query'), duration, fc.constantFrom('', '1m'), offset).map(([e, r, st, o]) => `max_over_time((${e})[${r}:${st}]${o})`),
+    ),
+  }));
+  return query;
+}
+
 function corpus(): string[] {
   const tabled = Object.values(ERROR_CASES).flatMap((table) => table.map(([query]) => query));
   const seeds = [...evalQueries(), ...CORNERS, ...tabled];
-  const all = [...seeds, ...mutants(seeds, 1500)];
+  const all = [...seeds, ...mutants(seeds, 1500), ...generated(400)];
   return [...new Set(all)].filter((q) => q.trim() !== '' && !q.includes('\n'));
 }
 
