@@ -4,7 +4,8 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -113,6 +114,14 @@ export async function makeTestPki(dir: string, prefix = ''): Promise<TestPki> {
     makeLeaf(dir, `${prefix}rogue`, otherCa, { commonName: 'writer.metricstor.test' }),
   ]);
   return { ca, otherCa, server, writer, reader, rogue };
+}
+
+let shared: Promise<TestPki> | undefined;
+
+/** One PKI per test process for suites that only read it (generating one costs about a second). */
+export function sharedTestPki(): Promise<TestPki> {
+  shared ??= mkdtemp(path.join(os.tmpdir(), 'metricstor-pki-')).then((dir) => makeTestPki(dir));
+  return shared;
 }
 
 function filesOf(dir: string, name: string): KeyPair {

@@ -9,7 +9,7 @@ import { AuthCredentials } from '../../src/api/auth-credentials.js';
 import { AccessPolicy } from '../../src/tls/access.js';
 import { grpcAccessInterceptor, grpcServerCredentials } from '../../src/tls/grpc.js';
 import { TlsReloader } from '../../src/tls/reloader.js';
-import { makeLeaf, makeTestPki, requireOpenssl, type KeyPair, type TestPki } from '../helpers/certs.js';
+import { makeLeaf, makeTestPki, requireOpenssl, sharedTestPki, type KeyPair, type TestPki } from '../helpers/certs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { eventually } from './client.js';
 
@@ -101,7 +101,7 @@ describe('gRPC with client certificates', function () {
   before(async function () {
     requireOpenssl(this);
     dir = await tempDir('tls-grpc');
-    pki = await makeTestPki(dir);
+    pki = await sharedTestPki();
     outsider = await makeLeaf(dir, 'outsider', pki.ca, { commonName: 'someone.else.test' });
   });
 

@@ -8,7 +8,7 @@ import { MetricstorQueryClient, QueryRequest } from '../../src/generated/metrics
 import type { Config } from '../../src/config/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { testConfig } from '../api/config.js';
-import { makeLeaf, makeTestPki, requireOpenssl, type KeyPair, type TestPki } from '../helpers/certs.js';
+import { makeLeaf, requireOpenssl, sharedTestPki, type KeyPair, type TestPki } from '../helpers/certs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { httpsRequest, requestFails, tlsFilesOf } from './client.js';
 
@@ -21,7 +21,7 @@ describe('HTTPS with client certificates', function () {
   before(async function () {
     requireOpenssl(this);
     const dir = await tempDir('tls-https');
-    pki = await makeTestPki(dir);
+    pki = await sharedTestPki();
     outsider = await makeLeaf(dir, 'outsider', pki.ca, { commonName: 'someone.else.test' });
     const base = testConfig(await tempDir('tls-https-data'));
     const config: Config = {

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import Koa from 'koa';
 import { listen, type HttpServer } from '../../src/api/server.js';
 import { TlsReloader } from '../../src/tls/reloader.js';
-import { makeTestPki, requireOpenssl, type TestPki } from '../helpers/certs.js';
+import { makeTestPki, requireOpenssl, sharedTestPki, type TestPki } from '../helpers/certs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { eventually, fingerprintOf, httpsRequest, requestFails } from './client.js';
 
@@ -66,7 +66,7 @@ describe('TLS certificate reload', function () {
   before(async function () {
     requireOpenssl(this);
     const dir = await tempDir('tls-reload');
-    [old, fresh] = await Promise.all([makeTestPki(dir, 'old-'), makeTestPki(dir, 'new-')]);
+    [old, fresh] = await Promise.all([sharedTestPki(), makeTestPki(dir, 'new-')]);
   });
 
   afterEach(async () => {
