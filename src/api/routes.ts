@@ -19,6 +19,7 @@ import {
   tsdbStatus,
   walReplay,
 } from './handlers/status.js';
+import { webUi } from './static.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
 
@@ -86,6 +87,11 @@ export function rawRoutes(deps: ApiDeps): RawRoute[] {
       },
     },
   ];
+  const ui = webUi();
+  routes.push(
+    { path: '/', methods: ['GET', 'HEAD'], middleware: ui.index },
+    { path: '/assets/:file', methods: ['GET', 'HEAD'], middleware: ui.asset },
+  );
   if (deps.ingest) {
     routes.push(
       { path: '/api/v1/write', methods: ['POST'], middleware: deps.ingest.remoteWrite },
