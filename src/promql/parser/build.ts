@@ -203,13 +203,12 @@ export function call(name: Word, args: readonly Expr[], pos: PosRange): Call {
 }
 
 export interface AggregateModifier {
-  readonly keyword: Word;
   readonly without: boolean;
   readonly labels: readonly string[];
 }
 
 export function aggregateModifier(keyword: Word, labels: readonly string[]): AggregateModifier {
-  return { keyword, without: isKeyword(keyword.text, 'without'), labels };
+  return { without: isKeyword(keyword.text, 'without'), labels };
 }
 
 export function aggregate(
