@@ -1,7 +1,4 @@
 /** Test data in remote-write form, pushed with the generated prompb code and snappy. */
-import snappy from 'snappy';
-import { WriteRequest } from '../../src/generated/prompb/prometheus/remote.js';
-import type { MetricMetadata, TimeSeries } from '../../src/generated/prompb/prometheus/types.js';
 
 export interface TestSeries {
   readonly labels: Record<string, string>;
@@ -57,35 +54,4 @@ export function generateSeries(endMs: number, points: number, stepMs: number): T
   return out;
 }
 
-export function encodeWriteRequest(series: readonly TestSeries[], metadata: MetricMetadata[] = []): Buffer {
-  const timeseries: TimeSeries[] = series.map((s) => ({
-    labels: Object.entries(s.labels)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, value]) => ({ name, value })),
-    samples: s.timestamps.map((t, i) => ({ timestamp: BigInt(t), value: s.values[i]! })),
-    exemplars: [],
-    histograms: [],
-  }));
-  const bytes = WriteRequest.encode({ timeseries, metadata }).finish();
-  return snappy.compressSync(Buffer.from(bytes));
-}
-
-/** POSTs a remote-write request; throws unless the receiver answers 2xx. */
-export async function pushRemoteWrite(
-  baseUrl: string,
-  series: readonly TestSeries[],
-  metadata: MetricMetadata[] = [],
-): Promise<void> {
-  const res = await fetch(`${baseUrl}/api/v1/write`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-protobuf',
-      'content-encoding': 'snappy',
-      'x-prometheus-remote-write-version': '0.1.0',
-    },
-    body: encodeWriteRequest(series, metadata),
-  });
-  if (res.status < 200 || res.status > 299) {
-    throw new Error(`remote write to ${baseUrl} failed: ${res.status} ${await res.text()}`);
-  }
-}
+export { encodeWriteRequest, pushRemoteWrite } from '../../src/promql/testing/remote-write.js';
