@@ -1,20 +1,22 @@
 /**
- * Differential check against a real Prometheus 2.42 (the `prometheus` and `promtool` binaries on
- * PATH): generates data, backfills it into a Prometheus TSDB with promtool, starts Prometheus on
- * 127.0.0.1, runs the same range and instant queries on both engines and compares every point
- * (and, for instant vectors, their order).
+ * Differential check against a real Prometheus 2.42 (the `prometheus` binary on PATH): generates
+ * data, pushes it by remote write into a fresh Prometheus and into a Metricstor server, runs the
+ * same range and instant queries on both over HTTP and compares every point (and, for instant
+ * vectors, their order).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Label, Labels } from '../../model/labels.js';
+import { DEFAULT_CONFIG } from '../../config/config.js';
 import { errorMessage } from '../../errors.js';
+import type { Label, Labels } from '../../model/labels.js';
 import { compareLabels, formatLabels, sortLabels } from '../../model/labels.js';
+import { startServer } from '../../server.js';
 import { PromqlEngine } from '../engine/engine.js';
+import type { QueryEngine, QueryOutcome } from '../types.js';
 import { MemoryQueryable } from './memory-queryable.js';
-import { almostEqual } from './runner.js';
+import { prometheusOnPath, startPrometheus } from './prometheus-process.js';
+import { pushInTimeSlices, type PushSeries } from './remote-write.js';
 
 const T0_MS = 1_700_000_000_000;
 const DATA_MS = 3 * 3_600_000;
@@ -88,21 +90,6 @@ function generate(): GeneratedSeries[] {
     scrape(15_000, 0.005, () => (rand() < 0.1 ? 0 : 1), makeLabels('up', { job: 'api', instance }));
   }
   return out;
-}
-
-function toOpenMetrics(series: readonly GeneratedSeries[]): string {
-  const lines: string[] = [];
-  for (const s of series) {
-    const name = s.labels.find((l) => l.name === '__name__')!.value;
-    const rest = s.labels.filter((l) => l.name !== '__name__').map((l) => `${l.name}="${l.value}"`).join(',');
-    s.timestamps.forEach((t, i) => {
-      const v = s.values[i]!;
-      const text = Number.isNaN(v) ? 'NaN' : String(v);
-      lines.push(`${name}{${rest}} ${text} ${(t / 1000).toFixed(3)}`);
-    });
-  }
-  lines.push('# EOF');
-  return `${lines.join('\n')}\n`;
 }
 
 /** Matches a subquery's `[range:step]`. */
@@ -202,21 +189,20 @@ const QUERIES: readonly string[] = [
   'increase(req_total[5m:30s])',
 ]
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+interface SeriesPoints {
+  readonly labels: Labels;
+  readonly points: Points;
 }
 
-interface PromSeries {
-  metric: Record<string, string>;
-  values: [number, string][];
+/** One query's answer in a form both sides can be compared in; times in milliseconds. */
+export type Answer =
+  | { readonly ok: true; readonly resultType: string; readonly series: readonly SeriesPoints[] }
+  | { readonly ok: false; readonly error: string };
+
+/** Something that answers PromQL queries: a server over HTTP or an engine in this process. */
+export interface QueryTarget {
+  instant(query: string, timeMs: number): Promise<Answer>;
+  range(query: string, startMs: number, endMs: number, stepMs: number): Promise<Answer>;
 }
 
 function parsePromValue(text: string): number {
@@ -225,17 +211,181 @@ function parsePromValue(text: string): number {
   return Number(text);
 }
 
+type JsonPoint = [number, string];
+
+function labelsOf(metric: Record<string, string>): Labels {
+  return sortLabels(Object.entries(metric).map(([name, value]) => ({ name, value })));
+}
+
+function point([t, v]: JsonPoint): readonly [number, number] {
+  return [Math.round(t * 1000), parsePromValue(v)];
+}
+
+/** Asks a Prometheus-compatible HTTP API (/api/v1/query, /api/v1/query_range). */
+export function httpTarget(baseUrl: string): QueryTarget {
+  const ask = async (path: string, params: Record<string, string>): Promise<Answer> => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params).toString(),
+    });
+    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: unknown } };
+    if (body.status !== 'success' || body.data === undefined) return { ok: false, error: body.error ?? `HTTP ${res.status}` };
+    const { resultType, result } = body.data;
+    let series: SeriesPoints[];
+    if (resultType === 'matrix') {
+      series = (result as { metric: Record<string, string>; values: JsonPoint[] }[]).map((s) => ({
+        labels: labelsOf(s.metric),
+        points: s.values.map(point),
+      }));
+    } else if (resultType === 'vector') {
+      series = (result as { metric: Record<string, string>; value: JsonPoint }[]).map((s) => ({
+        labels: labelsOf(s.metric),
+        points: [point(s.value)],
+      }));
+    } else if (resultType === 'scalar') {
+      series = [{ labels: [], points: [point(result as JsonPoint)] }];
+    } else {
+      series = [];
+    }
+    return { ok: true, resultType, series };
+  };
+  return {
+    instant: (query, timeMs) => ask('/api/v1/query', { query, time: String(timeMs / 1000) }),
+    range: (query, startMs, endMs, stepMs) =>
+      ask('/api/v1/query_range', { query, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepMs / 1000) }),
+  };
+}
+
+/** Asks an engine directly, skipping storage and HTTP: the quick engine-only mode. */
+export function engineTarget(engine: QueryEngine): QueryTarget {
+  const answer = async (run: () => Promise<QueryOutcome>): Promise<Answer> => {
+    let outcome: QueryOutcome;
+    try {
+      outcome = await run();
+    } catch (err) {
+      return { ok: false, error: errorMessage(err) };
+    }
+    const r = outcome.result;
+    switch (r.resultType) {
+      case 'matrix':
+        return {
+          ok: true,
+          resultType: r.resultType,
+          series: r.series.map((s) => ({ labels: s.labels, points: Array.from(s.timestamps, (t, i) => [t, s.values[i]!] as const) })),
+        };
+      case 'vector':
+        return { ok: true, resultType: r.resultType, series: r.samples.map((s) => ({ labels: s.labels, points: [[s.t, s.v] as const] })) };
+      case 'scalar':
+        return { ok: true, resultType: r.resultType, series: [{ labels: [], points: [[r.t, r.v] as const] }] };
+      case 'string':
+        return { ok: true, resultType: r.resultType, series: [] };
+    }
+  };
+  return {
+    instant: (query, timeMs) => answer(() => engine.instantQuery(query, timeMs)),
+    range: (query, startMs, endMs, stepMs) => answer(() => engine.rangeQuery(query, startMs, endMs, stepMs)),
+  };
+}
+
 export interface DifferentialReport {
   readonly checked: number;
-  /** Queries both engines rejected (counted as agreeing). */
+  /** Queries both sides rejected (counted as agreeing). */
   readonly bothFailed: number;
   readonly failures: readonly string[];
   readonly points: number;
+  /** Which Metricstor was asked: a real server over HTTP, or the engine over in-memory data. */
+  readonly mode: DifferentialMode;
 }
 
-/** True when the prometheus and promtool binaries can be run. */
+/**
+ * 'http': the data goes by remote write into a Metricstor server (embedded KV in a temporary
+ * directory) and both sides are queried over HTTP. 'memory': our engine over in-memory data,
+ * without storage or HTTP, for quick engine-only runs.
+ */
+export type DifferentialMode = 'http' | 'memory';
+
+export interface DifferentialOptions {
+  readonly log?: (line: string) => void;
+  readonly queries?: readonly string[];
+  readonly mode?: DifferentialMode;
+}
+
+/** True when the prometheus binary can be run. */
 export function prometheusAvailable(): boolean {
-  return ['prometheus', 'promtool'].every((bin) => spawnSync(bin, ['--version']).status === 0);
+  return prometheusOnPath();
+}
+
+/** Range windows (start, end, step) and instant times every query is run at. */
+const RANGE_WINDOWS: readonly (readonly [startMs: number, endMs: number, stepMs: number])[] = [
+  [T0_MS + 20 * 60_000, T0_MS + 170 * 60_000, 37_000],
+  [T0_MS + 15 * 60_000 + 500, T0_MS + 60 * 60_000, 60_000],
+];
+const INSTANT_TIMES_MS: readonly number[] = [T0_MS + 41 * 60_000 + 7_300, T0_MS + 95 * 60_000 + 250, T0_MS + 179 * 60_000];
+/** Queries in flight at once: both servers are other processes or async, so this hides latency. */
+const CONCURRENCY = 4;
+/** Samples per remote-write request slice, in data time. */
+const PUSH_SLICE_MS = 20 * 60_000;
+
+function pushable(series: readonly GeneratedSeries[]): PushSeries[] {
+  return series.map((s) => ({
+    labels: Object.fromEntries(s.labels.map((l) => [l.name, l.value])),
+    timestamps: s.timestamps,
+    values: Float64Array.from(s.values),
+  }));
+}
+
+async function startMetricstor(series: readonly PushSeries[]): Promise<{ target: QueryTarget; stop: () => Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'metricstor-diff-'));
+  const server = await startServer({
+    ...DEFAULT_CONFIG,
+    server: { ...DEFAULT_CONFIG.server, httpAddr: '127.0.0.1:0', grpcAddr: '127.0.0.1:0' },
+    // The data is from 2023: retention must not delete it while the check runs.
+    storage: { ...DEFAULT_CONFIG.storage, dataDir, retentionDays: 36_500 },
+  });
+  const stop = async (): Promise<void> => {
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await pushInTimeSlices(`http://${server.httpAddress}`, series, PUSH_SLICE_MS);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { target: httpTarget(`http://${server.httpAddress}`), stop };
+}
+
+/**
+ * Pushes the generated data to a fresh Prometheus and to Metricstor, runs every query as range
+ * queries over RANGE_WINDOWS and as instant queries at INSTANT_TIMES_MS on both, and compares.
+ */
+export async function runDifferential(options: DifferentialOptions = {}): Promise<DifferentialReport> {
+  const log = options.log ?? (() => {});
+  const queries = options.queries ?? QUERIES;
+  const mode = options.mode ?? 'http';
+  const data = generate();
+  const series = pushable(data);
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const prometheus = await startPrometheus();
+    stops.push(prometheus.stop);
+    await pushInTimeSlices(prometheus.baseUrl, series, PUSH_SLICE_MS);
+    const theirs = httpTarget(prometheus.baseUrl);
+    let ours: QueryTarget;
+    if (mode === 'http') {
+      const metricstor = await startMetricstor(series);
+      stops.push(metricstor.stop);
+      ours = metricstor.target;
+    } else {
+      const storage = new MemoryQueryable();
+      for (const s of data) storage.add(s.labels, s.timestamps, Float64Array.from(s.values));
+      ours = engineTarget(new PromqlEngine(storage));
+    }
+    return { ...(await compareAll(ours, theirs, queries, log)), mode };
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+  }
 }
 
 /**
@@ -295,185 +445,113 @@ export function randomQueries(count: number, seed: number): string[] {
   return Array.from({ length: count }, () => vector(3));
 }
 
-export async function runDifferential(
-  log: (line: string) => void = () => {},
-  queries: readonly string[] = QUERIES,
-): Promise<DifferentialReport> {
-  const failures: string[] = [];
-  const fail = (line: string): void => {
-    failures.push(line);
-    log(`FAIL ${line}`);
-  };
-  const dir = await mkdtemp(join(tmpdir(), 'promql-diff-'));
-  const data = generate();
-  const input = join(dir, 'data.om');
-  await writeFile(input, toOpenMetrics(data));
-  const backfill = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '-q', input, join(dir, 'tsdb')], {
-    encoding: 'utf8',
-  });
-  if (backfill.status !== 0) throw new Error(`promtool failed: ${backfill.stderr}`);
-  await writeFile(join(dir, 'prometheus.yml'), 'global: {}\n');
-  const port = await freePort();
-  const prom = spawn(
-    'prometheus',
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--storage.tsdb.retention.time=100y',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let promLog = '';
-  prom.stderr.on('data', (b: Buffer) => (promLog += b.toString()));
-  try {
-    const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${base}/-/ready`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`prometheus did not become ready:\n${promLog}`);
-      await new Promise((r) => setTimeout(r, 200));
+interface Case {
+  readonly query: string;
+  readonly label: string;
+  readonly run: (target: QueryTarget) => Promise<Answer>;
+  readonly instant: boolean;
+}
+
+async function compareAll(
+  ours: QueryTarget,
+  theirs: QueryTarget,
+  queries: readonly string[],
+  log: (line: string) => void,
+): Promise<Omit<DifferentialReport, 'mode'>> {
+  const cases: Case[] = [];
+  for (const query of queries) {
+    for (const [startMs, endMs, stepMs] of RANGE_WINDOWS) {
+      cases.push({
+        query,
+        instant: false,
+        label: `${query} [${(startMs - T0_MS) / 1000}s..${(endMs - T0_MS) / 1000}s step ${stepMs / 1000}s]`,
+        run: (t) => t.range(query, startMs, endMs, stepMs),
+      });
     }
-    const storage = new MemoryQueryable();
-    for (const s of data) storage.add(s.labels, s.timestamps, Float64Array.from(s.values));
-    const engine = new PromqlEngine(storage);
-    const windows: [startMs: number, endMs: number, stepMs: number][] = [
-      [T0_MS + 20 * 60_000, T0_MS + 170 * 60_000, 37_000],
-      [T0_MS + 15 * 60_000 + 500, T0_MS + 60 * 60_000, 60_000],
-    ];
-    let checked = 0;
-    let bothFailed = 0;
-    let points = 0;
-    for (const query of queries) {
-      for (const [startMs, endMs, stepMs] of windows) {
-        checked++;
-        const url = `${base}/api/v1/query_range?query=${encodeURIComponent(query)}&start=${startMs / 1000}&end=${endMs / 1000}&step=${stepMs / 1000}`;
-        const body = (await (await fetch(url)).json()) as { status: string; error?: string; data?: { result: PromSeries[] } };
-        let ours;
-        try {
-          ours = await engine.rangeQuery(query, startMs, endMs, stepMs);
-        } catch (err) {
-          if (body.status !== 'success') {
-            bothFailed++;
-            // Series order inside a Prometheus range evaluation is Go map order, so which
-            // duplicate an error names varies: compare the messages without label sets.
-            const withoutLabels = (m: string): string => m.replace(/\{[^}]*\}/g, '{}');
-            if (!withoutLabels(body.error ?? '').endsWith(withoutLabels(errorMessage(err)))) {
-              fail(`${query}: both failed, differently: ours "${errorMessage(err)}", theirs "${body.error ?? ''}"`);
-            }
-            continue;
-          }
-          fail(`${query}: we failed (${String(err)}), Prometheus answered`);
-          continue;
-        }
-        if (body.status !== 'success') {
-          fail(`${query}: Prometheus failed (${body.error ?? ''}), we answered`);
-          continue;
-        }
-        if (ours.result.resultType !== 'matrix') throw new Error('range query gave no matrix');
-        const theirs = body.data!.result.map((s) => ({
-          labels: sortLabels(Object.entries(s.metric).map(([name, value]) => ({ name, value }))),
-          points: s.values.map(([t, v]) => [Math.round(t * 1000), parsePromValue(v)] as const),
-        }));
-        theirs.sort((a, b) => compareLabels(a.labels, b.labels));
-        for (const s of theirs) points += s.points.length;
-        const problem = compareMatrices(
-          ours.result.series.map((s) => ({
-            labels: s.labels,
-            points: Array.from(s.timestamps, (t, i) => [t, s.values[i]!] as const),
-          })),
-          theirs,
-        );
-        if (problem !== null) {
-          fail(`${query} [${(startMs - T0_MS) / 1000}s..${(endMs - T0_MS) / 1000}s step ${stepMs / 1000}s]: ${problem}`);
-        } else {
-          log(`ok   ${query}`);
-        }
-      }
-    }
-    // Instant queries: the same values, and the same order of the vector elements.
-    for (const query of queries) {
-      for (const timeMs of [T0_MS + 95 * 60_000 + 250, T0_MS + 179 * 60_000]) {
-        checked++;
-        const url = `${base}/api/v1/query?query=${encodeURIComponent(query)}&time=${timeMs / 1000}`;
-        const body = (await (await fetch(url)).json()) as {
-          status: string;
-          error?: string;
-          data?: { resultType: string; result: unknown };
-        };
-        let ours;
-        try {
-          ours = await engine.instantQuery(query, timeMs);
-        } catch (err) {
-          if (body.status !== 'success') {
-            bothFailed++;
-            const normalize = (m: string): string => (SUBQUERY.test(query) ? m.replace(/\{[^}]*\}/g, '{}') : m);
-            if (!normalize(body.error ?? '').endsWith(normalize(errorMessage(err)))) {
-              fail(`instant ${query}: both failed, differently: ours "${errorMessage(err)}", theirs "${body.error ?? ''}"`);
-            }
-            continue;
-          }
-          fail(`instant ${query}: we failed (${String(err)}), Prometheus answered`);
-          continue;
-        }
-        if (body.status !== 'success' || body.data?.resultType !== 'vector' || ours.result.resultType !== 'vector') {
-          if (body.data?.resultType !== ours.result.resultType) {
-            fail(`instant ${query}: result type ${ours.result.resultType} vs ${body.data?.resultType ?? body.status}`);
-          }
-          continue;
-        }
-        const theirs = (body.data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({
-          labels: sortLabels(Object.entries(s.metric).map(([name, value]) => ({ name, value }))),
-          points: [[Math.round(s.value[0] * 1000), parsePromValue(s.value[1])] as const],
-        }));
-        points += theirs.length;
-        const mine = ours.result.samples.map((s) => ({ labels: s.labels, points: [[s.t, s.v] as const] }));
-        if (query.includes('histogram_quantile') || SUBQUERY.test(query)) {
-          // Prometheus emits histogram_quantile groups, and the series of a subquery evaluated
-          // over several steps, in Go map order, which is random.
-          mine.sort((a, b) => compareLabels(a.labels, b.labels));
-          theirs.sort((a, b) => compareLabels(a.labels, b.labels));
-        }
-        const problem = compareMatrices(mine, theirs);
-        if (problem !== null) {
-          fail(`instant ${query} at ${(timeMs - T0_MS) / 1000}s (values or order): ${problem}`);
-        } else {
-          log(`ok   instant ${query}`);
-        }
-      }
-    }
-    return { checked, bothFailed, failures, points };
-  } finally {
-    prom.kill('SIGTERM');
-    await new Promise((r) => prom.once('exit', r));
-    await rm(dir, { recursive: true, force: true });
   }
+  for (const query of queries) {
+    for (const timeMs of INSTANT_TIMES_MS) {
+      cases.push({ query, instant: true, label: `instant ${query} at ${(timeMs - T0_MS) / 1000}s`, run: (t) => t.instant(query, timeMs) });
+    }
+  }
+  const failures: string[] = [];
+  let bothFailed = 0;
+  let points = 0;
+  const check = async (c: Case): Promise<void> => {
+    const [mine, reference] = await Promise.all([c.run(ours), c.run(theirs)]);
+    const problem = compareAnswers(c, mine, reference);
+    if (!mine.ok && !reference.ok) bothFailed++;
+    if (reference.ok) points += reference.series.reduce((n, s) => n + s.points.length, 0);
+    if (problem === null) {
+      log(`ok   ${c.label}`);
+    } else {
+      failures.push(`${c.label}: ${problem}`);
+      log(`FAIL ${c.label}: ${problem}`);
+    }
+  };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < cases.length) await check(cases[next++]!);
+    }),
+  );
+  failures.sort();
+  return { checked: cases.length, bothFailed, failures, points };
+}
+
+function compareAnswers(c: Case, ours: Answer, theirs: Answer): string | null {
+  if (!ours.ok || !theirs.ok) {
+    if (ours.ok) return `Prometheus failed (${theirs.ok ? '' : theirs.error}), we answered`;
+    if (theirs.ok) return `we failed (${ours.error}), Prometheus answered`;
+    // Series order inside a Prometheus range evaluation (and a subquery's) is Go map order, so
+    // which duplicate an error names varies: there, compare the messages without label sets.
+    const withoutLabels = !c.instant || SUBQUERY.test(c.query);
+    const normalize = (m: string): string => (withoutLabels ? m.replace(/\{[^}]*\}/g, '{}') : m);
+    if (normalize(theirs.error).endsWith(normalize(ours.error))) return null;
+    return `both failed, differently: ours "${ours.error}", theirs "${theirs.error}"`;
+  }
+  if (ours.resultType !== theirs.resultType) return `result type ${ours.resultType} vs ${theirs.resultType}`;
+  const mine = [...ours.series];
+  const reference = [...theirs.series];
+  if (!c.instant) {
+    // A range result is sorted by labels in Prometheus; ours must already be.
+    reference.sort((a, b) => compareLabels(a.labels, b.labels));
+  } else if (c.query.includes('histogram_quantile') || SUBQUERY.test(c.query)) {
+    // Prometheus emits histogram_quantile groups, and the series of a subquery evaluated over
+    // several steps, in Go map order, which is random. Elsewhere the order must match.
+    mine.sort((a, b) => compareLabels(a.labels, b.labels));
+    reference.sort((a, b) => compareLabels(a.labels, b.labels));
+  }
+  return compareMatrices(mine, reference);
+}
+
+/** Relative tolerance on values; NaN equals NaN, infinities must match exactly. */
+const RELATIVE_TOLERANCE = 1e-9;
+
+export function closeEnough(a: number, b: number): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+  if (a === b) return true;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+  return Math.abs(a - b) <= RELATIVE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
 }
 
 type Points = readonly (readonly [number, number])[];
 
-function compareMatrices(
-  ours: readonly { labels: Labels; points: Points }[],
-  theirs: readonly { labels: Labels; points: Points }[],
-): string | null {
+function compareMatrices(ours: readonly SeriesPoints[], theirs: readonly SeriesPoints[]): string | null {
   if (ours.length !== theirs.length) {
     return `series count ${ours.length} vs ${theirs.length}: ours ${ours.map((s) => formatLabels(s.labels)).join(' ')} | theirs ${theirs.map((s) => formatLabels(s.labels)).join(' ')}`;
   }
   for (let i = 0; i < ours.length; i++) {
     const a = ours[i]!;
     const b = theirs[i]!;
-    if (compareLabels(a.labels, b.labels) !== 0) return `labels ${formatLabels(a.labels)} vs ${formatLabels(b.labels)}`;
+    if (compareLabels(a.labels, b.labels) !== 0) return `labels ${formatLabels(a.labels)} vs ${formatLabels(b.labels)} (values or order)`;
     if (a.points.length !== b.points.length) {
       return `${formatLabels(a.labels)}: ${a.points.length} points vs ${b.points.length}`;
     }
     for (let j = 0; j < a.points.length; j++) {
       const [ta, va] = a.points[j]!;
       const [tb, vb] = b.points[j]!;
-      if (ta !== tb || !almostEqual(va, vb)) {
+      if (ta !== tb || !closeEnough(va, vb)) {
         return `${formatLabels(a.labels)} point ${j}: ours ${va}@${ta} vs theirs ${vb}@${tb}`;
       }
     }
