@@ -50,8 +50,7 @@ function send(ctx: Koa.Context, file: StaticFile, cacheControl: string): void {
     return;
   }
   ctx.status = 200;
-  ctx.body = ctx.method === 'HEAD' ? null : file.body;
-  if (ctx.method === 'HEAD') ctx.length = file.body.length;
+  ctx.body = file.body; // Koa sends only the headers (with the length) for HEAD.
 }
 
 function notBuilt(ctx: Koa.Context): void {
