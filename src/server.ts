@@ -2,6 +2,7 @@
  * The composition root: builds KV → storage → engine → HTTP in dependency order and tears them
  * down in reverse. Nothing else in the code base creates these parts for production use.
  */
+import { Registry } from 'prom-client';
 import YAML from 'yaml';
 import type { ApiDeps, PromqlText } from './api/deps.js';
 import { buildApp, listen } from './api/server.js';
@@ -11,16 +12,21 @@ import { importHandler, remoteWriteHandler, type IngestDeps } from './ingest/htt
 import { ingestLimits } from './ingest/limits.js';
 import { WriteQueue } from './ingest/write-queue.js';
 import type { KvStore } from './kv/kv.js';
-import { openKv } from './kv/index.js';
+import { InstrumentedKv } from './kv/instrumented.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { ServerMetrics } from './observability/metrics.js';
+import { startSelfIngest } from './observability/self-ingest.js';
+import { openKv, type OpenKvOptions } from './kv/index.js';
 import { startGrpcServer } from './grpc/server.js';
 import { remoteReadHandler } from './remote-read/handler.js';
 import { PromqlEngine } from './promql/engine/engine.js';
 import { formatExpr, parseDuration, parseExpr, parseSeriesSelector } from './promql/parser/index.js';
 import { MAX_POINTS_PER_SERIES } from './api/params.js';
 import { Storage } from './storage/index.js';
+import { NS_LEASE } from './storage/keys.js';
 import { CompactionJob } from './storage/maintenance/compaction.js';
 import { RetentionJob } from './storage/maintenance/retention.js';
-import { MaintenanceScheduler } from './storage/maintenance/scheduler.js';
+import { MaintenanceScheduler, type MaintenanceJob } from './storage/maintenance/scheduler.js';
 
 /** The Prometheus version whose API Metricstor follows; Grafana enables features by it. */
 export const PROMETHEUS_API_VERSION = '2.42.0';
@@ -38,6 +44,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+export interface ServerOptions {
+  /** Where the server's own metrics live; a fresh registry when absent (never prom-client's global one). */
+  readonly registry?: Registry;
+  /** JSON lines on stdout at config.server.logLevel when absent. */
+  readonly logger?: Logger;
+}
+
 const DAY_MS = 86_400_000;
 
 export const PROMQL_TEXT: PromqlText = {
@@ -47,19 +60,25 @@ export const PROMQL_TEXT: PromqlText = {
   parseDurationMs: parseDuration,
 };
 
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const startTimeMs = Date.now();
   const retentionMs = config.storage.retentionDays * DAY_MS;
-  const kv: KvStore = await openKv({ backend: 'embedded', dataDir: config.storage.dataDir });
+  const logger = options.logger ?? createLogger({ level: config.server.logLevel });
+  const metrics = new ServerMetrics(options.registry ?? new Registry());
+  const kv: KvStore = new InstrumentedKv(await openKv(kvOptions(config)), metrics);
+  let selfIngest: { stop(): Promise<void> } | undefined;
   let storage: Storage | undefined;
   let maintenance: MaintenanceScheduler | undefined;
   let security: ServerSecurity | undefined;
   try {
-    security = await openServerSecurity(config.server);
+    security = await openServerSecurity(config.server, (level, message) => logger[level](message));
     storage = await Storage.open(kv, {
       headFlush:
         config.storage.headFlushIntervalMs > 0 ? { intervalMs: config.storage.headFlushIntervalMs } : 'write-through',
       retentionMs,
+      chunkCacheBytes: config.storage.chunkCacheBytes,
+      ...(config.storage.leaseTtlMs === undefined ? {} : { writerLeaseTtlMs: config.storage.leaseTtlMs }),
+      ...(config.storage.orphanCheckMs === undefined ? {} : { orphanCheckMs: config.storage.orphanCheckMs }),
     });
     const engine = new PromqlEngine(storage, {
       parse: parseExpr,
@@ -71,7 +90,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
         maxPointsPerSeries: MAX_POINTS_PER_SERIES + 1,
       },
     });
-    const ingest: IngestDeps = { storage, limits: ingestLimits(), queue: new WriteQueue() };
+    const { maxFormBodyBytes: _queryApiLimit, ...ingestLimitSettings } = config.limits;
+    const limits = ingestLimits(ingestLimitSettings);
+    const ingest: IngestDeps = { storage, limits, queue: new WriteQueue(), observer: metrics };
     const deps: ApiDeps = {
       storage,
       engine,
@@ -88,14 +109,22 @@ export async function startServer(config: Config): Promise<RunningServer> {
       maxFormBodyBytes: config.limits.maxFormBodyBytes,
       ingest: { remoteWrite: remoteWriteHandler(ingest), importPrometheus: importHandler(ingest) },
       remoteRead: remoteReadHandler(storage),
+      logError: (message) => logger.error('request failed', { error: message }),
       nowMs: Date.now,
     };
+    const holderId = `writer-${storage.writerId.toString(16)}`;
+    const jobInterval = config.storage.maintenanceIntervalMs === undefined ? {} : { intervalMs: config.storage.maintenanceIntervalMs };
     maintenance = new MaintenanceScheduler({
       kv,
-      holderId: `writer-${storage.writerId.toString(16)}`,
-      jobs: [new RetentionJob({ kv, retentionMs }), new CompactionJob({ kv })],
+      holderId,
+      jobs: [new RetentionJob({ kv, retentionMs, ...jobInterval }), new CompactionJob({ kv, ...jobInterval })].map((job) =>
+        loggingRuns(job, holderId, logger),
+      ),
+      ...(config.storage.leaseTtlMs === undefined ? {} : { leaseTtlMs: config.storage.leaseTtlMs }),
     });
-    const http = await listen(buildApp(deps, security.guard ? { guard: security.guard } : {}), config.server.httpAddr, security.tls);
+    metrics.watch({ storage, maintenance });
+    const appOptions = { outermost: metrics.middleware(), ...(security.guard ? { guard: security.guard } : {}) };
+    const http = await listen(buildApp(deps, appOptions), config.server.httpAddr, security.tls);
     const grpcAccess = {
       ...(security.policy === undefined ? {} : { policy: security.policy }),
       ...(security.credentials === undefined ? {} : { credentials: security.credentials }),
@@ -108,6 +137,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
       throw err;
     });
     maintenance.start();
+    if (config.selfMonitoring.ingestIntervalMs > 0) {
+      selfIngest = startSelfIngest({
+        registry: metrics.registry,
+        storage,
+        limits,
+        intervalMs: config.selfMonitoring.ingestIntervalMs,
+        instance: http.address,
+        logger,
+      });
+    }
+    logger.info('listening', { http: http.address, grpc: grpc.address, tls: security.tls !== undefined, backend: config.storage.backend });
+    const openedSelfIngest = selfIngest;
     const opened = storage;
     const scheduler = maintenance;
     const openedSecurity = security;
@@ -119,7 +160,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
       maintenance: scheduler,
       close: () => {
         closing ??= (async () => {
+          logger.info('stopping');
           try {
+            await openedSelfIngest?.stop();
             await Promise.all([http.close(), grpc.close()]);
           } finally {
             openedSecurity.close();
@@ -128,6 +171,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
               await opened.close();
             } finally {
               await kv.close();
+              logger.info('stopped');
             }
           }
         })();
@@ -135,12 +179,55 @@ export async function startServer(config: Config): Promise<RunningServer> {
       },
     };
   } catch (err) {
+    await selfIngest?.stop();
     security?.close();
     await maintenance?.stop().catch(() => undefined);
     await storage?.close().catch(() => undefined);
     await kv.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The KV the config asks for; leases stay in a strong namespace whatever the data's consistency. */
+function kvOptions(config: Config): OpenKvOptions {
+  const backend = config.storage.backend ?? 'embedded';
+  const flaredb = config.storage.flaredb;
+  if (backend !== 'flaredb' || flaredb === undefined) return { backend, dataDir: config.storage.dataDir };
+  return {
+    backend,
+    dataDir: config.storage.dataDir,
+    flaredb: {
+      endpoints: flaredb.endpoints ?? [],
+      strongPrefixes: [Uint8Array.of(NS_LEASE)],
+      ...(flaredb.namespace === undefined ? {} : { namespace: flaredb.namespace }),
+      ...(flaredb.consistency === undefined ? {} : { consistency: flaredb.consistency }),
+      ...(flaredb.leaseNamespace === undefined ? {} : { leaseNamespace: flaredb.leaseNamespace }),
+      ...(flaredb.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: flaredb.requestTimeoutMs }),
+      ...(flaredb.tls === undefined ? {} : { tls: flaredb.tls }),
+    },
+  };
+}
+
+/**
+ * Writes one JSON log line per finished maintenance run, so operators (and the scale-out tests)
+ * can see which gateway holds each job's lease.
+ */
+function loggingRuns(job: MaintenanceJob, holderId: string, logger: Logger): MaintenanceJob {
+  return {
+    name: job.name,
+    intervalMs: job.intervalMs,
+    run: async (ctx) => {
+      const startMs = Date.now();
+      try {
+        const summary = await job.run(ctx);
+        logger.info('maintenance run', { job: job.name, holder: holderId, outcome: 'ok', durationMs: Date.now() - startMs, summary });
+        return summary;
+      } catch (err) {
+        logger.error('maintenance run', { job: job.name, holder: holderId, outcome: 'error', durationMs: Date.now() - startMs, error: err });
+        throw err;
+      }
+    },
+  };
 }
 
 /** Settings under the names of the Prometheus flags they correspond to. */

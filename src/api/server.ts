@@ -42,6 +42,8 @@ function compilePath(path: string): { pattern: RegExp; paramNames: string[] } {
 export interface AppOptions {
   /** Authentication and access checks, run after the error funnel and before any route. */
   readonly guard?: Koa.Middleware;
+  /** Runs first, around everything else (self-monitoring: request counts, durations, /metrics). */
+  readonly outermost?: Koa.Middleware;
 }
 
 /** The Koa app: the error funnel first, then the access guard, then one dispatcher over the routes table. */
@@ -68,6 +70,8 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): Koa {
       },
     })),
   ];
+
+  if (options.outermost !== undefined) app.use(options.outermost);
 
   app.use(async function errorFunnel(ctx, next) {
     try {

@@ -1,48 +1,67 @@
-import { applyEnv, DEFAULT_CONFIG } from '../config/config.js';
 import { errorMessage } from '../errors.js';
-import { startServer } from '../server.js';
+import { configCheckCommand } from './config-check.js';
+import { importCommand } from './import.js';
+import { DEFAULT_URL, UsageError } from './options.js';
+import { queryCommand } from './query.js';
+import { serveCommand } from './serve.js';
 
-const USAGE = `Usage: metricstor <command>
+const USAGE = `Usage: metricstor <command> [options]
 
 Commands:
-  serve    run the server (HTTP on METRICSTOR_HTTP_ADDR, data in METRICSTOR_DATA_DIR)
+  serve [--config FILE] [--<setting> VALUE ...]
+        Run the server. Settings come from built-in defaults, then the YAML file, then
+        METRICSTOR_* environment variables, then flags named after the YAML keys
+        (--server.http-addr 127.0.0.1:9101, --storage.retention-days 30, ...).
+  query EXPR [--time T] [--start S --end E [--step D]] [--url URL]
+        Run an instant query (or a range query with --start/--end/--step) and print a table.
+        Times: now, now-1h, Unix seconds or RFC 3339. Steps: 15s, 1m or seconds.
+  import FILE [--format prometheus|jsonl] [--url URL]
+        Send a Prometheus text exposition or VictoriaMetrics JSON lines to the server.
+  config check FILE
+        Report unknown keys, wrong types, bad addresses and unreadable files with their location.
+  --help
+        Show this help.
+
+--url defaults to $METRICSTOR_URL or ${DEFAULT_URL}. Settings: docs/configuration.md.
 `;
 
-async function serve(): Promise<void> {
-  const config = applyEnv(DEFAULT_CONFIG, process.env);
-  const server = await startServer(config);
-  process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'listening', http: server.httpAddress })}\n`);
-  const stop = (): void => {
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`metricstor: error while stopping: ${errorMessage(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
+const out = (text: string): void => void process.stdout.write(text);
+const err = (text: string): void => void process.stderr.write(text);
 
-async function main(argv: readonly string[]): Promise<void> {
-  const command = argv[0];
+async function main(argv: readonly string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
-      return serve();
+      await serveCommand(rest);
+      return undefined; // keeps running until a signal
+    case 'query':
+      return queryCommand(rest, out, err);
+    case 'import':
+      return importCommand(rest, out, err, process.stderr.isTTY === true);
+    case 'config':
+      if (rest[0] !== 'check') throw new UsageError(`unknown config subcommand ${JSON.stringify(rest[0] ?? '')}; want check`);
+      return configCheckCommand(rest.slice(1), out, err);
     case undefined:
     case '--help':
     case '-h':
     case 'help':
-      process.stdout.write(USAGE);
-      return;
+      out(USAGE);
+      return 0;
     default:
-      process.stderr.write(`metricstor: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-      process.exitCode = 2;
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`metricstor: ${errorMessage(err)}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      err(`metricstor: ${e.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    err(`${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg: 'metricstor failed', error: errorMessage(e) })}\n`);
+    process.exit(1);
+  },
+);

@@ -1,4 +1,6 @@
-import { badData } from '../errors.js';
+import { loadConfig } from './load.js';
+
+export { parseHostPort } from './host-port.js';
 
 /**
  * The platform's TlsConfig shape (YAML: cert_file, key_file, ca_file, require_client_cert).
@@ -37,28 +39,52 @@ export interface AuthConfig {
 /** The FlareDB backend's connection settings (YAML: storage.flaredb). */
 export interface FlareDbConfig {
   readonly endpoints: readonly string[];
+  /** FlareDB namespace of the data; `metricstor` when absent. */
+  readonly namespace?: string;
+  /** strong (when absent): KvCas; eventual: KvRaw, weaker durability. */
+  readonly consistency?: 'strong' | 'eventual';
+  /** Strong namespace for the leases; required with eventual consistency. */
+  readonly leaseNamespace?: string;
+  /** Deadline of one KV call, retries included; 5000 when absent. */
+  readonly requestTimeoutMs?: number;
   /** mTLS towards FlareDB; plaintext when absent. */
   readonly tls?: TlsConfig;
   /** Name to verify in FlareDB's certificate instead of the endpoint's host. */
   readonly serverName?: string;
 }
 
-/** The server's settings. The full YAML/flags loader arrives with the operations work. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type StorageBackend = 'embedded' | 'flaredb' | 'memory';
+
+/**
+ * The server's settings. Each field is filled from one row of SETTINGS (schema.ts), which names
+ * its YAML key, environment variable, flag, default and documentation.
+ */
 export interface Config {
   readonly server: {
     /** host:port of the HTTP listener. */
     readonly httpAddr: string;
     /** host:port of the gRPC listener. */
     readonly grpcAddr: string;
+    readonly logLevel: LogLevel;
     /** HTTPS and gRPC over TLS when present. */
     readonly tls?: ServerTlsConfig;
     readonly auth?: AuthConfig;
   };
   readonly storage: {
+    readonly backend: StorageBackend;
     readonly dataDir: string;
     readonly retentionDays: number;
     /** How open chunks reach the KV: 0 = write-through, else buffered and flushed at this interval. */
     readonly headFlushIntervalMs: number;
+    /** Byte budget of the decoded-chunk cache; 0 disables it. */
+    readonly chunkCacheBytes: number;
+    /** TTL of the writer and maintenance leases. */
+    readonly leaseTtlMs: number;
+    /** Buffered policy: how often to look for dead writers' write-ahead records. */
+    readonly orphanCheckMs: number;
+    /** Time between retention and compaction runs. */
+    readonly maintenanceIntervalMs: number;
     /** Where the FlareDB backend is, when it is used. */
     readonly flaredb?: FlareDbConfig;
   };
@@ -68,78 +94,33 @@ export interface Config {
     readonly timeoutMs: number;
     /** Most samples one query may hold in memory. */
     readonly maxSamples: number;
+    /** Most queries evaluated at once. */
+    readonly maxConcurrency: number;
+    /** Most queries waiting for a slot; beyond it 503 with Retry-After. */
+    readonly maxQueue: number;
   };
+  /** Request limits: the query API's form bodies, and the ingest limits (see IngestLimits). */
   readonly limits: {
     /** Largest form-encoded request body accepted by the query API. */
     readonly maxFormBodyBytes: number;
+    readonly maxBodyBytes: number;
+    readonly maxDecodedBytes: number;
+    readonly maxSeriesPerRequest: number;
+    readonly maxSamplesPerRequest: number;
+    readonly maxLabelsPerSeries: number;
+    readonly maxLabelNameLength: number;
+    readonly maxLabelValueLength: number;
+  };
+  readonly selfMonitoring: {
+    /** 0 = off; else the server appends its own metrics to its storage at this interval. */
+    readonly ingestIntervalMs: number;
   };
 }
 
-export const DEFAULT_CONFIG: Config = {
-  server: { httpAddr: '127.0.0.1:9101', grpcAddr: '127.0.0.1:9102' },
-  storage: { dataDir: './data', retentionDays: 15, headFlushIntervalMs: 0 },
-  query: { lookbackDeltaMs: 5 * 60_000, timeoutMs: 2 * 60_000, maxSamples: 50_000_000 },
-  limits: { maxFormBodyBytes: 4 * 1024 * 1024 },
-};
+/** Every setting at its built-in default. */
+export const DEFAULT_CONFIG: Config = loadConfig({});
 
-/** Applies METRICSTOR_* environment overrides to a config. */
-export function applyEnv(config: Config, env: NodeJS.ProcessEnv): Config {
-  const retention = env['METRICSTOR_RETENTION_DAYS'];
-  return {
-    ...config,
-    server: {
-      ...config.server,
-      httpAddr: env['METRICSTOR_HTTP_ADDR'] ?? config.server.httpAddr,
-      grpcAddr: env['METRICSTOR_GRPC_ADDR'] ?? config.server.grpcAddr,
-      ...tlsFromEnv(config.server.tls, env),
-    },
-    storage: {
-      ...config.storage,
-      dataDir: env['METRICSTOR_DATA_DIR'] ?? config.storage.dataDir,
-      retentionDays: retention === undefined ? config.storage.retentionDays : parsePositive(retention, 'METRICSTOR_RETENTION_DAYS'),
-    },
-  };
-}
-
-/**
- * METRICSTOR_TLS_CERT_FILE and METRICSTOR_TLS_KEY_FILE (together) turn TLS on;
- * METRICSTOR_TLS_CA_FILE and METRICSTOR_TLS_REQUIRE_CLIENT_CERT=true add client checks.
- */
-function tlsFromEnv(tls: ServerTlsConfig | undefined, env: NodeJS.ProcessEnv): { tls?: ServerTlsConfig } {
-  const certFile = env['METRICSTOR_TLS_CERT_FILE'] ?? tls?.certFile;
-  const keyFile = env['METRICSTOR_TLS_KEY_FILE'] ?? tls?.keyFile;
-  const caFile = env['METRICSTOR_TLS_CA_FILE'] ?? tls?.caFile;
-  const require = env['METRICSTOR_TLS_REQUIRE_CLIENT_CERT'];
-  if (certFile === undefined && keyFile === undefined) {
-    if (caFile !== undefined || require !== undefined) throw badData('TLS: a CA or client-certificate setting needs a certificate and key');
-    return {};
-  }
-  if (certFile === undefined || keyFile === undefined) throw badData('TLS: the certificate and key files go together');
-  if (require !== undefined && require !== 'true' && require !== 'false') {
-    throw badData(`METRICSTOR_TLS_REQUIRE_CLIENT_CERT must be true or false, got ${JSON.stringify(require)}`);
-  }
-  const requireClientCert = require === undefined ? tls?.requireClientCert : require === 'true';
-  return {
-    tls: {
-      ...tls,
-      certFile,
-      keyFile,
-      ...(caFile === undefined ? {} : { caFile }),
-      ...(requireClientCert === undefined ? {} : { requireClientCert }),
-    },
-  };
-}
-
-function parsePositive(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw badData(`${what} must be a positive number, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-/** Splits "host:port" (or "[v6]:port") into its parts. */
-export function parseHostPort(addr: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw badData(`invalid address ${JSON.stringify(addr)}: want host:port`);
-  return { host: m[1] ?? m[2] ?? '', port };
+/** The defaults with METRICSTOR_* environment overrides applied (no file, no flags). */
+export function configFromEnv(env: NodeJS.ProcessEnv): Config {
+  return loadConfig({ env });
 }

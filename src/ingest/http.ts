@@ -19,6 +19,16 @@ export interface IngestDeps {
   readonly nowMs?: () => number;
   /** Label sets remembered between requests (default 100,000; 0 disables the cache). */
   readonly labelCacheEntries?: number;
+  /** Told what each request wrote or why it was refused (self-monitoring). */
+  readonly observer?: IngestObserver;
+}
+
+export type IngestProtocol = 'remote_write' | 'import';
+
+export interface IngestObserver {
+  accepted(protocol: IngestProtocol, samples: number): void;
+  /** `reason` is the error type; `samples` is 0 when the request failed before it was decoded. */
+  rejected(protocol: IngestProtocol, reason: string, samples: number): void;
 }
 
 export type RemoteWriteVersion = '1.0' | '2.0';
@@ -70,6 +80,7 @@ export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
   return async function remoteWrite(ctx) {
     let version: RemoteWriteVersion = '1.0';
     let samplesWritten = 0;
+    let samplesSent = 0;
     try {
       version = remoteWriteVersion(ctx.get('content-type') || undefined);
       checkSnappyEncoding(ctx.get('content-encoding') || undefined);
@@ -78,6 +89,7 @@ export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
       samplesWritten = await deps.queue.run(async () => {
         const raw = decodeSnappyBlock(body, deps.limits.maxDecodedBytes);
         const decoded = version === '2.0' ? decodeWriteRequestV2(raw) : decodeWriteRequestV1(raw, cache);
+        samplesSent = decoded.samples.length;
         const appends = validateWrite(decoded, deps.limits, cache);
         // Samples first: a retry after a failed metadata put rewrites identical samples harmlessly.
         if (appends.length > 0) await deps.storage.append(appends);
@@ -85,7 +97,9 @@ export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
         return decoded.samples.length;
       });
       ctx.status = 204;
+      deps.observer?.accepted('remote_write', samplesWritten);
     } catch (err) {
+      deps.observer?.rejected('remote_write', reasonOf(err), samplesSent);
       writePlainError(ctx, err, deps);
     } finally {
       if (version === '2.0') {
@@ -105,6 +119,7 @@ export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
 export function importHandler(deps: IngestDeps): Koa.Middleware {
   const nowMs = deps.nowMs ?? Date.now;
   return async function importPrometheus(ctx) {
+    let samples = 0;
     try {
       const params = parseImportParams(new URLSearchParams(ctx.querystring), nowMs());
       const encoding = (ctx.get('content-encoding') || 'identity').trim().toLowerCase();
@@ -120,14 +135,21 @@ export function importHandler(deps: IngestDeps): Koa.Middleware {
           throw new MetricstorError('too_large', `request body is larger than the limit of ${deps.limits.maxDecodedBytes} bytes`);
         }
         const { appends, metadata } = importExposition(text, format, params, deps.limits);
+        for (const a of appends) samples += a.values.length;
         if (appends.length > 0) await deps.storage.append(appends);
         if (metadata.length > 0) await deps.storage.putMetadata(metadata);
       });
       ctx.status = 204;
+      deps.observer?.accepted('import', samples);
     } catch (err) {
+      deps.observer?.rejected('import', reasonOf(err), samples);
       writePlainError(ctx, err, deps);
     }
   };
+}
+
+function reasonOf(err: unknown): string {
+  return isMetricstorError(err) ? err.type : 'internal';
 }
 
 const STATUS_BY_TYPE: Partial<Record<ErrorType, number>> = {

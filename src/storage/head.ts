@@ -97,6 +97,13 @@ export class Head {
     return this.bySid.size;
   }
 
+  /** Chunks still taking samples (a walk over the head; for self-monitoring, not hot paths). */
+  get openChunkCount(): number {
+    let n = 0;
+    for (const sh of this.bySid.values()) for (const c of sh.chunks) if (!c.closed) n++;
+    return n;
+  }
+
   /** Appends samples in any order; an exact repeat of a chunk's last sample is dropped. */
   append(sh: SeriesHead, timestamps: ArrayLike<number>, values: Float64Array, nowMs: number): void {
     const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
@@ -201,9 +208,7 @@ export class Head {
     let at = 0;
     for (const c of taken) {
       writeChunkHeader(arena, at, { encoding: CHUNK_ENCODING_XOR, closed: c.closed, minTimeMs: c.firstT, maxTimeMs: c.lastT });
-      const data = c.appender.bytes();
-      arena.set(data, at + CHUNK_HEADER_BYTES);
-      const end = at + CHUNK_HEADER_BYTES + data.length;
+      const end = c.appender.copyTo(arena, at + CHUNK_HEADER_BYTES);
       out.push({ chunk: c, version: c.version, value: arena.subarray(at, end) });
       at = end;
     }

@@ -1,3 +1,3 @@
 export { Storage } from './storage.js';
-export type { HeadFlush, StorageOptions } from './storage.js';
+export type { HeadFlush, StorageOptions, StorageRuntimeStats } from './storage.js';
 export type * from './types.js';

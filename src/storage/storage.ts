@@ -51,6 +51,17 @@ import { computeStats } from './stats.js';
 import { decodeWalRecord, encodeWalRecord } from './wal-codec.js';
 import type { WalSeries } from './wal-codec.js';
 
+export interface StorageRuntimeStats {
+  readonly chunkCacheHits: number;
+  readonly chunkCacheMisses: number;
+  readonly chunkCacheBytes: number;
+  readonly openChunks: number;
+  /** Series with samples in this writer's head. */
+  readonly headSeries: number;
+  /** Series this process added to the index. */
+  readonly seriesCreated: number;
+}
+
 export type HeadFlush = 'write-through' | { readonly intervalMs: number };
 
 export interface StorageOptions {
@@ -198,6 +209,18 @@ export class Storage implements MetricStorage {
     await this.keepWriterLease();
     const orphanEvery = this.options.orphanCheckMs ?? 60_000;
     if (orphanEvery > 0 && nowMs - this.lastOrphanCheckMs >= orphanEvery) await this.recoverOrphans(false);
+  }
+
+  /** Counters and sizes for self-monitoring, read when metrics are scraped. */
+  runtimeStats(): StorageRuntimeStats {
+    return {
+      chunkCacheHits: this.cache.hits,
+      chunkCacheMisses: this.cache.misses,
+      chunkCacheBytes: this.cache.sizeBytes,
+      openChunks: this.head?.openChunkCount ?? 0,
+      headSeries: this.head?.seriesCount ?? 0,
+      seriesCreated: this.index.seriesCreated,
+    };
   }
 
   /** Writes every changed open chunk to the KV now (buffered policy) and deletes covered records. */
