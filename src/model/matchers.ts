@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { badData } from '../errors.js';
 import type { Labels } from './labels.js';
 import { getLabel } from './labels.js';
@@ -29,6 +30,37 @@ export function compileRegex(pattern: string): RegExp {
   }
 }
 
+/*
+ * JavaScript regexes backtrack: `(a+)+b` against a long value would block the process for
+ * minutes, where Prometheus's RE2 stays linear. V8 can switch a regex to its linear-time engine
+ * once it has backtracked too often, but only for regexes compiled without the `u` flag.
+ */
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * The same pattern compiled without the `u` flag, which matches exactly like the unicode one on
+ * values without surrogates as long as the pattern itself needs nothing unicode-only (\p{..},
+ * \u{..}, characters outside the BMP); undefined when it does.
+ */
+function codeUnitRegex(source: string): RegExp | undefined {
+  if (SURROGATE.test(source) || /\\[pP]\{|\\u\{/.test(source)) return undefined;
+  try {
+    return new RegExp(source);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An anchored regex test whose worst case on ordinary (BMP) values is linear, not exponential. */
+function regexTester(pattern: string): (value: string) => boolean {
+  const unicode = compileRegex(pattern);
+  const plain = codeUnitRegex(unicode.source);
+  if (plain === undefined) return (v) => unicode.test(v);
+  return (v) => (SURROGATE.test(v) ? unicode : plain).test(v);
+}
+
 export function compileMatcher(m: Matcher): CompiledMatcher {
   switch (m.type) {
     case '=':
@@ -36,12 +68,12 @@ export function compileMatcher(m: Matcher): CompiledMatcher {
     case '!=':
       return { ...m, matches: (v) => v !== m.value };
     case '=~': {
-      const re = compileRegex(m.value);
-      return { ...m, matches: (v) => re.test(v) };
+      const test = regexTester(m.value);
+      return { ...m, matches: (v) => test(v) };
     }
     case '!~': {
-      const re = compileRegex(m.value);
-      return { ...m, matches: (v) => !re.test(v) };
+      const test = regexTester(m.value);
+      return { ...m, matches: (v) => !test(v) };
     }
   }
 }
