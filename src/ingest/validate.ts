@@ -1,7 +1,7 @@
 import { MetricstorError, badData } from '../errors.js';
 import {
   METRIC_NAME,
-  formatLabels,
+  formatLabelsBrief,
   isValidLabelName,
   isValidMetricName,
   type Label,
@@ -115,7 +115,7 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
 export function normaliseLabels(raw: readonly Label[], limits: IngestLimits): readonly Label[] {
   if (raw.length > limits.maxLabelsPerSeries) {
     throw badData(
-      `series ${formatLabels(raw)} has ${raw.length} labels, more than the limit of ${limits.maxLabelsPerSeries}`,
+      `series ${formatLabelsBrief(raw)} has ${raw.length} labels, more than the limit of ${limits.maxLabelsPerSeries}`,
     );
   }
   let labels: readonly Label[] = raw;
@@ -125,12 +125,12 @@ export function normaliseLabels(raw: readonly Label[], limits: IngestLimits): re
     const l = raw[i]!;
     if (l.name.length > limits.maxLabelNameLength) {
       throw badData(
-        `series ${formatLabels(raw)}: label name of ${l.name.length} characters is longer than the limit of ${limits.maxLabelNameLength}`,
+        `series ${formatLabelsBrief(raw)}: label name of ${l.name.length} characters is longer than the limit of ${limits.maxLabelNameLength}`,
       );
     }
     if (l.value.length > limits.maxLabelValueLength) {
       throw badData(
-        `series ${formatLabels(raw)}: value of label ${JSON.stringify(l.name)} has ${l.value.length} characters, more than the limit of ${limits.maxLabelValueLength}`,
+        `series ${formatLabelsBrief(raw)}: value of label ${JSON.stringify(l.name)} has ${l.value.length} characters, more than the limit of ${limits.maxLabelValueLength}`,
       );
     }
     if (l.value === '') hasEmpty = true;
@@ -143,19 +143,19 @@ export function normaliseLabels(raw: readonly Label[], limits: IngestLimits): re
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
     if (i > 0 && labels[i - 1]!.name === l.name) {
-      throw badData(`series ${formatLabels(raw)}: label name ${JSON.stringify(l.name)} is not unique`);
+      throw badData(`series ${formatLabelsBrief(raw)}: label name ${JSON.stringify(l.name)} is not unique`);
     }
     if (l.name === METRIC_NAME) {
       name = l.value;
       if (!isValidMetricName(l.value)) {
-        throw badData(`series ${formatLabels(raw)}: invalid metric name ${JSON.stringify(l.value)}`);
+        throw badData(`series ${formatLabelsBrief(raw)}: invalid metric name ${JSON.stringify(l.value)}`);
       }
     } else if (!isValidLabelName(l.name)) {
-      throw badData(`series ${formatLabels(raw)}: invalid label name ${JSON.stringify(l.name)}`);
+      throw badData(`series ${formatLabelsBrief(raw)}: invalid label name ${JSON.stringify(l.name)}`);
     }
   }
   if (name === undefined) {
-    throw badData(`series ${formatLabels(raw)} has no metric name (label __name__ missing or empty)`);
+    throw badData(`series ${formatLabelsBrief(raw)} has no metric name (label __name__ missing or empty)`);
   }
   return labels;
 }
@@ -164,7 +164,7 @@ function checkTimestamps(timestamps: Float64Array, first: number, count: number,
   for (let i = first; i < first + count; i++) {
     if (!Number.isSafeInteger(timestamps[i]!)) {
       throw badData(
-        `series ${formatLabels(labels)}: timestamp ${timestamps[i]} is out of range; timestamps must be integer milliseconds within ±${Number.MAX_SAFE_INTEGER}`,
+        `series ${formatLabelsBrief(labels)}: timestamp ${timestamps[i]} is out of range; timestamps must be integer milliseconds within ±${Number.MAX_SAFE_INTEGER}`,
       );
     }
   }

@@ -48,6 +48,18 @@ export function formatLabels(labels: Labels): string {
   return `${name ?? ''}{${rest.join(', ')}}`;
 }
 
+/**
+ * formatLabels for error messages about untrusted input: a series may carry millions of labels or
+ * megabyte values, and echoing them whole would make the answer as big as the attack.
+ */
+export function formatLabelsBrief(labels: Labels, maxChars = 512): string {
+  const shown = labels.length > 32 ? [...labels.filter((l) => l.name === METRIC_NAME), ...labels.slice(0, 32)] : labels;
+  const clipped = shown.map((l) => (l.value.length > maxChars ? { name: l.name.slice(0, maxChars), value: `${l.value.slice(0, maxChars)}…` } : l));
+  const text = formatLabels(clipped);
+  const more = labels.length > shown.length ? ` (${labels.length} labels)` : '';
+  return (text.length > maxChars ? `${text.slice(0, maxChars)}…` : text) + more;
+}
+
 const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 

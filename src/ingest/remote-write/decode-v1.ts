@@ -1,5 +1,5 @@
 import { badData } from '../../errors.js';
-import { formatLabels, type Label } from '../../model/labels.js';
+import { formatLabelsBrief, type Label } from '../../model/labels.js';
 import type { MetricMetadata } from '../../storage/types.js';
 import type { LabelCache } from '../label-cache.js';
 import type { DecodedWrite, RawSeries, ValidLabels } from '../types.js';
@@ -133,7 +133,7 @@ function decodeTimeSeries(
     labels = decoded;
   }
   if (histograms > 0) {
-    throw badData(`series ${formatLabels(labels)}: native histograms are not supported`);
+    throw badData(`series ${formatLabelsBrief(labels)}: native histograms are not supported`);
   }
   const first = out.length;
   try {

@@ -1,5 +1,5 @@
 import { badData } from '../../errors.js';
-import { METRIC_NAME, formatLabels, type Label } from '../../model/labels.js';
+import { METRIC_NAME, formatLabelsBrief, type Label } from '../../model/labels.js';
 import type { MetricMetadata, MetricType } from '../../storage/types.js';
 import type { DecodedWrite, RawSeries } from '../types.js';
 import { metricTypeFromWire } from './metric-type.js';
@@ -98,7 +98,7 @@ function decodeTimeSeries(
     }
   }
   const labels = resolveLabels(refs, symbols);
-  if (histograms > 0) throw badData(`series ${formatLabels(labels)}: native histograms are not supported`);
+  if (histograms > 0) throw badData(`series ${formatLabelsBrief(labels)}: native histograms are not supported`);
 
   const first = out.length;
   try {

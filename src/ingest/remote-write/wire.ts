@@ -1,5 +1,5 @@
 import { MetricstorError, badData } from '../../errors.js';
-import { formatLabels, type Label } from '../../model/labels.js';
+import { formatLabelsBrief, type Label } from '../../model/labels.js';
 
 /** Protobuf wire types this reader understands; groups (3, 4) are rejected. */
 export const WIRE_VARINT = 0;
@@ -188,5 +188,5 @@ export function decodeUtf8(buf: Buffer, start: number, end: number, what: string
 /** Prefixes a decoding error with the series it happened in (built only on the error path). */
 export function inSeries(err: unknown, labels: readonly Label[]): unknown {
   if (!(err instanceof MetricstorError)) return err;
-  return new MetricstorError(err.type, `series ${formatLabels(labels)}: ${err.message}`);
+  return new MetricstorError(err.type, `series ${formatLabelsBrief(labels)}: ${err.message}`);
 }
