@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import type { ApiDeps, PromqlText } from './api/deps.js';
 import { buildApp, listen } from './api/server.js';
 import { openServerSecurity, type ServerSecurity } from './api/auth-setup.js';
+import { QueryGate } from './api/query-gate.js';
 import type { Config } from './config/config.js';
 import { importHandler, remoteWriteHandler, type IngestDeps } from './ingest/http.js';
 import { ingestLimits } from './ingest/limits.js';
@@ -106,6 +107,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         storageRetention: `${config.storage.retentionDays}d`,
       },
       queryTimeoutMs: config.query.timeoutMs,
+      queryGate: new QueryGate({
+        maxConcurrency: config.query.maxConcurrency,
+        maxQueue: config.query.maxQueue,
+        maxWaitMs: config.query.timeoutMs,
+      }),
       maxFormBodyBytes: config.limits.maxFormBodyBytes,
       ingest: { remoteWrite: remoteWriteHandler(ingest), importPrometheus: importHandler(ingest) },
       remoteRead: remoteReadHandler(storage),

@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import type { Matcher } from '../model/matchers.js';
+import type { QueryGate } from './query-gate.js';
 import type { Expr } from '../promql/parser/ast.js';
 import type { QueryEngine } from '../promql/types.js';
 import type { MetricStorage } from '../storage/types.js';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   readonly info: ServerInfo;
   /** The engine's own timeout; a `timeout` parameter can only shorten it. */
   readonly queryTimeoutMs: number;
+  /** Caps concurrent PromQL evaluations (query, query_range); unbounded when absent. */
+  readonly queryGate?: QueryGate;
   /** Largest accepted form-encoded request body. */
   readonly maxFormBodyBytes: number;
   /** Remote write and text-format import, when the ingest module is wired in. */

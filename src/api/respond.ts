@@ -38,7 +38,7 @@ export const HTTP_STATUS_BY_ERROR_TYPE: Readonly<Record<ErrorType, number>> = {
  */
 const GZIP_LEVEL = 1;
 
-/** Seconds a client should wait after an `overloaded` answer. */
+/** Seconds a client should wait after an `overloaded` or `unavailable` answer. */
 const RETRY_AFTER_SECONDS = 1;
 
 export function writeSuccess(ctx: Koa.Context, result: ApiResult): void {
@@ -79,7 +79,7 @@ export function writeError(ctx: Koa.Context, err: unknown): void {
   const type: ErrorType = isMetricstorError(err) ? err.type : 'internal';
   setCors(ctx);
   ctx.status = HTTP_STATUS_BY_ERROR_TYPE[type];
-  if (type === 'overloaded') ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (type === 'overloaded' || type === 'unavailable') ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
   ctx.type = 'application/json';
   ctx.body = jsonEncode({ status: 'error', errorType: type, error: errorMessage(err) });
 }

@@ -46,6 +46,9 @@ export interface AppOptions {
   readonly outermost?: Koa.Middleware;
 }
 
+/** Routes that evaluate PromQL, and so pass through the query gate. */
+const GATED_PATHS: ReadonlySet<string> = new Set(['/api/v1/query', '/api/v1/query_range']);
+
 /** The Koa app: the error funnel first, then the access guard, then one dispatcher over the routes table. */
 export function buildApp(deps: ApiDeps, options: AppOptions = {}): Koa {
   const app = new Koa();
@@ -58,7 +61,10 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): Koa {
           ...(await readFormBody(ctx, deps.maxFormBodyBytes)),
           new URLSearchParams(ctx.querystring),
         ]);
-        const result = await route.handler({ params, pathParams, signal: clientGone(ctx) }, deps);
+        const signal = clientGone(ctx);
+        const handle = () => route.handler({ params, pathParams, signal }, deps);
+        const gate = GATED_PATHS.has(route.path) ? deps.queryGate : undefined;
+        const result = gate === undefined ? await handle() : await gate.run(handle, signal);
         writeSuccess(ctx, result);
       },
     })),
@@ -174,6 +180,21 @@ async function readFormBody(ctx: Koa.Context, maxBytes: number): Promise<URLSear
   return [new URLSearchParams(Buffer.concat(chunks).toString('utf8'))];
 }
 
+/**
+ * Slow clients (slowloris) hold a socket each; these bound how long. A request's headers must
+ * arrive within HEADERS_TIMEOUT_MS and the whole request (body included) within REQUEST_TIMEOUT_MS,
+ * else the connection gets 408 and is closed. Node checks both every CONNECTION_CHECK_MS
+ * (30 s by default, which would let a dribbling client stay three times longer).
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+const CONNECTION_CHECK_MS = 1_000;
+const SLOW_CLIENT_LIMITS: http.ServerOptions = {
+  headersTimeout: HEADERS_TIMEOUT_MS,
+  requestTimeout: REQUEST_TIMEOUT_MS,
+  connectionsCheckingInterval: CONNECTION_CHECK_MS,
+};
+
 /** How long close() waits for in-flight requests before cutting their connections. */
 const CLOSE_GRACE_MS = 10_000;
 const IDLE_SWEEP_MS = 50;
@@ -187,9 +208,9 @@ export async function listen(app: Koa, addr: string, tls?: TlsReloader): Promise
   let server: http.Server | https.Server;
   let stopReloads = (): void => undefined;
   if (tls === undefined) {
-    server = http.createServer(app.callback());
+    server = http.createServer(SLOW_CLIENT_LIMITS, app.callback());
   } else {
-    const secure = https.createServer(serverTlsOptions(tls.config, tls.current), app.callback());
+    const secure = https.createServer({ ...SLOW_CLIENT_LIMITS, ...serverTlsOptions(tls.config, tls.current) }, app.callback());
     stopReloads = tls.onReload((material) => secure.setSecureContext(secureContextOptions(material)));
     server = secure;
   }
