@@ -54,6 +54,13 @@ export class BitWriter {
     return this.buf.slice(0, this.byteLength);
   }
 
+  /** Copies the finished stream (what bytes() returns) into `out` at `offset`; returns the end offset. */
+  copyTo(out: Uint8Array, offset: number): number {
+    const n = this.byteLength;
+    out.set(this.buf.subarray(0, n), offset);
+    return offset + n;
+  }
+
   /** Overwrites a 16-bit big-endian field at a byte offset already written. */
   setUint16At(byteOffset: number, value: number): void {
     this.buf[byteOffset] = value >>> 8;

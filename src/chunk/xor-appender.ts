@@ -90,6 +90,11 @@ export class XorAppender {
     return this.w.bytes();
   }
 
+  /** Copies the encoded chunk into `out` at `offset` (sizeBytes bytes) without an intermediate copy; returns the end offset. */
+  copyTo(out: Uint8Array, offset: number): number {
+    return this.w.copyTo(out, offset);
+  }
+
   /** Encoded size in bytes, without copying. */
   get sizeBytes(): number {
     return this.w.byteLength;
