@@ -8,7 +8,7 @@
 
 let
   root = ../.;
-  # Only what the build reads: no local node_modules, build output, data or test artefacts.
+  # Left out of the source: local installs, build output, data and test artefacts.
   excluded = [
     "node_modules"
     "dist"
@@ -16,6 +16,8 @@ let
     "test-output"
     ".bench"
     "result"
+    "flaredb-client/node_modules"
+    "flaredb-client/dist"
   ];
 in
 buildNpmPackage {
@@ -27,9 +29,9 @@ buildNpmPackage {
     filter =
       path: type:
       let
-        name = baseNameOf path;
+        relative = lib.removePrefix (toString root + "/") (toString path);
       in
-      !(lib.elem name excluded) && lib.cleanSourceFilter path type;
+      !(lib.elem relative excluded) && lib.cleanSourceFilter path type;
   };
 
   nodejs = nodejs_20;
