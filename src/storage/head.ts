@@ -208,7 +208,9 @@ export class Head {
     let at = 0;
     for (const c of taken) {
       writeChunkHeader(arena, at, { encoding: CHUNK_ENCODING_XOR, closed: c.closed, minTimeMs: c.firstT, maxTimeMs: c.lastT });
-      const end = c.appender.copyTo(arena, at + CHUNK_HEADER_BYTES);
+      const data = c.appender.bytes();
+      arena.set(data, at + CHUNK_HEADER_BYTES);
+      const end = at + CHUNK_HEADER_BYTES + data.length;
       out.push({ chunk: c, version: c.version, value: arena.subarray(at, end) });
       at = end;
     }
