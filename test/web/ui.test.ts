@@ -149,6 +149,17 @@ describe('web UI in headless Chromium', function () {
     await page.waitForFunction(tableRows(6));
   });
 
+  it('lists a range vector in the table and says why it has no graph', async () => {
+    await page.goto(`${base}/?expr=${encodeURIComponent('up{instance="host-0:9100"}[1m]')}`);
+    await page.waitForSelector('#result-table tbody td.series');
+    const value = await page.textContent('#result-table tbody td.value');
+    // Four or five 15-second samples in a minute, one line each: "1 @<seconds> (<time>)".
+    expect(value!.split('\n').length).to.be.within(4, 5);
+    expect(value).to.match(/^1 @\d+ \(/);
+    expect(await page.textContent('#chart-note')).to.match(/^No graph: .*range vector/);
+    expect(await page.$$eval('#chart canvas', (els) => els.length)).to.equal(0);
+  });
+
   it('shows errors plainly and clears them on the next good query', async () => {
     await page.goto(`${base}/`);
     await page.fill('#expr', 'sum(rate(node_cpu_seconds_total[5m])');

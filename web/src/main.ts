@@ -22,10 +22,16 @@ const runButton = byId('run', HTMLButtonElement);
 const errorBox = byId('error', HTMLDivElement);
 const statusLine = byId('status', HTMLDivElement);
 const tbody = byId('result-table', HTMLTableElement).tBodies[0]!;
+const chartNote = byId('chart-note', HTMLDivElement);
 const chart = new Chart(byId('chart', HTMLDivElement));
 const suggestions = new SuggestBox(expr, byId('suggestions', HTMLUListElement));
 
 let running: AbortController | undefined;
+
+function showChartNote(message: string | undefined): void {
+  chartNote.hidden = message === undefined;
+  chartNote.textContent = message ?? '';
+}
 
 function showError(message: string | undefined): void {
   errorBox.hidden = message === undefined;
@@ -79,11 +85,12 @@ async function run(): Promise<void> {
     const warnings = [...instant.warnings];
     if (range instanceof Error) {
       chart.clear();
-      // A string result or an expression that only works instantly: the table still stands.
-      warnings.push(`graph: ${range.message}`);
+      // A range vector or a string: only the instant query answers it, and the table stands.
+      showChartNote(`No graph: ${range.message}`);
     } else {
       const answer = range as Answer<QueryData>;
-      chart.render(answer.data, endSec - rangeSec, endSec);
+      const drawn = chart.render(answer.data, endSec - rangeSec, endSec);
+      showChartNote(drawn === 0 ? 'No data in this time range.' : undefined);
       warnings.push(...answer.warnings);
     }
     const tookMs = Math.round(performance.now() - startedMs);
@@ -91,6 +98,7 @@ async function run(): Promise<void> {
   } catch (err) {
     if (controller !== running || (err instanceof DOMException && err.name === 'AbortError')) return;
     showError(errorText(err));
+    showChartNote(undefined);
     statusLine.textContent = '';
     tbody.replaceChildren();
     chart.clear();
