@@ -137,6 +137,8 @@ export class ServerMetrics implements KvCallObserver, IngestObserver {
 export function endpointOf(path: string, status: number): string {
   if (status === 404 || status === 405) return 'other';
   if (/^\/api\/v1\/label\/[^/]+\/values$/.test(path)) return '/api/v1/label/:name/values';
+  if (path.startsWith('/assets/')) return '/assets/:file';
+  if (path === '/') return '/';
   if (/^\/api\/v1\/[a-z_/]{1,40}$/.test(path) || /^\/-\/[a-z]{1,20}$/.test(path) || path === '/federate') return path;
   return 'other';
 }
