@@ -3,7 +3,6 @@ import { configCheckCommand } from './config-check.js';
 import { importCommand } from './import.js';
 import { DEFAULT_URL, UsageError } from './options.js';
 import { queryCommand } from './query.js';
-import { serveCommand } from './serve.js';
 
 const USAGE = `Usage: metricstor <command> [options]
 
@@ -31,9 +30,12 @@ const err = (text: string): void => void process.stderr.write(text);
 async function main(argv: readonly string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'serve':
+    case 'serve': {
+      // Loaded only here: the client commands start faster without the whole server.
+      const { serveCommand } = await import('./serve.js');
       await serveCommand(rest);
       return undefined; // keeps running until a signal
+    }
     case 'query':
       return queryCommand(rest, out, err);
     case 'import':
