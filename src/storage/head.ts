@@ -74,6 +74,8 @@ export class Head {
   private readonly bySid = new Map<bigint, SeriesHead>();
   private readonly changed = new Set<HeadChunk>();
   private counter = 0;
+  private wordsBuffer: ArrayBufferLike | null = null;
+  private words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
   constructor(
     readonly writer: bigint,
@@ -106,13 +108,14 @@ export class Head {
 
   /** Appends samples in any order; an exact repeat of a chunk's last sample is dropped. */
   append(sh: SeriesHead, timestamps: ArrayLike<number>, values: Float64Array, nowMs: number): void {
-    const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+    const words = this.wordsOf(values);
+    const base = values.byteOffset >>> 2;
     let c = sh.current;
     const n = timestamps.length;
     for (let i = 0; i < n; i++) {
       const t = timestamps[i]!;
-      const hi = words[2 * i + HI]!;
-      const lo = words[2 * i + LO]!;
+      const hi = words[base + 2 * i + HI]!;
+      const lo = words[base + 2 * i + LO]!;
       if (c === null || !(t > c.lastT && t < c.windowEndMs && c.numSamples < MAX_SAMPLES_PER_CHUNK)) {
         if (c !== null) {
           this.touched(c, nowMs);
@@ -131,6 +134,19 @@ export class Head {
     }
     if (c !== null) this.touched(c, nowMs);
     sh.current = c;
+  }
+
+  /**
+   * A 32-bit view of the whole buffer behind `values`, index it from byteOffset / 4. Ingest hands
+   * in every series of a request as views of one buffer, so one view serves them all instead of
+   * one allocation per series.
+   */
+  private wordsOf(values: Float64Array): Uint32Array {
+    if (values.buffer !== this.wordsBuffer) {
+      this.wordsBuffer = values.buffer;
+      this.words = new Uint32Array(values.buffer, 0, values.buffer.byteLength >>> 2);
+    }
+    return this.words;
   }
 
   private touched(c: HeadChunk, nowMs: number): void {
@@ -208,9 +224,7 @@ export class Head {
     let at = 0;
     for (const c of taken) {
       writeChunkHeader(arena, at, { encoding: CHUNK_ENCODING_XOR, closed: c.closed, minTimeMs: c.firstT, maxTimeMs: c.lastT });
-      const data = c.appender.bytes();
-      arena.set(data, at + CHUNK_HEADER_BYTES);
-      const end = at + CHUNK_HEADER_BYTES + data.length;
+      const end = c.appender.copyTo(arena, at + CHUNK_HEADER_BYTES);
       out.push({ chunk: c, version: c.version, value: arena.subarray(at, end) });
       at = end;
     }
