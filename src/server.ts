@@ -129,7 +129,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       ...(config.storage.leaseTtlMs === undefined ? {} : { leaseTtlMs: config.storage.leaseTtlMs }),
     });
     metrics.watch({ storage, maintenance });
-    const appOptions = { outermost: metrics.middleware(), ...(security.guard ? { guard: security.guard } : {}) };
+    const appOptions = {
+      outermost: metrics.middleware(),
+      beforeRoutes: metrics.endpoint(),
+      ...(security.guard ? { guard: security.guard } : {}),
+    };
     const http = await listen(buildApp(deps, appOptions), config.server.httpAddr, security.tls);
     const grpcAccess = {
       ...(security.policy === undefined ? {} : { policy: security.policy }),

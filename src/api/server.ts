@@ -42,8 +42,10 @@ function compilePath(path: string): { pattern: RegExp; paramNames: string[] } {
 export interface AppOptions {
   /** Authentication and access checks, run after the error funnel and before any route. */
   readonly guard?: Koa.Middleware;
-  /** Runs first, around everything else (self-monitoring: request counts, durations, /metrics). */
+  /** Runs first, around everything else (self-monitoring: request counts and durations). */
   readonly outermost?: Koa.Middleware;
+  /** Runs after the guard, before the routes: extra endpoints such as /metrics (it calls next otherwise). */
+  readonly beforeRoutes?: Koa.Middleware;
 }
 
 /** Routes that evaluate PromQL, and so pass through the query gate. */
@@ -89,6 +91,7 @@ export function buildApp(deps: ApiDeps, options: AppOptions = {}): Koa {
   });
 
   if (options.guard !== undefined) app.use(options.guard);
+  if (options.beforeRoutes !== undefined) app.use(options.beforeRoutes);
 
   app.use(async function dispatch(ctx) {
     if (ctx.method === 'OPTIONS' && ctx.path.startsWith('/api/v1/')) {
