@@ -110,17 +110,18 @@ export class ServerMetrics implements KvCallObserver, IngestObserver {
     this.ingestRequests.inc({ protocol, outcome: reason });
   }
 
-  /**
-   * Outermost middleware: answers GET /metrics, and counts and times every other request by
-   * endpoint and final status code.
-   */
+  /** Answers GET /metrics in the text format; passes every other request on. */
+  endpoint(): Koa.Middleware {
+    return async (ctx, next) => {
+      if (ctx.path !== '/metrics' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+      ctx.type = this.registry.contentType;
+      ctx.body = await this.registry.metrics();
+    };
+  }
+
+  /** Outermost middleware: counts and times every request by endpoint and final status code. */
   middleware(): Koa.Middleware {
     return async (ctx, next) => {
-      if (ctx.path === '/metrics' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-        ctx.type = this.registry.contentType;
-        ctx.body = await this.registry.metrics();
-        return;
-      }
       const start = process.hrtime.bigint();
       try {
         await next();
@@ -138,7 +139,7 @@ export function endpointOf(path: string, status: number): string {
   if (status === 404 || status === 405) return 'other';
   if (/^\/api\/v1\/label\/[^/]+\/values$/.test(path)) return '/api/v1/label/:name/values';
   if (path.startsWith('/assets/')) return '/assets/:file';
-  if (path === '/') return '/';
+  if (path === '/' || path === '/metrics') return path;
   if (/^\/api\/v1\/[a-z_/]{1,40}$/.test(path) || /^\/-\/[a-z]{1,20}$/.test(path) || path === '/federate') return path;
   return 'other';
 }

@@ -51,6 +51,8 @@ export class SeriesEntry {
   olderIndexedDays: Set<number> | null = null;
   /** This node's open chunks of the series, linked on first append. */
   head: SeriesHead | null = null;
+  /** Set once the entry left the write-path cache; lookups by label-set identity then skip it. */
+  dropped = false;
 
   constructor(
     readonly sid: bigint,
@@ -100,6 +102,12 @@ export class SeriesIndex {
   /** Keyed by 53 bits of the label hash; a bucket holds every cached series with that key. */
   private readonly cache: LRUCache<number, SeriesEntry[]>;
   private readonly labelsBySid: LRUCache<bigint, Labels>;
+  /**
+   * The entry of a label-set object seen before. Ingest hands in the same Labels object for a
+   * series it has cached (label cache keyed by the encoded bytes), so this finds it without
+   * hashing the strings. Replaced wholesale by `forget`.
+   */
+  private byIdentity = new WeakMap<Labels, SeriesEntry>();
   /** Series this process created (claimed an `S` key for), for self-monitoring. */
   seriesCreated = 0;
   /** `V` and `N` keys staged recently, so a burst of new series does not repeat them. */
@@ -108,7 +116,13 @@ export class SeriesIndex {
   constructor(kv: KvStore, options: SeriesIndexOptions = {}) {
     this.kv = kv;
     this.hasher = options.hasher ?? hashLabels;
-    this.cache = countLimitedLru(options.maxCachedSeries ?? 1_000_000);
+    this.cache = new LRUCache<number, SeriesEntry[]>({
+      maxSize: options.maxCachedSeries ?? 1_000_000,
+      sizeCalculation: () => 1,
+      dispose: (bucket, _key, reason) => {
+        if (reason === 'evict') for (const e of bucket) e.dropped = true;
+      },
+    });
     this.labelsBySid = countLimitedLru(options.maxCachedSeries ?? 1_000_000);
   }
 
@@ -118,10 +132,17 @@ export class SeriesIndex {
     let misses: number[] | null = null;
     for (let i = 0; i < labelSets.length; i++) {
       const labels = labelSets[i]!;
+      const known = this.byIdentity.get(labels);
+      if (known !== undefined && !known.dropped) {
+        out[i] = known;
+        continue;
+      }
       const h = this.hasher(labels);
       const found = this.lookup(cacheKeyOf(h), labels);
-      if (found !== undefined) out[i] = found;
-      else (misses ??= []).push(i);
+      if (found !== undefined) {
+        out[i] = found;
+        this.byIdentity.set(labels, found);
+      } else (misses ??= []).push(i);
     }
     if (misses !== null) await this.resolveMisses(labelSets, misses, out);
     return out as SeriesEntry[];
@@ -172,6 +193,7 @@ export class SeriesIndex {
       const bucket = this.cache.get(p.cacheKey);
       this.cache.set(p.cacheKey, bucket === undefined ? [entry] : [...bucket, entry]);
       this.labelsBySid.set(p.sid, p.labels);
+      this.byIdentity.set(p.labels, entry);
       out[p.index] = entry;
     };
     while (pending.length > 0) {
@@ -234,11 +256,13 @@ export class SeriesIndex {
    */
   forget(labelSets: readonly Labels[]): void {
     this.recentValueKeys.clear();
+    this.byIdentity = new WeakMap();
     for (const labels of labelSets) {
       const key = cacheKeyOf(this.hasher(labels));
       const bucket = this.cache.get(key);
       if (bucket === undefined) continue;
       const kept = bucket.filter((e) => !sameLabels(e.labels, labels));
+      for (const e of bucket) if (!kept.includes(e)) e.dropped = true;
       if (kept.length === 0) this.cache.delete(key);
       else this.cache.set(key, kept);
     }
