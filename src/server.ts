@@ -11,7 +11,7 @@ import { QueryGate } from './api/query-gate.js';
 import type { Config } from './config/config.js';
 import { importHandler, remoteWriteHandler, type IngestDeps } from './ingest/http.js';
 import { ingestLimits } from './ingest/limits.js';
-import { WriteQueue } from './ingest/write-queue.js';
+import { DEFAULT_WRITE_QUEUE, WriteQueue } from './ingest/write-queue.js';
 import type { KvStore } from './kv/kv.js';
 import { InstrumentedKv } from './kv/instrumented.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -93,7 +93,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     });
     const { maxFormBodyBytes: _queryApiLimit, ...ingestLimitSettings } = config.limits;
     const limits = ingestLimits(ingestLimitSettings);
-    const ingest: IngestDeps = { storage, limits, queue: new WriteQueue(), observer: metrics };
+    const queue = new WriteQueue({ ...DEFAULT_WRITE_QUEUE, maxConcurrent: config.ingest.maxConcurrency, maxWaiting: config.ingest.maxQueue });
+    const ingest: IngestDeps = { storage, limits, queue, observer: metrics };
     const deps: ApiDeps = {
       storage,
       engine,

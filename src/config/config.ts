@@ -99,6 +99,13 @@ export interface Config {
     /** Most queries waiting for a slot; beyond it 503 with Retry-After. */
     readonly maxQueue: number;
   };
+  /** The line in front of storage for remote write and import. */
+  readonly ingest: {
+    /** Most writes running against storage at once. */
+    readonly maxConcurrency: number;
+    /** Most writes waiting for a slot; beyond it 429 with Retry-After. */
+    readonly maxQueue: number;
+  };
   /** Request limits: the query API's form bodies, and the ingest limits (see IngestLimits). */
   readonly limits: {
     /** Largest form-encoded request body accepted by the query API. */

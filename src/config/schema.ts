@@ -1,4 +1,5 @@
 import { DEFAULT_INGEST_LIMITS } from '../ingest/limits.js';
+import { DEFAULT_WRITE_QUEUE } from '../ingest/write-queue.js';
 import { formatDurationMs, parseDurationMs } from './duration.js';
 import { parseHostPort } from './host-port.js';
 
@@ -66,6 +67,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'query.max_samples', field: 'query.maxSamples', ...positiveInt, default: 50_000_000, env: 'METRICSTOR_QUERY_MAX_SAMPLES', description: 'Most samples one query may hold in memory.' },
   { key: 'query.max_concurrency', field: 'query.maxConcurrency', ...positiveInt, default: 4, env: 'METRICSTOR_QUERY_MAX_CONCURRENCY', description: 'Most PromQL queries (query, query_range) evaluated at once; the rest wait in line.' },
   { key: 'query.max_queue', field: 'query.maxQueue', type: 'integer', min: 0, default: 64, env: 'METRICSTOR_QUERY_MAX_QUEUE', description: 'Most queries waiting for a slot; one more, or one waiting longer than query.timeout, gets 503 with Retry-After.' },
+  // ingest
+  { key: 'ingest.max_concurrency', field: 'ingest.maxConcurrency', ...positiveInt, default: DEFAULT_WRITE_QUEUE.maxConcurrent, env: 'METRICSTOR_INGEST_MAX_CONCURRENCY', description: 'Most remote write and import requests written to storage at once; the rest wait in line.' },
+  { key: 'ingest.max_queue', field: 'ingest.maxQueue', type: 'integer', min: 0, default: DEFAULT_WRITE_QUEUE.maxWaiting, env: 'METRICSTOR_INGEST_MAX_QUEUE', description: 'Most writes waiting for a slot (each holds only its compressed body); one more, or one waiting over 10 s, gets 429 with Retry-After.' },
   // limits
   { key: 'limits.max_form_body_bytes', field: 'limits.maxFormBodyBytes', ...positiveInt, default: 4 * MIB, description: 'Largest form-encoded body accepted by the query API.' },
   { key: 'limits.max_body_bytes', field: 'limits.maxBodyBytes', ...positiveInt, default: DEFAULT_INGEST_LIMITS.maxBodyBytes, env: 'METRICSTOR_MAX_BODY_BYTES', description: 'Largest remote write or import body as sent (compressed); larger: 413.' },
