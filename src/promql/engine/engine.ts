@@ -96,6 +96,9 @@ export class PromqlEngine implements QueryEngine {
       options.lookbackDeltaMs !== undefined && options.lookbackDeltaMs > 0
         ? options.lookbackDeltaMs
         : this.limits.lookbackDeltaMs;
+    // Storage reads and evaluation run without giving the event loop back; yielding before and
+    // between them lets health probes, writes and the query gate's refusals through in between.
+    await yieldToEventLoop();
     if (options.signal?.aborted) throw canceledError();
     const prepared = preprocess(expr, grid.startMs, grid.endMs);
     const plans = planSelectors(prepared, grid.startMs, grid.endMs, lookbackMs, this.defaultSubqueryStepMs);
@@ -103,6 +106,7 @@ export class PromqlEngine implements QueryEngine {
     let loadedSamples = 0;
     for (const series of data.values()) for (const s of series) loadedSamples += s.timestamps.length;
     if (loadedSamples > this.limits.maxSamples) throw tooManySamplesError();
+    await yieldToEventLoop();
     const evaluator = new Evaluator({
       data,
       lookbackMs,
@@ -123,6 +127,10 @@ export class PromqlEngine implements QueryEngine {
       throw new MetricstorError('internal', `unexpected error: ${String(err)}`, { cause: err });
     }
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Waits for storage, giving up at the deadline or when the caller aborts. */
