@@ -6,7 +6,10 @@ import { NOOP_LOGGER } from '../../src/observability/logger.js';
 import { endpointOf } from '../../src/observability/metrics.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { SeriesAppend } from '../../src/storage/types.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { testConfig } from '../api/config.js';
+import { encodeWriteRequest } from '../api/push.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** Sample values of a text exposition by `name{labels}` as printed. */
@@ -72,12 +75,49 @@ describe('self-monitoring /metrics', function () {
     expect(text).to.match(/# TYPE metricstor_kv_call_duration_seconds histogram/);
   });
 
+  it('counts the samples of a remote write refused after decoding under its reason', async () => {
+    const nowMs = Date.now();
+    const post = (labels: Record<string, string>): Promise<Response> =>
+      fetch(`${base}/api/v1/write`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
+        body: encodeWriteRequest([{ labels, timestamps: [nowMs - 1000, nowMs], values: [1, 2] }]),
+      });
+    expect((await post({ __name__: 'rw_probe', ok: 'yes' })).status).to.equal(204);
+    expect((await post({ __name__: 'rw_probe', '0bad': 'label name' })).status).to.equal(400);
+    const m = samples(await (await fetch(`${base}/metrics`)).text());
+    expect(m.get('metricstor_ingested_samples_total{protocol="remote_write"}')).to.equal(2);
+    expect(m.get('metricstor_rejected_samples_total{protocol="remote_write",reason="bad_data"}')).to.equal(2);
+    expect(m.get('metricstor_http_requests_total{endpoint="/api/v1/write",code="400"}')).to.equal(1);
+  });
+
   it('keeps the endpoint label bounded', () => {
     expect(endpointOf('/api/v1/label/job/values', 200)).to.equal('/api/v1/label/:name/values');
     expect(endpointOf('/api/v1/query', 200)).to.equal('/api/v1/query');
     expect(endpointOf('/api/v1/nothing_here', 404)).to.equal('other');
     expect(endpointOf('/some/random/path', 200)).to.equal('other');
     expect(endpointOf('/assets/app-1234.js', 200)).to.equal('/assets/:file');
+  });
+});
+
+describe('/metrics behind credentials', function () {
+  this.timeout(20_000);
+
+  it('is a read route: refused without the bearer token, served with it', async () => {
+    const dir = await tempDir('metrics-auth');
+    const tokens = path.join(dir, 'tokens');
+    await writeFile(tokens, 'scrape-secret\n');
+    const base = testConfig(path.join(dir, 'data'));
+    const server = await startServer({ ...base, server: { ...base.server, auth: { bearerTokenFile: tokens } } }, { logger: NOOP_LOGGER });
+    try {
+      const url = `http://${server.httpAddress}/metrics`;
+      expect((await fetch(url)).status).to.equal(401);
+      const ok = await fetch(url, { headers: { authorization: 'Bearer scrape-secret' } });
+      expect(ok.status).to.equal(200);
+      expect(await ok.text()).to.contain('metricstor_http_requests_total{endpoint="/metrics",code="401"} 1');
+    } finally {
+      await server.close();
+    }
   });
 });
 
