@@ -122,6 +122,23 @@ describe('/metrics behind credentials', function () {
 });
 
 describe('self-monitoring ingest', () => {
+  it('stores the server\'s own metrics at the configured interval', async function () {
+    this.timeout(20_000);
+    const base = testConfig(await tempDir('self-ingest'));
+    const server = await startServer({ ...base, selfMonitoring: { ingestIntervalMs: 100 } }, { logger: NOOP_LOGGER });
+    try {
+      const query = `${`http://${server.httpAddress}`}/api/v1/query?query=${encodeURIComponent('count(metricstor_open_chunks{job="metricstor"})')}`;
+      let result: unknown[] = [];
+      for (let attempt = 0; attempt < 50 && result.length === 0; attempt++) {
+        await new Promise((r) => setTimeout(r, 100));
+        result = ((await (await fetch(query)).json()) as { data: { result: unknown[] } }).data.result;
+      }
+      expect(result).to.have.length(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('appends the registry with job and instance labels at the current time', async () => {
     const registry = new Registry();
     new Counter({ name: 'probe_total', help: 'h', labelNames: ['k'], registers: [registry] }).inc({ k: 'v' }, 7);
