@@ -187,7 +187,84 @@ const QUERIES: readonly string[] = [
   'log2(req_total) - log10(req_total)',
   'sum_over_time(up[1h:5m])',
   'increase(req_total[5m:30s])',
-]
+  'sort(temp)',
+  'pi() * temp',
+  'deg(rad(temp))',
+  'ceil(temp) - floor(temp)',
+  'temp != on(room, floor) temp offset 1m',
+  'temp >= 20',
+  'temp <= bool 20',
+  'up unless ignoring(instance) up{instance="x"}',
+  'rate(req_total[5m]) * ignoring(code) group_left(floor) max by (job) (temp)',
+  'histogram_count(temp)',
+  'histogram_sum(temp)',
+  'histogram_fraction(0, 0.5, temp)',
+  'sum by (job) (rate(req_total[5m] @ start() offset -10m))',
+  'scalar(temp)',
+  'scalar(max(temp))',
+  'count(temp) + 1',
+  '2 ^ 3 ^ 0.5',
+  'time()',
+  'vector(time()) - on() group_left max(timestamp(up))',
+];
+
+/**
+ * Systematic coverage on top of the hand-written list: every range function over counters and
+ * gauges with short and long windows, plain, with offset and with @; every element-wise math
+ * function; every aggregation with each grouping; every binary operator with one-to-one and
+ * scalar operands, with and without bool.
+ */
+function coverageQueries(): string[] {
+  const out: string[] = [];
+  const rangeFns: readonly (readonly [string, string])[] = [
+    ['rate(', ')'], ['irate(', ')'], ['increase(', ')'], ['delta(', ')'], ['idelta(', ')'], ['deriv(', ')'],
+    ['resets(', ')'], ['changes(', ')'], ['predict_linear(', ', 120)'], ['holt_winters(', ', 0.5, 0.5)'],
+    ['avg_over_time(', ')'], ['sum_over_time(', ')'], ['min_over_time(', ')'], ['max_over_time(', ')'],
+    ['count_over_time(', ')'], ['stddev_over_time(', ')'], ['stdvar_over_time(', ')'], ['last_over_time(', ')'],
+    ['present_over_time(', ')'], ['absent_over_time(', ')'], ['quantile_over_time(0.9, ', ')'],
+  ];
+  const modifiers = ['', ' offset 10m', ' @ 1700007200'];
+  for (const [open, close] of rangeFns) {
+    for (const selector of ['req_total{job="api"}', 'temp']) {
+      for (const window of ['1m', '6m']) {
+        for (const modifier of modifiers) out.push(`${open}${selector}[${window}]${modifier}${close}`);
+      }
+    }
+  }
+  const mathFns = [
+    'abs', 'ceil', 'floor', 'exp', 'ln', 'log2', 'log10', 'sqrt', 'sgn', 'round', 'sin', 'cos', 'tan', 'asin', 'acos',
+    'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'deg', 'rad', 'timestamp',
+  ];
+  // temp / 30 stays inside (-1, 1), where asin, acos and atanh are defined; temp is outside.
+  for (const fn of mathFns) for (const input of ['temp', 'temp / 30']) out.push(`${fn}(${input})`);
+  for (const agg of ['sum', 'avg', 'min', 'max', 'count', 'group', 'stddev', 'stdvar']) {
+    for (const grouping of ['', ' by (floor)', ' without (room)', ' by (job, code)']) {
+      out.push(`${agg}${grouping} (${grouping.includes('code') ? 'req_total' : 'temp'})`);
+    }
+  }
+  for (const param of ['topk(1, ', 'bottomk(3, ', 'quantile(0.25, ', 'count_values("value", ']) {
+    for (const grouping of ['', ' by (floor)']) out.push(`${param.replace('(', `${grouping} (`)}temp)`);
+  }
+  const arithmetic = ['+', '-', '*', '/', '%', '^', 'atan2'];
+  const comparison = ['==', '!=', '>', '<', '>=', '<='];
+  for (const op of [...arithmetic, ...comparison]) {
+    out.push(`temp ${op} on(room, floor) (temp offset 2m)`);
+    out.push(`temp ${op} 20.5`);
+  }
+  for (const op of comparison) {
+    out.push(`temp ${op} bool on(room, floor) (temp offset 2m)`);
+    out.push(`20.5 ${op} bool temp`);
+  }
+  for (const op of ['and', 'or', 'unless']) {
+    out.push(`temp{floor="1"} ${op} temp{room=~"[ac]"}`);
+    out.push(`temp ${op} on(floor) temp{room="c"}`);
+    out.push(`temp ${op} ignoring(room) temp{room="b"}`);
+  }
+  return out;
+}
+
+/** The hand-written queries followed by the systematic ones, without repeats. */
+export const DIFFERENTIAL_QUERIES: readonly string[] = [...new Set([...QUERIES, ...coverageQueries()])];
 
 interface SeriesPoints {
   readonly labels: Labels;
@@ -362,7 +439,7 @@ async function startMetricstor(series: readonly PushSeries[]): Promise<{ target:
  */
 export async function runDifferential(options: DifferentialOptions = {}): Promise<DifferentialReport> {
   const log = options.log ?? (() => {});
-  const queries = options.queries ?? QUERIES;
+  const queries = options.queries ?? DIFFERENTIAL_QUERIES;
   const mode = options.mode ?? 'http';
   const data = generate();
   const series = pushable(data);
