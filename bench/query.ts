@@ -4,6 +4,8 @@
  *   npm run bench:query                                  200 hosts, 24 h at 15 s (full size; slow to load)
  *   npm run bench:query -- --hosts=20 --hours=24         a smaller data set
  *   npm run bench:query -- --reps=5 --prometheus         fewer repetitions; also measure Prometheus
+ *   npm run bench:query -- --backend flaredb             the server on a flaredb-dev process
+ *                                                        (flaredb-eventual: KvRaw; default embedded)
  *
  * The data (bench/data/node-exporter.ts, 75 series per host) ends at the current minute. It is
  * loaded into a Metricstor server started in this process (embedded KV in a temporary directory,
@@ -23,6 +25,7 @@ import { DEFAULT_CONFIG } from '../src/config/config.js';
 import { prometheusOnPath, startPrometheus, type PrometheusProcess } from '../src/promql/testing/prometheus-process.js';
 import { pushRemoteWrite, type PushSeries } from '../src/promql/testing/remote-write.js';
 import { startServer } from '../src/server.js';
+import { benchBackend, startFlareDbDev, type BenchBackend } from './flaredb-backend.js';
 import { countSamples, countSeries, generateSeriesSlices, type NodeExporterOptions } from './data/node-exporter.js';
 
 const QUERY_CLASSES: readonly (readonly [name: string, query: string])[] = [
@@ -46,6 +49,7 @@ interface Args {
   readonly intervalMs: number;
   readonly reps: number;
   readonly prometheus: boolean;
+  readonly backend: BenchBackend;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -62,6 +66,7 @@ function parseArgs(argv: readonly string[]): Args {
     intervalMs: value('interval-seconds', 15) * 1000,
     reps: Math.round(value('reps', 10)),
     prometheus: argv.includes('--prometheus'),
+    backend: argv.includes('--backend') ? benchBackend(argv[argv.indexOf('--backend') + 1]) : 'embedded',
   };
 }
 
@@ -152,10 +157,26 @@ async function main(): Promise<void> {
   const opts: NodeExporterOptions = { hosts: args.hosts, durationMs, intervalMs: args.intervalMs, startMs: endMs - durationMs };
   const lastSampleMs = opts.startMs! + (Math.ceil(durationMs / args.intervalMs) - 1) * args.intervalMs;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'metricstor-bench-query-'));
+  const flaredb = args.backend === 'embedded' ? undefined : await startFlareDbDev(dataDir);
+  const eventual = args.backend === 'flaredb-eventual';
   const server = await startServer({
     ...DEFAULT_CONFIG,
     server: { ...DEFAULT_CONFIG.server, httpAddr: '127.0.0.1:0', grpcAddr: '127.0.0.1:0' },
-    storage: { ...DEFAULT_CONFIG.storage, dataDir },
+    storage: {
+      ...DEFAULT_CONFIG.storage,
+      dataDir,
+      ...(flaredb === undefined
+        ? {}
+        : {
+            backend: 'flaredb' as const,
+            flaredb: eventual
+              ? { endpoints: [flaredb.address], namespace: 'metricstor-eventual', consistency: 'eventual' as const, leaseNamespace: 'metricstor-leases' }
+              : { endpoints: [flaredb.address] },
+          }),
+    },
+  }).catch(async (err: unknown) => {
+    await flaredb?.stop();
+    throw err;
   });
   let prometheus: PrometheusProcess | undefined;
   try {
@@ -163,6 +184,7 @@ async function main(): Promise<void> {
     const ours = `http://${server.httpAddress}`;
     const targets = prometheus === undefined ? [ours] : [ours, prometheus.baseUrl];
     const samples = countSamples(opts);
+    process.stdout.write(`backend: ${args.backend}${flaredb === undefined ? '' : ' (flaredb-dev process, no fsync)'}\n`);
     process.stdout.write(
       `data: ${args.hosts} hosts × ${args.hours} h at ${args.intervalMs / 1000} s = ${countSeries(opts)} series, ` +
         `${(samples / 1e6).toFixed(2)} M samples\n`,
@@ -200,6 +222,7 @@ async function main(): Promise<void> {
   } finally {
     await prometheus?.stop();
     await server.close();
+    await flaredb?.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
