@@ -576,7 +576,8 @@ async function compareAll(
   return { checked: cases.length, bothFailed, failures, points };
 }
 
-function compareAnswers(c: Case, ours: Answer, theirs: Answer): string | null {
+/** Null when the answers agree, else what differs. */
+export function compareAnswers(c: Pick<Case, 'query' | 'instant'>, ours: Answer, theirs: Answer): string | null {
   if (!ours.ok || !theirs.ok) {
     if (ours.ok) return `Prometheus failed (${theirs.ok ? '' : theirs.error}), we answered`;
     if (theirs.ok) return `we failed (${ours.error}), Prometheus answered`;
