@@ -189,10 +189,10 @@ export async function rawSamples(url: string, selector: string, startMs: number,
   return { status: 200, samples };
 }
 
-/** Parsed `maintenance run` log lines of a process. */
-export function maintenanceRuns(proc: Proc): { job: string; holder: string }[] {
+/** Parsed `maintenance run` lines among a process's stdout lines. */
+export function maintenanceRuns(lines: readonly string[]): { job: string; holder: string }[] {
   const out: { job: string; holder: string }[] = [];
-  for (const line of proc.lines) {
+  for (const line of lines) {
     if (!line.includes('"maintenance run"')) continue;
     try {
       const parsed = JSON.parse(line) as { job?: unknown; holder?: unknown };
@@ -202,4 +202,11 @@ export function maintenanceRuns(proc: Proc): { job: string; holder: string }[] {
     }
   }
   return out;
+}
+
+/** The value of `name{job="<job>"}` on a gateway's /metrics, or undefined when absent. */
+export async function jobMetric(url: string, name: string, job: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{job="${job}"}`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }

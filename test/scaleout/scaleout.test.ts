@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { tempDir } from '../helpers/tmp.js';
 import {
+  jobMetric,
   maintenanceRuns,
   rawSamples,
   removeDir,
@@ -214,27 +215,35 @@ describe('scale-out on FlareDB (processes)', function () {
       // Every gateway logs the runs it makes; each job's runs come from one holder at a time.
       const marks = live.map((g) => g.proc.lines.length);
       await sleep(1500);
-      const window = (g: Gateway, i: number): { job: string; holder: string }[] =>
-        maintenanceRuns({ lines: g.proc.lines.slice(marks[i]) } as Proc);
+      const window = (g: Gateway, i: number): { job: string; holder: string }[] => maintenanceRuns(g.proc.lines.slice(marks[i]));
       const runners = (job: string): number[] => live.map((g, i) => window(g, i).filter((r) => r.job === job).length);
       for (const job of ['retention', 'compaction']) {
         const counts = runners(job);
         expect(counts.filter((n) => n > 0), `${job} runs per gateway ${counts.join(',')}`).to.have.length(1);
         expect(Math.max(...counts)).to.be.greaterThan(1);
       }
+      // /metrics agrees: one lease holder per job, and its run counter is the one that grows.
+      for (const job of ['retention', 'compaction']) {
+        const held = await Promise.all(live.map((g) => jobMetric(g.url, 'metricstor_maintenance_lease_held', job)));
+        expect(held.filter((v) => v === 1), `${job} lease_held ${held.join(',')}`).to.have.length(1);
+        expect(held.filter((v) => v === 0)).to.have.length(1);
+      }
       const holderIndex = runners('retention').findIndex((n) => n > 0);
+      expect(await jobMetric(live[holderIndex]!.url, 'metricstor_maintenance_lease_held', 'retention')).to.equal(1);
       const holder = live[holderIndex]!;
       const other = live[1 - holderIndex]!;
-      const otherBefore = maintenanceRuns(other.proc).filter((r) => r.job === 'retention').length;
+      const otherBefore = maintenanceRuns(other.proc.lines).filter((r) => r.job === 'retention').length;
       const killedAt = Date.now();
       await holder.proc.kill();
       const deadline = killedAt + LEASE_TTL_MS + 5000;
       let otherRuns = otherBefore;
       while (Date.now() < deadline && otherRuns === otherBefore) {
         await sleep(100);
-        otherRuns = maintenanceRuns(other.proc).filter((r) => r.job === 'retention').length;
+        otherRuns = maintenanceRuns(other.proc.lines).filter((r) => r.job === 'retention').length;
       }
       expect(otherRuns, 'retention runs on the surviving gateway').to.be.greaterThan(otherBefore);
+      expect(await jobMetric(other.url, 'metricstor_maintenance_lease_held', 'retention')).to.equal(1);
+      expect(await jobMetric(other.url, 'metricstor_maintenance_runs_total', 'retention')).to.be.at.least(otherRuns);
       expect(Date.now() - killedAt).to.be.below(LEASE_TTL_MS + 5000);
     });
   });
