@@ -23,7 +23,7 @@ describe('config loading', () => {
     expect(DEFAULT_CONFIG.server.httpAddr).to.equal('127.0.0.1:9101');
     expect(DEFAULT_CONFIG.server.grpcAddr).to.equal('127.0.0.1:9102');
     expect(DEFAULT_CONFIG.server.logLevel).to.equal('info');
-    expect(DEFAULT_CONFIG.storage).to.include({ backend: 'embedded', dataDir: './data', retentionDays: 15, headFlushIntervalMs: 0 });
+    expect(DEFAULT_CONFIG.storage).to.include({ backend: 'embedded', dataDir: './data', retentionDays: 15, headFlushIntervalMs: 10_000 });
     expect(DEFAULT_CONFIG.query).to.include({ lookbackDeltaMs: 300_000, timeoutMs: 120_000, maxSamples: 50_000_000 });
     expect(DEFAULT_CONFIG.server.tls).to.equal(undefined);
     expect(DEFAULT_CONFIG.storage.flaredb).to.equal(undefined);

@@ -9,9 +9,9 @@ interface Setup {
 }
 
 const SETUPS: readonly Setup[] = [
-  { name: 'embedded, write-through', env: {} },
+  { name: 'embedded, write-through', env: { METRICSTOR_HEAD_FLUSH_INTERVAL: '0' } },
   { name: 'embedded, buffered head (write-ahead records)', env: { METRICSTOR_HEAD_FLUSH_INTERVAL: '300ms', METRICSTOR_LEASE_TTL: '1500ms', METRICSTOR_ORPHAN_CHECK_INTERVAL: '300ms' } },
-  { name: 'FlareDB (flaredb-dev), write-through', env: { METRICSTOR_STORAGE_BACKEND: 'flaredb' }, flaredb: true },
+  { name: 'FlareDB (flaredb-dev), write-through', env: { METRICSTOR_STORAGE_BACKEND: 'flaredb', METRICSTOR_HEAD_FLUSH_INTERVAL: '0' }, flaredb: true },
 ];
 
 const WRITERS = 4;
