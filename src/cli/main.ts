@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors.js';
 import { configCheckCommand } from './config-check.js';
 import { importCommand } from './import.js';
-import { DEFAULT_URL, UsageError } from './options.js';
+import { DEFAULT_URL, parseOptions, UsageError } from './options.js';
 import { queryCommand } from './query.js';
 
 const USAGE = `Usage: metricstor <command> [options]
@@ -16,6 +16,9 @@ Commands:
         Times: now, now-1h, Unix seconds or RFC 3339. Steps: 15s, 1m or seconds.
   import FILE [--format prometheus|jsonl] [--url URL]
         Send a Prometheus text exposition or VictoriaMetrics JSON lines to the server.
+  agent --config FILE
+        Run the scrape agent: scrape targets and push their samples with remote write
+        (docs/agent.md).
   config check FILE
         Report unknown keys, wrong types, bad addresses and unreadable files with their location.
   --help
@@ -35,6 +38,14 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       const { serveCommand } = await import('./serve.js');
       await serveCommand(rest);
       return undefined; // keeps running until a signal
+    }
+    case 'agent': {
+      const { positional, options } = parseOptions(rest, ['config']);
+      const configFile = options.get('config');
+      if (positional.length > 0 || configFile === undefined) throw new UsageError('agent takes --config FILE and nothing else');
+      const { agentCommand } = await import('../agent/cli.js');
+      await agentCommand(configFile);
+      return 0;
     }
     case 'query':
       return queryCommand(rest, out, err);
