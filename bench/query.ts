@@ -9,7 +9,7 @@
  *
  * The data (bench/data/node-exporter.ts, 75 series per host) ends at the current minute. It is
  * loaded into a Metricstor server started in this process (embedded KV in a temporary directory,
- * write-through head) through its real write path: remote write over HTTP, one request per
+ * default head policy) through its real write path: remote write over HTTP, one request per
  * 10-minute slice and group of series, four requests in flight. With --prometheus the same
  * requests also go to a fresh `prometheus` (Debian's 2.42) started with the remote-write receiver.
  *
