@@ -215,6 +215,7 @@ function kvOptions(config: Config): OpenKvOptions {
       ...(flaredb.leaseNamespace === undefined ? {} : { leaseNamespace: flaredb.leaseNamespace }),
       ...(flaredb.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: flaredb.requestTimeoutMs }),
       ...(flaredb.tls === undefined ? {} : { tls: flaredb.tls }),
+      ...(flaredb.serverName === undefined ? {} : { serverName: flaredb.serverName }),
     },
   };
 }

@@ -19,6 +19,8 @@ export interface FlareDbKvOptions {
   readonly namespace?: string;
   readonly consistency?: FlareDbConsistency;
   readonly tls?: { readonly caFile: string; readonly certFile?: string; readonly keyFile?: string };
+  /** Name to verify in FlareDB's certificate instead of the endpoint's host. */
+  readonly serverName?: string;
   /** Deadline of each KV call, retries included (default 5000). */
   readonly timeoutMs?: number;
   /** RPCs on the wire at once for this store (default 64). */
@@ -77,7 +79,7 @@ export class FlareDbKv implements KvStore {
 
   constructor(
     private readonly client: FlareDbClient,
-    options: Omit<FlareDbKvOptions, 'endpoints' | 'tls' | 'timeoutMs' | 'maxInFlight'> = {},
+    options: Omit<FlareDbKvOptions, 'endpoints' | 'tls' | 'serverName' | 'timeoutMs' | 'maxInFlight'> = {},
   ) {
     this.consistency = options.consistency ?? 'strong';
     this.namespace = options.namespace ?? '';
@@ -95,6 +97,7 @@ export class FlareDbKv implements KvStore {
     const client = new FlareDbClient({
       endpoints: options.endpoints,
       ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.serverName === undefined ? {} : { serverNameOverride: options.serverName }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
     });

@@ -28,6 +28,8 @@ export interface OpenFlareDbOptions {
   readonly requestTimeoutMs?: number;
   /** TLS towards FlareDB: the CA turns it on; certificate and key add mTLS. */
   readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+  /** Name to verify in FlareDB's certificate instead of the endpoint's host. */
+  readonly serverName?: string;
 }
 
 export interface OpenKvOptions {
@@ -69,6 +71,7 @@ function openFlareDb(options: OpenFlareDbOptions | undefined): KvStore {
     namespace: options.namespace ?? DEFAULT_FLAREDB_NAMESPACE,
     consistency,
     timeoutMs: options.requestTimeoutMs ?? DEFAULT_FLAREDB_TIMEOUT_MS,
+    ...(options.serverName === undefined ? {} : { serverName: options.serverName }),
     ...(tls?.caFile === undefined
       ? {}
       : {

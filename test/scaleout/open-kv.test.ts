@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { startDevServer, type DevServer } from '@metricstor/flaredb-client';
 import { isMetricstorError } from '../../src/errors.js';
 import { FlareDbKv, openKv } from '../../src/kv/index.js';
+import { requireOpenssl, sharedTestPki } from '../helpers/certs.js';
 
 describe('openKv flaredb backend', () => {
   let strong: DevServer;
@@ -69,5 +70,55 @@ describe('openKv flaredb backend', () => {
     }
     const missing: unknown = await openKv({ backend: 'flaredb', dataDir: 'unused' }).then(() => null, (e: unknown) => e);
     expect(isMetricstorError(missing) && missing.type === 'bad_data').to.equal(true);
+  });
+
+  it('speaks mTLS to FlareDB with the CA, certificate and key of the config, and fails without a client certificate', async function () {
+    requireOpenssl(this);
+    this.timeout(20_000);
+    const pki = await sharedTestPki();
+    const secure = await startDevServer({
+      defaultMode: 'strong',
+      sync: false,
+      tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile, requireClientCert: true },
+    });
+    const withCert = await openKv({
+      backend: 'flaredb',
+      dataDir: 'unused',
+      flaredb: { endpoints: [secure.address], tls: { caFile: pki.ca.certFile, certFile: pki.writer.certFile, keyFile: pki.writer.keyFile }, serverName: 'localhost' },
+    });
+    const withoutCert = await openKv({
+      backend: 'flaredb',
+      dataDir: 'unused',
+      flaredb: { endpoints: [secure.address], tls: { caFile: pki.ca.certFile }, serverName: 'localhost', requestTimeoutMs: 2000 },
+    });
+    const wrongName = await openKv({
+      backend: 'flaredb',
+      dataDir: 'unused',
+      flaredb: {
+        endpoints: [secure.address],
+        tls: { caFile: pki.ca.certFile, certFile: pki.writer.certFile, keyFile: pki.writer.keyFile },
+        serverName: 'not-the-server.example',
+        requestTimeoutMs: 2000,
+      },
+    });
+    try {
+      await withCert.batch([{ type: 'put', key: b(7), value: b(8) }]);
+      expect(Array.from((await withCert.get(b(7)))!)).to.deep.equal([8]);
+      const err: unknown = await withoutCert.get(b(7)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isMetricstorError(err), String(err)).to.equal(true);
+      const misnamed: unknown = await wrongName.get(b(7)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isMetricstorError(misnamed), String(misnamed)).to.equal(true);
+    } finally {
+      await wrongName.close();
+      await withCert.close();
+      await withoutCert.close();
+      await secure.close();
+    }
   });
 });
