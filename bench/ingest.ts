@@ -3,6 +3,9 @@
  *
  *   npm run bench:ingest              full run (about 2–3 minutes on 2 cores)
  *   npm run bench:ingest -- --quick   a small smoke run
+ *   npm run bench:ingest -- --head buffered   end to end with one head policy only (default: both)
+ *   npm run bench:ingest -- --backend flaredb   the server on a flaredb-dev process (strong, KvCas);
+ *                                  flaredb-eventual for KvRaw; adds KV RPCs per sample. Default embedded.
  *   BENCH_PROFILE_DIR=dir npm run bench:ingest -- --quick   also writes a CPU profile of each server
  *
  * Requests are pre-generated from bench/data/node-exporter.ts the way Prometheus sends them: one
@@ -13,7 +16,8 @@
  *      cache warm and cold, next to the generated ts-proto decoder for comparison;
  *  (b) end-to-end HTTP remote write at concurrency 4 and 16 against a child process running the
  *      ingest handler with the real Storage over the embedded KV: samples/s, server CPU-seconds
- *      per million samples (from /proc/<pid>/stat), server peak RSS (VmHWM).
+ *      per million samples (from /proc/<pid>/stat), server peak RSS (VmHWM);
+ *  (c) range query latency over what each run wrote, on a fresh Storage over the same KV.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,11 +37,21 @@ import { decodeWriteRequestV1 } from '../src/ingest/remote-write/decode-v1.js';
 import { decodeSnappyBlock } from '../src/ingest/remote-write/snappy-block.js';
 import { validateWrite } from '../src/ingest/validate.js';
 import { WriteQueue } from '../src/ingest/write-queue.js';
-import { EmbeddedKv } from '../src/kv/embedded.js';
 import { Storage } from '../src/storage/index.js';
+import type { HeadFlush } from '../src/storage/index.js';
 import { generateSeriesSlices, type NodeExporterOptions } from './data/node-exporter.js';
+import { benchBackend, kvRpcs, openBenchKv, queryLatency, startFlareDbDev, type BenchBackend, type QueryTiming } from './flaredb-backend.js';
 
 const SAMPLES_PER_REQUEST = 2000;
+
+/** The head policies the end-to-end part runs (`--head <name>` picks one). */
+const HEAD_POLICIES = { 'write-through': 'write-through', buffered: { intervalMs: 10_000 } } as const satisfies Record<string, HeadFlush>;
+type HeadPolicyName = keyof typeof HEAD_POLICIES;
+
+function headPolicyName(arg: string | undefined): HeadPolicyName {
+  if (arg === 'write-through' || arg === 'buffered') return arg;
+  throw new Error(`--head takes write-through or buffered, not ${arg ?? 'nothing'}`);
+}
 const CLK_TCK = 100; // Linux USER_HZ
 const limits = ingestLimits();
 
@@ -139,10 +153,10 @@ function peakRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function startServerProcess(dir: string): Promise<{ child: ChildProcess; port: number }> {
+async function startServerProcess(dir: string, head: HeadPolicyName, backend: BenchBackend, flaredbAddress: string): Promise<{ child: ChildProcess; port: number }> {
   const profileDir = process.env['BENCH_PROFILE_DIR'];
   const nodeArgs = profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', dir], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', dir, head, backend, flaredbAddress], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -195,12 +209,22 @@ interface EndToEnd {
   peakRssMiB: number;
   p50Ms: number;
   p99Ms: number;
+  /** FlareDB backends: RPCs the server sent per sample (index, chunks, write-ahead records, leases). */
+  rpcsPerSample: number | undefined;
+  queries: QueryTiming[];
 }
 
-async function endToEnd(shards: Workload[]): Promise<EndToEnd> {
+async function endToEnd(shards: Workload[], head: HeadPolicyName, backend: BenchBackend, range: { startMs: number; endMs: number }): Promise<EndToEnd> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'metricstor-bench-ingest-'));
-  const { child, port } = await startServerProcess(dir);
+  const flaredb = backend === 'embedded' ? undefined : await startFlareDbDev(dir);
+  const { child, port } = await startServerProcess(dir, head, backend, flaredb?.address ?? '');
+  let rpcs: number | undefined;
+  child.stdout!.on('data', (d: Buffer) => {
+    const m = /kv-rpcs (\d+)/.exec(d.toString());
+    if (m) rpcs = Number(m[1]);
+  });
   const agent = new http.Agent({ keepAlive: true, maxSockets: shards.length });
+  let exited = false;
   try {
     const cpu0 = cpuSeconds(child.pid!);
     const latenciesMs: number[] = [];
@@ -224,28 +248,48 @@ async function endToEnd(shards: Workload[]): Promise<EndToEnd> {
     const cpu = cpuSeconds(child.pid!) - cpu0;
     const samples = shards.reduce((n, s) => n + s.samples, 0);
     latenciesMs.sort((a, b) => a - b);
+    const peakRss = peakRssMiB(child.pid!);
+    await stopChild(child);
+    exited = true;
+    // Queries run on a fresh storage in this process, over what the server left in the KV.
+    const kv = await openBenchKv(backend, dir, flaredb?.address ?? '');
+    let queries: QueryTiming[];
+    try {
+      queries = await queryLatency(kv, range.startMs, range.endMs);
+    } finally {
+      await kv.close();
+    }
     return {
       concurrency: shards.length,
       samples,
       seconds,
       cpuSecondsPerMillion: cpu / (samples / 1e6),
-      peakRssMiB: peakRssMiB(child.pid!),
+      peakRssMiB: peakRss,
       p50Ms: latenciesMs[Math.floor(latenciesMs.length * 0.5)]!,
       p99Ms: latenciesMs[Math.floor(latenciesMs.length * 0.99)]!,
+      rpcsPerSample: rpcs === undefined ? undefined : rpcs / samples,
+      queries,
     };
   } finally {
     agent.destroy();
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    if (!exited) await stopChild(child);
+    await flaredb?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  // 'close' comes after the last stdout data (the kv-rpcs line), 'exit' may come before it.
+  const exited = new Promise((r) => child.once('close', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 /** The child: the ingest handler with the real storage over the embedded KV in `dir`. */
-async function serve(dir: string): Promise<void> {
-  const kv = await EmbeddedKv.open(dir);
-  const storage = await Storage.open(kv);
+async function serve(dir: string, head: HeadPolicyName, backend: BenchBackend, flaredbAddress: string): Promise<void> {
+  const kv = await openBenchKv(backend, dir, flaredbAddress);
+  const storage = await Storage.open(kv, { headFlush: HEAD_POLICIES[head] });
   const app = new Koa();
   const write = remoteWriteHandler({ storage, limits, queue: new WriteQueue() });
   app.use(async (ctx, next) => {
@@ -262,7 +306,11 @@ async function serve(dir: string): Promise<void> {
     server.close(() => {
       void storage
         .close()
-        .then(() => kv.close())
+        .then(() => {
+          const rpcs = kvRpcs(kv);
+          if (rpcs !== undefined) process.stdout.write(`kv-rpcs ${rpcs}\n`);
+          return kv.close();
+        })
         .finally(() => process.exit(0));
     });
   });
@@ -270,8 +318,12 @@ async function serve(dir: string): Promise<void> {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args[0] === '--serve') return serve(args[1]!);
+  if (args[0] === '--serve') return serve(args[1]!, headPolicyName(args[2]), benchBackend(args[3]), args[4] ?? '');
+  const backendArg = args.indexOf('--backend');
+  const backend = backendArg >= 0 ? benchBackend(args[backendArg + 1]) : 'embedded';
   const quick = args.includes('--quick');
+  const headArg = args.indexOf('--head');
+  const heads: HeadPolicyName[] = headArg >= 0 ? [headPolicyName(args[headArg + 1])] : ['write-through', 'buffered'];
   const data: NodeExporterOptions = quick ? { hosts: 20, durationMs: 30 * 60_000 } : { hosts: 40, durationMs: 60 * 60_000 };
   const mib = (n: number): string => (n / 1024 / 1024).toFixed(0);
 
@@ -294,15 +346,22 @@ async function main(): Promise<void> {
   console.log(`| ts-proto generated WriteRequest.decode (decode only, no validation) | ${rate(d.generated)} |`);
   console.log(`compressed request size: ${d.bytesPerSample.toFixed(1)} bytes per sample`);
 
-  console.log('\n(b) end-to-end HTTP remote write, server = handler + Storage (write-through) over EmbeddedKv (fsync)');
-  console.log('| concurrency | samples | seconds | samples/s | server CPU-s per 1M samples | server peak RSS MiB | p50 ms | p99 ms |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const [c, shards] of byConcurrency) {
-    const r = await endToEnd(shards);
+  const kvName = backend === 'embedded' ? 'EmbeddedKv (fsync)' : `FlareDbKv (${backend === 'flaredb' ? 'strong, KvCas' : 'eventual, KvRaw'}) on a flaredb-dev process (no fsync)`;
+  console.log(`\n(b) end-to-end HTTP remote write, server = handler + Storage over ${kvName}`);
+  console.log('| head policy | concurrency | samples | seconds | samples/s | server CPU-s per 1M samples | server peak RSS MiB | p50 ms | p99 ms | KV RPCs per sample |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  const range = { startMs: Date.UTC(2026, 0, 1), endMs: Date.UTC(2026, 0, 1) + data.durationMs };
+  const queryRows: string[] = [];
+  for (const head of heads) for (const [c, shards] of byConcurrency) {
+    const r = await endToEnd(shards, head, backend, range);
     console.log(
-      `| ${c} | ${r.samples.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} | ${Math.round(r.samples / r.seconds).toLocaleString('en-US')} | ${r.cpuSecondsPerMillion.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} |`,
+      `| ${head} | ${c} | ${r.samples.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} | ${Math.round(r.samples / r.seconds).toLocaleString('en-US')} | ${r.cpuSecondsPerMillion.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.rpcsPerSample === undefined ? '–' : r.rpcsPerSample.toFixed(3)} |`,
     );
+    for (const q of r.queries) queryRows.push(`| ${head} | ${c} | \`${q.query}\` | ${q.coldMs.toFixed(1)} | ${q.warmMs.toFixed(1)} |`);
   }
+  console.log(`\n(c) range query latency over the written data (whole range, step 60 s), fresh storage over ${kvName}`);
+  console.log('| head policy | concurrency | query | first run ms | median of next 4 ms |\n|---|---|---|---|---|');
+  for (const row of queryRows) console.log(row);
 }
 
 main().catch((err: unknown) => {
