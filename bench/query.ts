@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     const ours = `http://${server.httpAddress}`;
     const targets = prometheus === undefined ? [ours] : [ours, prometheus.baseUrl];
     const samples = countSamples(opts);
-    process.stdout.write(`backend: ${args.backend}${flaredb === undefined ? '' : ' (flaredb-dev process, no fsync)'}\n`);
+    process.stdout.write(`backend: ${args.backend}${flaredb === undefined ? '' : ' (flaredb-dev process, no fsync)'}, head policy: ${DEFAULT_CONFIG.storage.headFlushIntervalMs === 0 ? 'write-through' : `buffered, ${DEFAULT_CONFIG.storage.headFlushIntervalMs / 1000} s flush`}\n`);
     process.stdout.write(
       `data: ${args.hosts} hosts × ${args.hours} h at ${args.intervalMs / 1000} s = ${countSeries(opts)} series, ` +
         `${(samples / 1e6).toFixed(2)} M samples\n`,
