@@ -55,13 +55,17 @@ async function stopCluster(cluster: Cluster | undefined): Promise<void> {
   await removeDir(cluster.devDataDir);
 }
 
-/** Polls until every gateway answers `want` for the selector, or the deadline passes; returns what each answered last. */
-async function waitForSamples(gateways: readonly Gateway[], selector: string, startMs: number, endMs: number, want: readonly string[], timeoutMs: number): Promise<string[][]> {
+/**
+ * Polls until every gateway answers `want` for the selector (exactly, or at least when `superset`),
+ * or the deadline passes; returns what each answered last.
+ */
+async function waitForSamples(gateways: readonly Gateway[], selector: string, startMs: number, endMs: number, want: readonly string[], timeoutMs: number, superset = false): Promise<string[][]> {
   const deadline = Date.now() + timeoutMs;
+  const done = (seen: string[]): boolean => (superset ? want.every((x) => seen.includes(x)) : seen.join() === want.join());
   let last: string[][] = [];
   for (;;) {
     last = await Promise.all(gateways.map(async (g) => (await rawSamples(g.url, selector, startMs, endMs)).samples));
-    if (last.every((s) => s.join() === want.join()) || Date.now() > deadline) return last;
+    if (last.every(done) || Date.now() > deadline) return last;
     await sleep(100);
   }
 }
@@ -165,6 +169,8 @@ describe('scale-out on FlareDB (processes)', function () {
       const acked: string[] = [];
       const ackedBy = [0, 0, 0];
       const refusedByLive: number[] = [];
+      /** Sent to the victim without an answer: written or not, both are fine. */
+      const unanswered: string[] = [];
       let next = 0;
       let killedAt = 0;
       // Three writers, one per gateway, each sending its own timestamps back to back.
@@ -179,7 +185,10 @@ describe('scale-out on FlareDB (processes)', function () {
             acked.push(`${ts}=${i}`);
             ackedBy[gatewayIndex]!++;
           } else if (gatewayIndex !== 1) refusedByLive.push(status);
-          else return; // the victim is gone
+          else {
+            unanswered.push(`${ts}=${i}`);
+            return; // the victim is gone
+          }
         }
       };
       // Kill once the victim has acknowledged a few samples, while every writer is still sending.
@@ -196,15 +205,17 @@ describe('scale-out on FlareDB (processes)', function () {
 
       const survivors = [c.gateways[0]!, c.gateways[2]!];
       const endMs = baseMs + next * 100;
-      const seen = await waitForSamples(survivors, 'scaleout_kill', baseMs, endMs, acked, 15_000);
+      const seen = await waitForSamples(survivors, 'scaleout_kill', baseMs, endMs, acked, 15_000, true);
       const visibleAfterKillMs = Date.now() - killedAt;
       for (const s of seen) {
         const missing = acked.filter((x) => !s.includes(x));
         expect(missing, `${missing.length} acknowledged samples missing`).to.deep.equal([]);
+        // Anything else is the victim's last request, which it may have written but not answered.
+        expect(s.filter((x) => !acked.includes(x) && !unanswered.includes(x))).to.deep.equal([]);
       }
       // The writer lease expires within its TTL; the next orphan check on a flush tick adopts the
-      // records (about 1.6 s here when the machine is idle; the slack absorbs a loaded machine).
-      expect(visibleAfterKillMs).to.be.below(LEASE_TTL_MS + ORPHAN_CHECK_MS + 2 * FLUSH_MS + 10_000);
+      // records: 1.6–2.4 s after the kill in our runs; the slack absorbs a loaded machine.
+      expect(visibleAfterKillMs).to.be.below(LEASE_TTL_MS + ORPHAN_CHECK_MS + 2 * FLUSH_MS + 5000);
     });
 
     it('runs retention and compaction only on the lease holder, and another gateway takes over when it dies', async () => {
