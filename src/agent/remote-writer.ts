@@ -13,7 +13,7 @@ import type { RemoteWriteConfig } from './config.js';
 import type { AgentMetrics, DropReason } from './metrics.js';
 import type { RemoteClient } from './remote-client.js';
 import { SampleQueue } from './sample-queue.js';
-import type { SampleBatch, SampleSink } from './samples.js';
+import { labelsKey, type SampleBatch, type SampleSink } from './samples.js';
 import { encodeWriteRequest, type EncodableSeries } from './write-request.js';
 
 export interface RemoteWriterOptions {
@@ -81,7 +81,7 @@ export class RemoteWriter implements SampleSink {
         continue;
       }
       const labels = batch.series[i]!;
-      const key = seriesKey(labels);
+      const key = labelsKey(labels);
       const shard = this.shards[hashKey(key) % this.shards.length]!;
       shard.queue.push(key, labels, batch.timestampsMs[i]!, batch.values, i, now);
       queued++;
@@ -273,12 +273,6 @@ export class RemoteWriter implements SampleSink {
 
 function countOf(series: readonly EncodableSeries[]): number {
   return series.reduce((n, s) => n + s.timestampsMs.length, 0);
-}
-
-function seriesKey(labels: readonly Label[]): string {
-  let key = '';
-  for (const l of labels) key += `${l.name}\u0000${l.value}\u0000`;
-  return key;
 }
 
 /** FNV-1a over UTF-16 code units. */

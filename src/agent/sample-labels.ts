@@ -18,6 +18,14 @@ export function scrapedSeriesLabels(
   honorLabels: boolean,
   rules: readonly CompiledRelabelRule[],
 ): Label[] | undefined {
+  if (!clashes(scraped, target)) {
+    // The usual case, without a map: the page has none of the target's label names.
+    const out: Label[] = [];
+    for (const l of scraped) if (l.value !== '' && !target.some((t) => t.name === l.name)) out.push(l);
+    for (const t of target) out.push(t);
+    const sorted = sortLabels(out);
+    return rules.length === 0 ? sorted : relabel(sorted, rules);
+  }
   const set = new Map<string, string>();
   for (const l of scraped) set.set(l.name, l.value);
   if (honorLabels) {
@@ -35,6 +43,11 @@ export function scrapedSeriesLabels(
   for (const [name, value] of set) if (value !== '') labels.push({ name, value });
   if (rules.length === 0) return sortLabels(labels);
   return relabel(labels, rules);
+}
+
+function clashes(scraped: Labels, target: Labels): boolean {
+  for (const t of target) for (const l of scraped) if (l.name === t.name && l.value !== '') return true;
+  return false;
 }
 
 function resolveConflicts(set: Map<string, string>, scraped: Labels, target: Labels, conflicts: Label[]): void {

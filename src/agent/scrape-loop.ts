@@ -7,11 +7,11 @@
  */
 import { parseExposition, type ExpositionFormat } from '../ingest/exposition/parse.js';
 import { errorMessage } from '../errors.js';
-import { formatLabels, type Label } from '../model/labels.js';
+import type { Label } from '../model/labels.js';
 import { staleNaNArray } from '../model/value.js';
 import type { ScrapeConfig } from './config.js';
 import type { AgentMetrics, ScrapeResult } from './metrics.js';
-import { BatchBuilder, type SampleSink } from './samples.js';
+import { BatchBuilder, labelsKey, type SampleSink } from './samples.js';
 import { reportSeriesLabels, scrapedSeriesLabels } from './sample-labels.js';
 import type { Scraper, ScrapeResponse } from './scrape-http.js';
 import type { Target } from './target.js';
@@ -129,7 +129,7 @@ export class ScrapeLoop {
           const sample = parsed.samples[i]!;
           const labels = scrapedSeriesLabels(sample.labels, target.labels, config.honorLabels, config.metricRelabelConfigs);
           if (labels === undefined || labels.length === 0) continue;
-          const key = formatLabels(labels);
+          const key = labelsKey(labels);
           // A series twice in one scrape: Prometheus keeps the first value and rejects the rest.
           if (seen.has(key)) continue;
           seen.add(key);

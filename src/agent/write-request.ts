@@ -14,13 +14,10 @@ export interface EncodableSeries {
 
 /** The uncompressed protobuf bytes of a WriteRequest holding these series. */
 export function encodeWriteRequestBytes(series: readonly EncodableSeries[]): Buffer {
-  const encodedLabels = series.map((s) => s.labels.map((l) => [Buffer.from(l.name, 'utf8'), Buffer.from(l.value, 'utf8')] as const));
+  const labelLengths = series.map((s) => s.labels.map((l) => [Buffer.byteLength(l.name, 'utf8'), Buffer.byteLength(l.value, 'utf8')] as const));
   const seriesSizes = series.map((s, k) => {
     let size = 0;
-    for (const [name, value] of encodedLabels[k]!) {
-      const labelSize = fieldSize(name.length) + fieldSize(value.length);
-      size += fieldSize(labelSize);
-    }
+    for (const [nameBytes, valueBytes] of labelLengths[k]!) size += fieldSize(fieldSize(nameBytes) + fieldSize(valueBytes));
     for (let i = 0; i < s.timestampsMs.length; i++) size += fieldSize(sampleSize(s.timestampsMs[i]!));
     return size;
   });
@@ -34,31 +31,31 @@ export function encodeWriteRequestBytes(series: readonly EncodableSeries[]): Buf
     }
     out[pos++] = v;
   };
-  const bytesField = (tag: number, b: Buffer): void => {
+  const stringField = (tag: number, text: string, byteLength: number): void => {
     out[pos++] = tag;
-    varint(b.length);
-    b.copy(out, pos);
-    pos += b.length;
+    varint(byteLength);
+    pos += out.write(text, pos, byteLength, 'utf8');
   };
-  const valueBytes = new Uint8Array(8);
-  const valueView = new Float64Array(valueBytes.buffer);
   series.forEach((s, k) => {
     out[pos++] = 0x0a; // WriteRequest.timeseries = 1, length-delimited
     varint(seriesSizes[k]!);
-    for (const [name, value] of encodedLabels[k]!) {
+    s.labels.forEach((l, j) => {
+      const [nameBytes, valueBytes] = labelLengths[k]![j]!;
       out[pos++] = 0x0a; // TimeSeries.labels = 1
-      varint(fieldSize(name.length) + fieldSize(value.length));
-      bytesField(0x0a, name);
-      bytesField(0x12, value);
-    }
+      varint(fieldSize(nameBytes) + fieldSize(valueBytes));
+      stringField(0x0a, l.name, nameBytes);
+      stringField(0x12, l.value, valueBytes);
+    });
+    // The values' own bytes are copied, never read as numbers, so NaN payloads stay as they are.
+    const src = new Uint8Array(s.values.buffer, s.values.byteOffset, s.values.byteLength);
     for (let i = 0; i < s.timestampsMs.length; i++) {
       const ts = s.timestampsMs[i]!;
       out[pos++] = 0x12; // TimeSeries.samples = 2
       varint(sampleSize(ts));
       out[pos++] = 0x09; // Sample.value = 1, fixed64
-      valueView.set(s.values.subarray(i, i + 1));
-      if (isLittleEndian) out.set(valueBytes, pos);
-      else for (let b = 0; b < 8; b++) out[pos + b] = valueBytes[7 - b]!;
+      const at = i * 8;
+      if (isLittleEndian) for (let b = 0; b < 8; b++) out[pos + b] = src[at + b]!;
+      else for (let b = 0; b < 8; b++) out[pos + b] = src[at + 7 - b]!;
       pos += 8;
       out[pos++] = 0x10; // Sample.timestamp = 2, varint
       varint(ts);

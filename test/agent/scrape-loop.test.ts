@@ -66,6 +66,13 @@ describe('agent targets and sample labels', () => {
     expect(targets[0]!.labels).to.deep.equal(L({ env: 'prod', instance: '127.0.0.1:9101', job: 'node', source: 'a' }));
   });
 
+  it('adds target labels to a series without clashes, dropping empty scraped values', () => {
+    const target = L({ instance: 'h:1', job: 'node' });
+    expect(scrapedSeriesLabels(L({ __name__: 'm', z: '1', instance: '', e: '' }), target, false, [])).to.deep.equal(
+      L({ __name__: 'm', instance: 'h:1', job: 'node', z: '1' }),
+    );
+  });
+
   it('moves clashing scraped labels to exported_ unless honor_labels', () => {
     const target = L({ instance: 'h:1', job: 'node' });
     const scraped = L({ __name__: 'm', job: 'app', exported_job: 'taken', instance: '' });
