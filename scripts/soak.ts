@@ -93,7 +93,13 @@ async function main(): Promise<number> {
   const body = (await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
   const stored = new Map(body.data.result.map((r) => [`${r.metric['writer']}/${r.metric['s']}`, Number(r.value[1])]));
   let lost = 0;
-  for (const [key, n] of ackedPerSeries) lost += Math.max(0, n - (stored.get(key) ?? 0));
+  let firstLoss: string | undefined;
+  for (const [key, n] of ackedPerSeries) {
+    const missing = Math.max(0, n - (stored.get(key) ?? 0));
+    lost += missing;
+    if (missing > 0) firstLoss ??= key;
+  }
+  if (firstLoss !== undefined) process.stdout.write(`  first series with missing samples: ${await gaps(server.url, firstLoss, baseMs, ackedPerSeries.get(firstLoss)!)}\n`);
   await server.child.kill('SIGTERM');
 
   const errors = [...tally.errors].map(([k, n]) => `${k}×${n}`).join(', ') || 'none';
@@ -105,6 +111,24 @@ async function main(): Promise<number> {
       `  acknowledged samples: ${tally.samples}; lost: ${lost}\n`,
   );
   return lost === 0 && (KILL || (tally.errors.size === 0 && tally.queryErrors === 0)) ? 0 : 1;
+}
+
+/** Where a series' stored samples have gaps, as index ranges (sample i is at baseMs + (i + 1) * SPACING_MS). */
+async function gaps(url: string, key: string, baseMs: number, acked: number): Promise<string> {
+  const [writer, s] = key.split('/');
+  const params = new URLSearchParams({ query: `soak_samples{writer="${writer}",s="${s}"}[2h]`, time: String((baseMs + 7_200_000) / 1000) });
+  const res = await fetch(`${url}/api/v1/query?${params}`);
+  const body = (await res.json()) as { data: { result: { values: [number, string][] }[] } };
+  const have = new Set((body.data.result[0]?.values ?? []).map(([t]) => Math.round((t * 1000 - baseMs) / SPACING_MS) - 1));
+  const ranges: string[] = [];
+  for (let i = 0; i < acked; i++) {
+    if (have.has(i)) continue;
+    let j = i;
+    while (j + 1 < acked && !have.has(j + 1)) j++;
+    ranges.push(`${i}..${j}`);
+    i = j;
+  }
+  return `${key}: ${acked} acknowledged, missing ${ranges.join(', ')}`;
 }
 
 main().then(

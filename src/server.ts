@@ -24,6 +24,7 @@ import { PromqlEngine } from './promql/engine/engine.js';
 import { formatExpr, parseDuration, parseExpr, parseSeriesSelector } from './promql/parser/index.js';
 import { MAX_POINTS_PER_SERIES } from './api/params.js';
 import { Storage } from './storage/index.js';
+import { persistentWriterId } from './storage/writer-id.js';
 import { NS_LEASE } from './storage/keys.js';
 import { CompactionJob } from './storage/maintenance/compaction.js';
 import { RetentionJob } from './storage/maintenance/retention.js';
@@ -78,6 +79,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         config.storage.headFlushIntervalMs > 0 ? { intervalMs: config.storage.headFlushIntervalMs } : 'write-through',
       retentionMs,
       chunkCacheBytes: config.storage.chunkCacheBytes,
+      // One embedded node owns its data directory: it stays the same writer across restarts.
+      ...(config.storage.backend === 'embedded' ? { writerId: await persistentWriterId(config.storage.dataDir) } : {}),
       ...(config.storage.leaseTtlMs === undefined ? {} : { writerLeaseTtlMs: config.storage.leaseTtlMs }),
       ...(config.storage.orphanCheckMs === undefined ? {} : { orphanCheckMs: config.storage.orphanCheckMs }),
     });
