@@ -37,15 +37,18 @@ function addUnzigzag(prev: number, u: number | bigint): number {
 
 class Writer {
   buf: Uint8Array;
+  private view: DataView;
   at = 0;
   constructor(sizeBytes: number) {
     this.buf = new Uint8Array(sizeBytes);
+    this.view = new DataView(this.buf.buffer);
   }
   private ensure(n: number): void {
     if (this.at + n <= this.buf.length) return;
     const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
     bigger.set(this.buf.subarray(0, this.at));
     this.buf = bigger;
+    this.view = new DataView(bigger.buffer);
   }
   byte(b: number): void {
     this.ensure(1);
@@ -67,27 +70,37 @@ class Writer {
     }
     this.buf[this.at++] = u;
   }
+  /** Big-endian; through a DataView, so no intermediate bigints are made. */
   u64(v: bigint): void {
     this.ensure(8);
-    const hi = Number(v >> 32n);
-    const lo = Number(v & 0xffff_ffffn);
-    const b = this.buf;
-    const at = this.at;
-    b[at] = hi >>> 24;
-    b[at + 1] = hi >>> 16;
-    b[at + 2] = hi >>> 8;
-    b[at + 3] = hi;
-    b[at + 4] = lo >>> 24;
-    b[at + 5] = lo >>> 16;
-    b[at + 6] = lo >>> 8;
-    b[at + 7] = lo;
-    this.at = at + 8;
+    this.view.setBigUint64(this.at, v, false);
+    this.at += 8;
   }
   bytes(b: Uint8Array): void {
     this.ensure(b.length);
     this.buf.set(b, this.at);
     this.at += b.length;
   }
+  /** src[from, from + n), copied a byte at a time: for the few bytes of a series, cheaper than a view. */
+  range(src: Uint8Array, from: number, n: number): void {
+    this.ensure(n);
+    const b = this.buf;
+    let at = this.at;
+    for (let i = from; i < from + n; i++) b[at++] = src[i]!;
+    this.at = at;
+  }
+}
+
+/** The bytes of the whole buffer behind the last values seen: the series of one append share one. */
+let lastValuesBuffer: ArrayBufferLike | null = null;
+let lastValuesBytes: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+
+function bufferBytesOf(values: Float64Array): Uint8Array {
+  if (values.buffer !== lastValuesBuffer) {
+    lastValuesBuffer = values.buffer;
+    lastValuesBytes = new Uint8Array(values.buffer);
+  }
+  return lastValuesBytes;
 }
 
 function valueBytesLE(values: Float64Array, n: number): Uint8Array {
@@ -114,7 +127,8 @@ export function encodeWalRecord(series: readonly WalSeries[]): Uint8Array {
       w.uvarint(zigzagDelta(t, prev));
       prev = t;
     }
-    w.bytes(valueBytesLE(s.values, n));
+    if (LITTLE_ENDIAN) w.range(bufferBytesOf(s.values), s.values.byteOffset, n * 8);
+    else w.bytes(valueBytesLE(s.values, n));
   }
   return w.buf.subarray(0, w.at);
 }

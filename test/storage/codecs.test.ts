@@ -67,6 +67,25 @@ describe('storage write-ahead record codec', () => {
     );
   });
 
+  it('encodes series that are views into shared buffers, and sids with the top bit set', () => {
+    const shared = Float64Array.of(0.5, NaN, -0, 1e300, 7, 8);
+    const other = Float64Array.of(9, 10, 11);
+    const series = [
+      { sid: 0xffff_ffff_ffff_fffen, timestamps: [10, 20], values: shared.subarray(1, 3) },
+      { sid: 0x8000_0000_0000_0001n, timestamps: [5], values: shared.subarray(4, 5) },
+    ];
+    const first = decodeWalRecord(encodeWalRecord(series));
+    const second = decodeWalRecord(encodeWalRecord([{ sid: 3n, timestamps: [1, 2], values: other.subarray(1) }]));
+    const again = decodeWalRecord(encodeWalRecord(series));
+    for (const decoded of [first, again]) {
+      expect(decoded.map((d) => d.sid)).to.deep.equal([0xffff_ffff_ffff_fffen, 0x8000_0000_0000_0001n]);
+      expect(bitsOf(decoded[0]!.values)).to.deep.equal(bitsOf(shared.subarray(1, 3)));
+      expect(Array.from(decoded[1]!.values)).to.deep.equal([7]);
+    }
+    expect(second[0]!.sid).to.equal(3n);
+    expect(Array.from(second[0]!.values)).to.deep.equal([10, 11]);
+  });
+
   it('rejects damaged records', () => {
     const bytes = encodeWalRecord([{ sid: 1n, timestamps: [1, 2], values: Float64Array.of(1, 2) }]);
     expect(() => decodeWalRecord(bytes.subarray(0, bytes.length - 1))).to.throw(/corrupt write-ahead record/);
