@@ -33,6 +33,8 @@ export class ScrapeManager {
   private readonly jobs: Job[] = [];
   private readonly shutdown = new AbortController();
   private readonly stopping = new Set<Promise<void>>();
+  /** Removed targets waiting to write their end-of-run staleness markers, by target key. */
+  private readonly pendingStale = new Map<string, AbortController>();
 
   constructor(
     configs: readonly ScrapeConfig[],
@@ -74,13 +76,25 @@ export class ScrapeManager {
     for (const [key, loop] of job.loops) {
       if (wanted.has(key)) continue;
       job.loops.delete(key);
-      const p = loop.stop('removed', this.shutdown.signal).finally(() => this.stopping.delete(p));
+      const cancel = new AbortController();
+      const onShutdown = (): void => cancel.abort();
+      this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+      this.pendingStale.set(key, cancel);
+      const p = loop.stop('removed', cancel.signal).finally(() => {
+        this.stopping.delete(p);
+        this.shutdown.signal.removeEventListener('abort', onShutdown);
+        if (this.pendingStale.get(key) === cancel) this.pendingStale.delete(key);
+      });
       this.stopping.add(p);
       this.options.log?.('target removed', { job: job.config.jobName, url: loop.target.url });
     }
     const makeScraper = this.options.makeScraper ?? httpScraper;
     for (const [key, target] of wanted) {
       if (job.loops.has(key)) continue;
+      // A target back before its end-of-run markers were written: they would land between its
+      // new samples, so they are not written (Prometheus relies on them being out of order).
+      this.pendingStale.get(key)?.abort();
+      this.pendingStale.delete(key);
       const loop = new ScrapeLoop({
         target,
         config: job.config,
