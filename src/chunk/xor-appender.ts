@@ -4,7 +4,7 @@
  */
 import { MetricstorError, badData } from '../errors.js';
 import { BitWriter } from './bstream.js';
-import { HI_WORD, LO_WORD, wordsOf } from './float-words.js';
+import { HI_WORD, LO_WORD, bufferWordsOf, wordsOf } from './float-words.js';
 import { CHUNK_HEADER_BYTES, XorIterator } from './xor-iterator.js';
 import { writeUvarint, writeUvarintBig, writeVarint } from './varint.js';
 
@@ -19,10 +19,6 @@ const NO_WINDOW = 0xff;
 
 const scratchValue = new Float64Array(1);
 const scratchWords = wordsOf(scratchValue);
-
-// One cached integer view for appendFrom; one slot only, so no caller's array is kept for long.
-let viewedValues: Float64Array | null = null;
-let viewedWords: Uint32Array = new Uint32Array(0);
 
 function trailingZeros32(x: number): number {
   return 31 - Math.clz32(x & -x);
@@ -114,11 +110,9 @@ export class XorAppender {
     if (!(index >= 0 && index < values.length && Number.isInteger(index))) {
       throw new MetricstorError('internal', `appendFrom index ${index} outside 0..${values.length - 1}`);
     }
-    if (values !== viewedValues) {
-      viewedValues = values;
-      viewedWords = wordsOf(values);
-    }
-    this.appendBits(t, viewedWords[2 * index + HI_WORD]!, viewedWords[2 * index + LO_WORD]!);
+    const words = bufferWordsOf(values);
+    const at = (values.byteOffset >>> 2) + 2 * index;
+    this.appendBits(t, words[at + HI_WORD]!, words[at + LO_WORD]!);
   }
 
   private appendBits(t: number, hi: number, lo: number): void {

@@ -1,4 +1,4 @@
-import { XorAppender } from '../chunk/index.js';
+import { XorAppender, bufferWordsOf } from '../chunk/index.js';
 import {
   CHUNK_ENCODING_XOR,
   CHUNK_HEADER_BYTES,
@@ -74,8 +74,6 @@ export class Head {
   private readonly bySid = new Map<bigint, SeriesHead>();
   private readonly changed = new Set<HeadChunk>();
   private counter = 0;
-  private wordsBuffer: ArrayBufferLike | null = null;
-  private words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
   constructor(
     readonly writer: bigint,
@@ -108,7 +106,7 @@ export class Head {
 
   /** Appends samples in any order; an exact repeat of a chunk's last sample is dropped. */
   append(sh: SeriesHead, timestamps: ArrayLike<number>, values: Float64Array, nowMs: number): void {
-    const words = this.wordsOf(values);
+    const words = bufferWordsOf(values);
     const base = values.byteOffset >>> 2;
     let c = sh.current;
     const n = timestamps.length;
@@ -134,19 +132,6 @@ export class Head {
     }
     if (c !== null) this.touched(c, nowMs);
     sh.current = c;
-  }
-
-  /**
-   * A 32-bit view of the whole buffer behind `values`, index it from byteOffset / 4. Ingest hands
-   * in every series of a request as views of one buffer, so one view serves them all instead of
-   * one allocation per series.
-   */
-  private wordsOf(values: Float64Array): Uint32Array {
-    if (values.buffer !== this.wordsBuffer) {
-      this.wordsBuffer = values.buffer;
-      this.words = new Uint32Array(values.buffer, 0, values.buffer.byteLength >>> 2);
-    }
-    return this.words;
   }
 
   private touched(c: HeadChunk, nowMs: number): void {
