@@ -51,7 +51,9 @@ export function httpScraper(url: string, tls: ClientTlsMaterial | undefined): Sc
   const scrape = (timeoutMs: number): Promise<ScrapeResponse> =>
     new Promise<ScrapeResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
-        req.destroy(new Error(`scrape timed out after ${timeoutMs} ms`));
+        const err = new Error(`scrape timed out after ${timeoutMs} ms`);
+        req.destroy(err);
+        fail(err);
       }, timeoutMs);
       const fail = (err: Error): void => {
         clearTimeout(timer);
@@ -81,13 +83,16 @@ export function httpScraper(url: string, tls: ClientTlsMaterial | undefined): Sc
           stream.on('data', (chunk: Buffer) => {
             size += chunk.length;
             if (size > MAX_BODY_BYTES) {
-              req.destroy(new Error(`body larger than ${MAX_BODY_BYTES} bytes`));
+              const err = new Error(`body larger than ${MAX_BODY_BYTES} bytes`);
+              req.destroy(err);
+              fail(err);
               return;
             }
             chunks.push(chunk);
           });
           stream.on('error', fail);
           res.on('error', fail);
+          res.on('aborted', () => fail(new Error('connection closed while reading the body')));
           stream.on('end', () => {
             clearTimeout(timer);
             const contentType = String(res.headers['content-type'] ?? '');
