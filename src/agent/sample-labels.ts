@@ -18,7 +18,7 @@ export function scrapedSeriesLabels(
   honorLabels: boolean,
   rules: readonly CompiledRelabelRule[],
 ): Label[] | undefined {
-  if (!clashes(scraped, target)) {
+  if (!clashes(scraped, target, honorLabels)) {
     // The usual case, without a map: the page has none of the target's label names.
     const out: Label[] = [];
     for (const l of scraped) if (l.value !== '' && !target.some((t) => t.name === l.name)) out.push(l);
@@ -29,7 +29,8 @@ export function scrapedSeriesLabels(
   const set = new Map<string, string>();
   for (const l of scraped) set.set(l.name, l.value);
   if (honorLabels) {
-    for (const l of target) if ((set.get(l.name) ?? '') === '') set.set(l.name, l.value);
+    // As in Prometheus, a label the page names keeps the page's value even when that is empty.
+    for (const l of target) if (!set.has(l.name)) set.set(l.name, l.value);
   } else {
     const conflicts: Label[] = [];
     for (const l of target) {
@@ -45,8 +46,9 @@ export function scrapedSeriesLabels(
   return relabel(labels, rules);
 }
 
-function clashes(scraped: Labels, target: Labels): boolean {
-  for (const t of target) for (const l of scraped) if (l.name === t.name && l.value !== '') return true;
+/** Whether the page has one of the target's label names (non-empty, unless honorLabels). */
+function clashes(scraped: Labels, target: Labels, honorLabels: boolean): boolean {
+  for (const t of target) for (const l of scraped) if (l.name === t.name && (honorLabels || l.value !== '')) return true;
   return false;
 }
 

@@ -71,6 +71,8 @@ describe('agent targets and sample labels', () => {
     expect(scrapedSeriesLabels(L({ __name__: 'm', z: '1', instance: '', e: '' }), target, false, [])).to.deep.equal(
       L({ __name__: 'm', instance: 'h:1', job: 'node', z: '1' }),
     );
+    // honor_labels: a label the page names, even empty, is the page's (Prometheus checks presence).
+    expect(scrapedSeriesLabels(L({ __name__: 'm', instance: '' }), target, true, [])).to.deep.equal(L({ __name__: 'm', job: 'node' }));
   });
 
   it('moves clashing scraped labels to exported_ unless honor_labels', () => {
@@ -79,8 +81,9 @@ describe('agent targets and sample labels', () => {
     expect(scrapedSeriesLabels(scraped, target, false, [])).to.deep.equal(
       L({ __name__: 'm', job: 'node', instance: 'h:1', exported_job: 'taken', exported_exported_job: 'app' }),
     );
-    expect(scrapedSeriesLabels(scraped, target, true, [])).to.deep.equal(
-      L({ __name__: 'm', job: 'app', instance: 'h:1', exported_job: 'taken' }),
+    expect(scrapedSeriesLabels(scraped, target, true, [])).to.deep.equal(L({ __name__: 'm', job: 'app', exported_job: 'taken' }));
+    expect(scrapedSeriesLabels(L({ __name__: 'm', job: 'app' }), target, true, [])).to.deep.equal(
+      L({ __name__: 'm', job: 'app', instance: 'h:1' }),
     );
   });
 });
