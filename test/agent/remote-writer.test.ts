@@ -68,7 +68,7 @@ describe('agent remote writer', () => {
   }
 
   it('retries 5xx with doubling backoff capped at max_backoff, then delivers', async () => {
-    const { receiver, metrics } = await setup((n) => ({ status: n < 3 ? 503 : 200 }));
+    const { receiver, metrics } = await setup((n) => ({ status: n < 3 ? 503 : 200 }), { minBackoffMs: 100, maxBackoffMs: 200 });
     const b = batch(5);
     setStaleAt(b.values, 2);
     const { writer } = open[0]!;
@@ -76,9 +76,9 @@ describe('agent remote writer', () => {
     await eventually(() => receiver.accepted().length === 5);
     expect(receiver.requests.map((r) => r.status)).to.deep.equal([503, 503, 503, 200]);
     const gaps = receiver.requests.slice(1).map((r, i) => r.atMs - receiver.requests[i]!.atMs);
-    expect(gaps[0]).to.be.at.least(35); // 40 ms
-    expect(gaps[1]).to.be.at.least(75); // 80 ms
-    expect(gaps[2]).to.be.at.least(95).and.below(400); // capped at 100 ms
+    expect(gaps[0]).to.be.at.least(95); // 100 ms
+    expect(gaps[1]).to.be.at.least(195); // 200 ms
+    expect(gaps[2]).to.be.at.least(195).and.below(390); // capped at 200 ms, not 400
     expect(receiver.accepted().map((s) => s.stale)).to.deep.equal([false, false, true, false, false]);
     expect(await counter(metrics, 'metricstor_agent_samples_retried_total', { remote: 'test' })).to.equal(15);
     expect(await counter(metrics, 'metricstor_agent_samples_sent_total', { remote: 'test' })).to.equal(5);

@@ -39,7 +39,7 @@ describe('agent scrape manager', function () {
       await put([]);
       await sleep(60);
       await put(['b:2']);
-      await sleep(700); // a's markers are due ~2.1 intervals after it left
+      await sleep(1200); // a's markers are due ~2.1 intervals after it left
       const stale = new Set<string>();
       for (const b of batches) for (let i = 0; i < b.series.length; i++) if (isStaleAt(b.values, i)) stale.add(labelsKey(b.series[i]!));
       const staleInstances = [...stale].map((k) => /instance\u0000([^\u0000]*)/.exec(k)![1]);
