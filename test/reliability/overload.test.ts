@@ -158,7 +158,7 @@ describe('overload', function () {
       const baseline = heapMiB();
       const range = { start: String((endMs - 86_400_000) / 1000), end: String(endMs / 1000), step: '15' };
       const tooMany = new URLSearchParams({ query: 'rel_load', ...range });
-      const tooSlow = new URLSearchParams({ query: 'sum by (group) (rate(rel_load[10m]))', ...range, timeout: '100ms' });
+      const tooSlow = new URLSearchParams({ query: 'sum by (group) (rate(rel_load[10m]))', ...range, timeout: '10ms' });
       let peak = 0;
       const outcomes: string[] = [];
       for (let i = 0; i < 6; i++) {

@@ -129,8 +129,14 @@ export class PromqlEngine implements QueryEngine {
   }
 }
 
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Lets pending I/O (other requests) run. A query starts in the poll phase, where one setImmediate
+ * would fire in the same loop iteration, before any new I/O is read; the second one fires only
+ * after the next poll phase.
+ */
+async function yieldToEventLoop(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Waits for storage, giving up at the deadline or when the caller aborts. */
