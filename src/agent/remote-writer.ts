@@ -258,17 +258,39 @@ export class RemoteWriter implements SampleSink {
     } catch {
       return;
     }
+    let unreadable = 0;
     for (const line of text.split('\n')) {
       if (line === '') continue;
-      const parsed = JSON.parse(line) as { l: [string, string][]; t: number[]; v: string };
-      const labels: Label[] = parsed.l.map(([name, value]) => ({ name, value }));
-      const bytes = Buffer.from(parsed.v, 'hex');
-      const values = new Float64Array(parsed.t.length);
-      new Uint8Array(values.buffer).set(bytes.subarray(0, values.byteLength));
-      this.append({ series: parsed.t.map(() => labels), timestampsMs: Float64Array.from(parsed.t), values });
+      const entry = parseSpillLine(line);
+      if (entry === undefined) {
+        unreadable++;
+        continue;
+      }
+      this.append(entry);
     }
+    // A damaged line's sample count is unknown, so it can only be logged, not counted as dropped.
+    if (unreadable > 0) this.options.log?.('queue_dir: unreadable lines skipped', { remote: this.name, file, lines: unreadable });
     await rm(file, { force: true });
   }
+}
+
+/** One spilled series back as a batch; undefined when the line is not what writeSpill wrote. */
+function parseSpillLine(line: string): SampleBatch | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const { l, t, v } = parsed as Record<string, unknown>;
+  if (!Array.isArray(l) || !Array.isArray(t) || typeof v !== 'string' || v.length !== t.length * 16) return undefined;
+  if (!l.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string')) return undefined;
+  if (!t.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) return undefined;
+  const labels: Label[] = (l as [string, string][]).map(([name, value]) => ({ name, value }));
+  const values = new Float64Array(t.length);
+  new Uint8Array(values.buffer).set(Buffer.from(v, 'hex'));
+  return { series: t.map(() => labels), timestampsMs: Float64Array.from(t as number[]), values };
 }
 
 function countOf(series: readonly EncodableSeries[]): number {

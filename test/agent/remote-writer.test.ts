@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { DEFAULT_QUEUE, type QueueConfig, type RemoteWriteConfig } from '../../src/agent/config.js';
 import { AgentMetrics } from '../../src/agent/metrics.js';
 import { parseRetryAfter, remoteClient } from '../../src/agent/remote-client.js';
@@ -134,6 +135,15 @@ describe('agent remote writer', () => {
     await eventually(() => second.receiver.accepted().length === 4);
     expect(second.receiver.accepted().map((s) => [s.v, s.stale])).to.deep.equal([[0, false], [1, false], [2, false], [NaN, true]]);
     expect(await readdir(dir)).to.deep.equal([]);
+  });
+
+  it('skips damaged lines of a queue_dir file and sends the rest', async () => {
+    const dir = await tempDir('agent-queue-damaged');
+    const good = JSON.stringify({ l: [['__name__', 'm']], t: [5], v: Buffer.from(new Float64Array([2.5]).buffer).toString('hex') });
+    await writeFile(path.join(dir, 'test.queue.jsonl'), `{"l": [["__name__"\n${good}\n{"l":[],"t":[1],"v":"00"}\n`);
+    const { receiver } = await setup(() => ({ status: 200 }), {}, dir);
+    await eventually(() => receiver.accepted().length === 1);
+    expect(receiver.accepted()).to.deep.equal([{ series: 'm', t: 5, v: 2.5, stale: false }]);
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {
