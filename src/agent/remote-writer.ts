@@ -23,6 +23,8 @@ export interface RemoteWriterOptions {
   readonly queueDir?: string;
   readonly nowMs?: () => number;
   readonly log?: (msg: string, fields: Record<string, unknown>) => void;
+  /** With queueDir: how often what is queued is written there, so a crash loses at most this much. */
+  readonly checkpointIntervalMs?: number;
 }
 
 interface Shard {
@@ -40,6 +42,10 @@ export class RemoteWriter implements SampleSink {
   private started = false;
   private readonly nowMs: () => number;
   private readonly name: string;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpointing: Promise<void> = Promise.resolve();
+  /** Whether the queue file in queueDir may hold samples. */
+  private spillOnDisk = false;
 
   constructor(private readonly options: RemoteWriterOptions) {
     this.nowMs = options.nowMs ?? Date.now;
@@ -61,8 +67,43 @@ export class RemoteWriter implements SampleSink {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    if (this.options.queueDir !== undefined) await this.loadSpill(this.options.queueDir);
+    const dir = this.options.queueDir;
+    if (dir !== undefined) {
+      await this.loadSpill(dir);
+      const every = this.options.checkpointIntervalMs ?? 5000;
+      const tick = (): void => {
+        if (this.closing) return;
+        this.checkpointTimer = setTimeout(() => {
+          this.checkpointing = this.checkpoint(dir).then(tick, (err: unknown) => {
+            this.options.log?.('queue_dir: checkpoint failed', { remote: this.name, message: String(err) });
+            tick();
+          });
+        }, every);
+      };
+      tick();
+    }
     for (const shard of this.shards) shard.done = this.runShard(shard);
+  }
+
+  /**
+   * Writes what is queued or in flight to queue_dir, or removes the file once nothing is. Samples
+   * sent after a checkpoint are sent again after a crash; Metricstor keeps one sample per
+   * timestamp, so that costs nothing but the traffic.
+   */
+  private async checkpoint(dir: string): Promise<void> {
+    if (this.closing) return;
+    const series: EncodableSeries[] = [];
+    for (const s of this.shards) {
+      if (s.inFlight !== undefined) series.push(...s.inFlight);
+      series.push(...s.queue.peekAll());
+    }
+    if (series.length > 0) {
+      await this.writeSpill(dir, series);
+      this.spillOnDisk = true;
+    } else if (this.spillOnDisk) {
+      await rm(this.spillFile(dir), { force: true });
+      this.spillOnDisk = false;
+    }
   }
 
   /** Queues a scrape's samples; what does not fit in capacity is dropped and counted as queue_full. */
@@ -98,6 +139,8 @@ export class RemoteWriter implements SampleSink {
    */
   async close(flushTimeoutMs: number): Promise<void> {
     this.closing = true;
+    clearTimeout(this.checkpointTimer);
+    await this.checkpointing;
     for (const s of this.shards) s.wake?.();
     const all = Promise.all(this.shards.map((s) => s.done));
     let timer: NodeJS.Timeout | undefined;
@@ -122,9 +165,13 @@ export class RemoteWriter implements SampleSink {
       left.push(...rest.series);
       leftCount += rest.count;
     }
+    const dir = this.options.queueDir;
     if (leftCount > 0) {
-      if (this.options.queueDir !== undefined) await this.writeSpill(this.options.queueDir, left);
+      if (dir !== undefined) await this.writeSpill(dir, left);
       else this.drop(leftCount, 'shutdown');
+    } else if (dir !== undefined && this.spillOnDisk) {
+      await rm(this.spillFile(dir), { force: true });
+      this.spillOnDisk = false;
     }
     this.updateGauges();
     this.options.client.close();
@@ -270,7 +317,9 @@ export class RemoteWriter implements SampleSink {
     }
     // A damaged line's sample count is unknown, so it can only be logged, not counted as dropped.
     if (unreadable > 0) this.options.log?.('queue_dir: unreadable lines skipped', { remote: this.name, file, lines: unreadable });
-    await rm(file, { force: true });
+    // The file stays until the next checkpoint or shutdown replaces or removes it: a crash before
+    // then sends these samples once more rather than losing them.
+    this.spillOnDisk = true;
   }
 }
 

@@ -35,9 +35,31 @@ export class SampleQueue {
   /** Removes up to max samples from the front, grouped by series in arrival order. */
   take(max: number, nowMs: number): { series: EncodableSeries[]; count: number; bytes: number } {
     const end = Math.min(this.tail, this.head + max);
+    const { series, bytes } = this.group(this.head, end);
+    const count = end - this.head;
+    this.keys.splice(0, count);
+    this.labels.splice(0, count);
+    this.head = end;
+    this.bytes -= bytes;
+    if (this.length === 0) {
+      this.head = 0;
+      this.tail = 0;
+      this.bytes = 0;
+    } else {
+      this.oldestQueuedMs = nowMs;
+    }
+    return { series, count, bytes };
+  }
+
+  /** Everything waiting, grouped by series, left in place (for checkpoints). */
+  peekAll(): EncodableSeries[] {
+    return this.group(this.head, this.tail).series;
+  }
+
+  private group(start: number, end: number): { series: EncodableSeries[]; bytes: number } {
     const groups = new Map<string, { labels: readonly Label[]; at: number[] }>();
     let bytes = 0;
-    for (let i = this.head; i < end; i++) {
+    for (let i = start; i < end; i++) {
       const key = this.keys[i - this.head]!;
       bytes += sampleBytes(key);
       let g = groups.get(key);
@@ -57,19 +79,7 @@ export class SampleQueue {
       });
       series.push({ labels: g.labels, timestampsMs, values });
     }
-    const count = end - this.head;
-    this.keys.splice(0, count);
-    this.labels.splice(0, count);
-    this.head = end;
-    this.bytes -= bytes;
-    if (this.length === 0) {
-      this.head = 0;
-      this.tail = 0;
-      this.bytes = 0;
-    } else {
-      this.oldestQueuedMs = nowMs;
-    }
-    return { series, count, bytes };
+    return { series, bytes };
   }
 
   private makeRoom(): void {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readdir, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_QUEUE, type QueueConfig, type RemoteWriteConfig } from '../../src/agent/config.js';
 import { AgentMetrics } from '../../src/agent/metrics.js';
@@ -54,7 +54,7 @@ describe('agent remote writer', () => {
       config,
       client: remoteClient(config.url, config.remoteTimeoutMs, {}, undefined),
       metrics,
-      ...(queueDir === undefined ? {} : { queueDir }),
+      ...(queueDir === undefined ? {} : { queueDir, checkpointIntervalMs: 50 }),
     });
     await writer.start();
     open.push({ writer, receiver });
@@ -134,7 +134,22 @@ describe('agent remote writer', () => {
     const second = await setup(() => ({ status: 200 }), {}, dir);
     await eventually(() => second.receiver.accepted().length === 4);
     expect(second.receiver.accepted().map((s) => [s.v, s.stale])).to.deep.equal([[0, false], [1, false], [2, false], [NaN, true]]);
-    expect(await readdir(dir)).to.deep.equal([]);
+    // Removed by the first checkpoint after the queue drained.
+    await eventually(async () => (await readdir(dir)).length === 0);
+  });
+
+  it('with queue_dir, a crash loses nothing queued before the last checkpoint', async () => {
+    const dir = await tempDir('agent-queue-crash');
+    const first = await setup(() => ({ status: 503 }), {}, dir);
+    first.writer.append(batch(3));
+    const file = path.join(dir, 'test.queue.jsonl');
+    await eventually(async () => (await readdir(dir)).includes('test.queue.jsonl'));
+    // The process dies here: only what is on disk survives.
+    const afterCrash = await tempDir('agent-queue-crash-copy');
+    await copyFile(file, path.join(afterCrash, 'test.queue.jsonl'));
+    const second = await setup(() => ({ status: 200 }), {}, afterCrash);
+    await eventually(() => second.receiver.accepted().length === 3);
+    expect(second.receiver.accepted().map((s) => s.v)).to.deep.equal([0, 1, 2]);
   });
 
   it('skips damaged lines of a queue_dir file and sends the rest', async () => {
