@@ -2,35 +2,16 @@
  * The same data pushed by remote write into a real Prometheus 2.42 and into Metricstor; promtool's
  * query commands must print the same thing for both.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { onPath, startPrometheus, type PrometheusProcess } from '../../src/promql/testing/prometheus-process.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { freePort } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 import { testConfig } from './config.js';
 import { generateSeries, pushRemoteWrite } from './push.js';
 
 const run = promisify(execFile);
-
-function onPath(binary: string): boolean {
-  return spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-async function waitReady(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not ready within ${timeoutMs} ms`);
-}
 
 const STEP_MS = 15_000;
 const POINTS = 121;
@@ -65,7 +46,7 @@ const RANGE_QUERIES = [
 
 describe('promtool: Metricstor answers like Prometheus 2.42', function () {
   this.timeout(60_000);
-  let prometheus: ChildProcess | undefined;
+  let prometheus: PrometheusProcess | undefined;
   let metricstor: RunningServer | undefined;
   let promUrl = '';
   let ourUrl = '';
@@ -76,31 +57,21 @@ describe('promtool: Metricstor answers like Prometheus 2.42', function () {
       console.warn('SKIPPED: prometheus/promtool not found on PATH; the promtool comparison did not run');
       this.skip();
     }
-    const promDir = await tempDir('prometheus');
-    const promPort = await freePort();
-    const configFile = path.join(promDir, 'prometheus.yml');
-    await writeFile(configFile, 'global:\n  scrape_interval: 15s\n');
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${path.join(promDir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--web.enable-remote-write-receiver',
-        '--log.level=error',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    promUrl = `http://127.0.0.1:${promPort}`;
+    prometheus = await startPrometheus({
+      config: 'global:\n  scrape_interval: 15s\n',
+      logLevel: 'error',
+      echoLog: true,
+      readyTimeoutMs: 20_000,
+    });
+    promUrl = prometheus.baseUrl;
     metricstor = await startServer(testConfig(await tempDir('promtool')));
     ourUrl = `http://${metricstor.httpAddress}`;
-    await waitReady(`${promUrl}/-/ready`, 20_000);
     const data = generateSeries(END_MS, POINTS, STEP_MS);
     await Promise.all([pushRemoteWrite(promUrl, data), pushRemoteWrite(ourUrl, data)]);
   });
 
   after(async () => {
-    prometheus?.kill('SIGTERM');
+    await prometheus?.stop();
     await metricstor?.close();
   });
 

@@ -1,24 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import path from 'node:path';
 import { expect } from 'chai';
 import { remoteWriteHandler } from '../../src/ingest/http.js';
 import { ingestLimits } from '../../src/ingest/limits.js';
 import { WriteQueue } from '../../src/ingest/write-queue.js';
 import { formatLabels, type Label } from '../../src/model/labels.js';
-import { freePort, waitForHttp } from '../helpers/net.js';
-import { tempDir } from '../helpers/tmp.js';
+import { prometheusOnPath, startPrometheus, type PrometheusProcess } from '../../src/promql/testing/prometheus-process.js';
+import { freePort } from '../helpers/net.js';
 import { MemoryKv } from '../../src/kv/memory.js';
 import { Storage } from '../../src/storage/index.js';
 import { startApp } from './fixtures.js';
-
-function prometheusBinary(): string | undefined {
-  if (existsSync('/usr/bin/prometheus')) return '/usr/bin/prometheus';
-  const which = spawnSync('which', ['prometheus'], { encoding: 'utf8' });
-  return which.status === 0 ? which.stdout.trim() : undefined;
-}
 
 /** A small exporter whose values change on every scrape: counters, a gauge and a histogram. */
 function startTarget(port: number): Promise<http.Server> {
@@ -60,40 +50,31 @@ function seriesKey(labels: readonly Label[]): string {
 
 describe('ingest: remote write from a real Prometheus 2.42', function () {
   this.timeout(40_000);
-  const binary = prometheusBinary();
-  let prometheus: ChildProcess | undefined;
+  let prometheus: PrometheusProcess | undefined;
   let target: http.Server | undefined;
   let receiver: { url: string; close: () => Promise<void> } | undefined;
-  let dir = '';
   let storage: Storage | undefined;
 
   before(function () {
-    if (binary !== undefined) return;
+    if (prometheusOnPath()) return;
     if (process.env['CI'] === 'true') throw new Error('the prometheus binary is required in CI but was not found');
     console.warn('\n  !!! SKIPPING the Prometheus remote-write integration test: no prometheus binary on PATH !!!\n');
     this.skip();
   });
 
   after(async () => {
-    if (prometheus?.pid !== undefined && prometheus.exitCode === null) {
-      const exited = new Promise((r) => prometheus!.once('exit', r));
-      prometheus.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (prometheus.exitCode === null) prometheus.kill('SIGKILL');
-    }
+    await prometheus?.stop();
     await new Promise<void>((r) => (target ? target.close(() => r()) : r()));
     await receiver?.close();
     await storage?.close();
-    if (dir !== '') await rm(dir, { recursive: true, force: true });
   });
 
   it('stores every series and sample Prometheus stored itself', async () => {
     storage = await Storage.open(new MemoryKv(), { orphanCheckMs: 0 });
     const deps = { storage, limits: ingestLimits(), queue: new WriteQueue() };
     receiver = await startApp({ '/api/v1/write': remoteWriteHandler(deps) });
-    const [targetPort, webPort] = [await freePort(), await freePort()];
+    const targetPort = await freePort();
     target = await startTarget(targetPort);
-    dir = await tempDir('ingest-prom');
     const config = [
       'global:',
       '  scrape_interval: 1s',
@@ -106,21 +87,10 @@ describe('ingest: remote write from a real Prometheus 2.42', function () {
       '    queue_config: { batch_send_deadline: 100ms, max_samples_per_send: 50, min_backoff: 10ms, max_backoff: 100ms }',
       '    metadata_config: { send: true, send_interval: 1s }',
     ].join('\n');
-    await writeFile(path.join(dir, 'prometheus.yml'), config);
-    let log = '';
-    prometheus = spawn(
-      binary!,
-      [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${webPort}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    prometheus.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-    const web = `http://127.0.0.1:${webPort}`;
-    await waitForHttp(`${web}/-/ready`, 10_000);
+    const prom = await startPrometheus({ config, readyTimeoutMs: 10_000 });
+    prometheus = prom;
+    const web = prom.baseUrl;
+    const log = (): string => prom.log().slice(-4000);
 
     // Let Prometheus scrape a few times, then compare what it stored with what we received.
     const deadline = Date.now() + 20_000;
@@ -133,7 +103,7 @@ describe('ingest: remote write from a real Prometheus 2.42', function () {
       const samples = promSeries.reduce((n, s) => n + s.values.length, 0);
       if (promSeries.length >= 14 && samples >= 14 * 3) break;
     }
-    expect(promSeries.length, `Prometheus log: ${log}`).to.be.at.least(14);
+    expect(promSeries.length, `Prometheus log: ${log()}`).to.be.at.least(14);
 
     // Remote write trails the local TSDB by up to a batch deadline plus a send; wait for it.
     let missing: string[] = [];
@@ -160,7 +130,7 @@ describe('ingest: remote write from a real Prometheus 2.42', function () {
       if (missing.length === 0) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect(missing, `missing in our storage; Prometheus log: ${log}`).to.deep.equal([]);
+    expect(missing, `missing in our storage; Prometheus log: ${log()}`).to.deep.equal([]);
     expect(promSeries.map((s) => s.metric['__name__'])).to.include.members([
       'demo_requests_total',
       'demo_latency_seconds_bucket',

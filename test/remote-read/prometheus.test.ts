@@ -3,14 +3,11 @@
  * its query answers must equal Metricstor's own. (Prometheus 2.42's client sends no
  * accepted_response_types, so this exercises SAMPLES; the streamed type is tested by hand.)
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { expect } from 'chai';
+import { prometheusOnPath, startPrometheus, type PrometheusProcess } from '../../src/promql/testing/prometheus-process.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { testConfig } from '../api/config.js';
 import { generateSeries, pushRemoteWrite } from '../api/push.js';
-import { freePort } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const STEP_MS = 15_000;
@@ -31,28 +28,15 @@ interface PromResponse {
   data?: { resultType: string; result: { metric: Record<string, string>; values: [number, string][] }[] };
 }
 
-async function waitReady(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not ready within ${timeoutMs} ms`);
-}
-
 describe('remote read: Prometheus 2.42 reading through Metricstor', function () {
   this.timeout(60_000);
-  let prometheus: ChildProcess | undefined;
+  let prometheus: PrometheusProcess | undefined;
   let metricstor: RunningServer | undefined;
   let promUrl = '';
   let ourUrl = '';
 
   before(async function () {
-    if (spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    if (!prometheusOnPath()) {
       if (process.env['CI'] === 'true') throw new Error('prometheus must be installed in CI');
       console.warn('SKIPPED: prometheus not found on PATH; the remote read test against it did not run');
       this.skip();
@@ -60,29 +44,17 @@ describe('remote read: Prometheus 2.42 reading through Metricstor', function () 
     metricstor = await startServer(testConfig(await tempDir('remote-read-prom')));
     ourUrl = `http://${metricstor.httpAddress}`;
     await pushRemoteWrite(ourUrl, generateSeries(END_MS, POINTS, STEP_MS));
-    const promDir = await tempDir('remote-read-prometheus');
-    const promPort = await freePort();
-    const configFile = path.join(promDir, 'prometheus.yml');
-    await writeFile(
-      configFile,
-      `global:\n  scrape_interval: 15s\nremote_read:\n  - url: ${ourUrl}/api/v1/read\n    read_recent: true\n`,
-    );
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${path.join(promDir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--log.level=error',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    promUrl = `http://127.0.0.1:${promPort}`;
-    await waitReady(`${promUrl}/-/ready`, 20_000);
+    prometheus = await startPrometheus({
+      config: `global:\n  scrape_interval: 15s\nremote_read:\n  - url: ${ourUrl}/api/v1/read\n    read_recent: true\n`,
+      logLevel: 'error',
+      echoLog: true,
+      readyTimeoutMs: 20_000,
+    });
+    promUrl = prometheus.baseUrl;
   });
 
   after(async () => {
-    prometheus?.kill('SIGTERM');
+    await prometheus?.stop();
     await metricstor?.close();
   });
 
