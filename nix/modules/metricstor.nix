@@ -100,6 +100,9 @@ let
     };
 in
 {
+  # The scrape agent, services.metricstor.agent, is a separate module in its own file.
+  imports = [ ./metricstor-agent.nix ];
+
   options.services.metricstor = {
     enable = lib.mkEnableOption "Metricstor, a Prometheus-compatible metrics store";
 
