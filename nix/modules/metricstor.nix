@@ -253,7 +253,7 @@ in
       after = [ "network-online.target" ];
       wants = [ "network-online.target" ];
 
-      serviceConfig = {
+      serviceConfig = import ./hardening.nix // {
         ExecStart = lib.escapeShellArgs (
           [
             (lib.getExe cfg.package)
@@ -275,42 +275,6 @@ in
         WorkingDirectory = cfg.dataDir;
         LoadCredential = lib.mapAttrsToList (name: file: "${name}:${file}") credentials;
 
-        # Hardening
-        CapabilityBoundingSet = "";
-        AmbientCapabilities = "";
-        NoNewPrivileges = true;
-        ProtectSystem = "strict";
-        ProtectHome = true;
-        PrivateTmp = true;
-        PrivateDevices = true;
-        PrivateUsers = true;
-        ProtectHostname = true;
-        ProtectClock = true;
-        ProtectKernelTunables = true;
-        ProtectKernelModules = true;
-        ProtectKernelLogs = true;
-        ProtectControlGroups = true;
-        ProtectProc = "invisible";
-        RestrictAddressFamilies = [
-          "AF_INET"
-          "AF_INET6"
-          "AF_UNIX"
-        ];
-        RestrictNamespaces = true;
-        RestrictRealtime = true;
-        RestrictSUIDSGID = true;
-        LockPersonality = true;
-        # V8 compiles JavaScript to machine code at run time, so W^X memory cannot be enforced.
-        MemoryDenyWriteExecute = false;
-        RemoveIPC = true;
-        SystemCallArchitectures = "native";
-        SystemCallFilter = [
-          "@system-service"
-          "~@privileged"
-        ];
-        SystemCallErrorNumber = "EPERM";
-        UMask = "0077";
-        DevicePolicy = "closed";
       };
     };
   };
