@@ -42,8 +42,9 @@ describe('web UI in headless Chromium', function () {
     profileDir = await tempDir('web-ui-chromium');
     server = await startServer(testConfig(dataDir));
     base = `http://${server.httpAddress}`;
-    // Fifteen minutes of node_exporter-like data ending now, so the default 1h range shows it.
-    await pushRemoteWrite(base, generateSeries(Math.floor(Date.now() / 15_000) * 15_000, 61, 15_000));
+    // Fifteen minutes of node_exporter-like data up to now, so the default 1h range shows it, and
+    // five more into the future, so a [1m] window at any moment of the test holds 4 or 5 samples.
+    await pushRemoteWrite(base, generateSeries(Math.floor(Date.now() / 15_000) * 15_000 + 300_000, 81, 15_000));
     browser = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
