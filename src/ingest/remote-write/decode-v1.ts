@@ -5,6 +5,7 @@ import type { LabelCache } from '../label-cache.js';
 import type { DecodedWrite, RawSeries, ValidLabels } from '../types.js';
 import { metricTypeFromWire } from './metric-type.js';
 import { SamplesBuffer } from '../samples-buffer.js';
+import { decodeSample } from './sample.js';
 import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, inSeries, wrongWireType } from './wire.js';
 
 /**
@@ -154,28 +155,7 @@ function decodeTimeSeries(
 }
 
 function decodeSamples(r: WireReader, samples: PositionList, out: SamplesBuffer): void {
-  for (let i = 0; i < samples.length; i++) {
-    r.pos = samples.starts[i]!;
-    r.end = samples.ends[i]!;
-    let timestamp = 0;
-    let valueAt = -1;
-    while (!r.atEnd()) {
-      const tag = r.tag('Sample');
-      const field = tag >>> 3;
-      const wireType = tag & 7;
-      if (field === 1) {
-        if (wireType !== WIRE_I64) throw wrongWireType(field, wireType, 'Sample');
-        valueAt = r.fixed64At('Sample.value');
-      } else if (field === 2) {
-        if (wireType !== WIRE_VARINT) throw wrongWireType(field, wireType, 'Sample');
-        timestamp = r.int64('sample timestamp');
-      } else {
-        r.skip(wireType, 'Sample');
-      }
-    }
-    if (valueAt >= 0) out.pushWire(timestamp, r.buf, valueAt);
-    else out.pushZero(timestamp);
-  }
+  for (let i = 0; i < samples.length; i++) decodeSample(r, samples.starts[i]!, samples.ends[i]!, out, false);
 }
 
 function decodeLabel(r: WireReader, end: number): Label {

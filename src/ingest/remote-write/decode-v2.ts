@@ -4,6 +4,7 @@ import type { MetricMetadata, MetricType } from '../../storage/types.js';
 import type { DecodedWrite, RawSeries } from '../types.js';
 import { metricTypeFromWire } from './metric-type.js';
 import { SamplesBuffer } from '../samples-buffer.js';
+import { decodeSample } from './sample.js';
 import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, inSeries, wrongWireType } from './wire.js';
 
 /**
@@ -116,29 +117,7 @@ function decodeTimeSeries(
 }
 
 function decodeSamples(r: WireReader, sampleStarts: readonly number[], sampleEnds: readonly number[], out: SamplesBuffer): void {
-  for (let i = 0; i < sampleStarts.length; i++) {
-    r.pos = sampleStarts[i]!;
-    r.end = sampleEnds[i]!;
-    let timestamp = 0;
-    let valueAt = -1;
-    while (!r.atEnd()) {
-      const tag = r.tag('Sample');
-      const field = tag >>> 3;
-      const wireType = tag & 7;
-      if (field === 1) {
-        if (wireType !== WIRE_I64) throw wrongWireType(field, wireType, 'Sample');
-        valueAt = r.fixed64At('Sample.value');
-      } else if (field === 2 || field === 3) {
-        if (wireType !== WIRE_VARINT) throw wrongWireType(field, wireType, 'Sample');
-        const t = r.int64('sample timestamp');
-        if (field === 2) timestamp = t;
-      } else {
-        r.skip(wireType, 'Sample');
-      }
-    }
-    if (valueAt >= 0) out.pushWire(timestamp, r.buf, valueAt);
-    else out.pushZero(timestamp);
-  }
+  for (let i = 0; i < sampleStarts.length; i++) decodeSample(r, sampleStarts[i]!, sampleEnds[i]!, out, true);
 }
 
 /** Reads uint32 references, packed (one LEN field) or not (one varint per field). */
