@@ -1,26 +1,12 @@
 import { MetricstorError } from '../errors.js';
 import { prefixEnd } from '../kv/bytes.js';
 import type { KvStore } from '../kv/kv.js';
-import type { MetricMetadata, MetricType } from './types.js';
+import { isMetricType } from '../model/metric-type.js';
+import type { MetricMetadata } from './types.js';
 import { decodeMetadataKey, metadataKey, metadataPrefix } from './keys.js';
 import { scanEach } from './kv-scan.js';
 
 /** `M` values: UTF-8 JSON {type, help, unit}; the family name is the key. */
-
-const TYPES: ReadonlySet<string> = new Set<MetricType>([
-  'unknown',
-  'counter',
-  'gauge',
-  'histogram',
-  'gaugehistogram',
-  'summary',
-  'info',
-  'stateset',
-]);
-
-function isMetricType(s: unknown): s is MetricType {
-  return typeof s === 'string' && TYPES.has(s);
-}
 
 export function metadataKeyOf(metricFamilyName: string): Uint8Array {
   if (metricFamilyName === '') throw new MetricstorError('bad_data', 'metadata needs a metric family name');

@@ -1,5 +1,6 @@
 import type { Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matchers.js';
+import type { MetricType } from '../model/metric-type.js';
 
 /**
  * The samples of one series to append. Labels are valid and sorted (ingest guarantees it);
@@ -32,15 +33,7 @@ export interface Queryable {
   select(params: SelectParams): Promise<SeriesData[]>;
 }
 
-export type MetricType =
-  | 'unknown'
-  | 'counter'
-  | 'gauge'
-  | 'histogram'
-  | 'gaugehistogram'
-  | 'summary'
-  | 'info'
-  | 'stateset';
+export type { MetricType } from '../model/metric-type.js';
 
 export interface MetricMetadata {
   readonly metricFamilyName: string;

@@ -1,6 +1,7 @@
 import { badData } from '../../errors.js';
 import { METRIC_NAME, type Label } from '../../model/labels.js';
-import type { MetricMetadata, MetricType } from '../../storage/types.js';
+import type { MetricType } from '../../model/metric-type.js';
+import type { MetricMetadata } from '../../storage/types.js';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
 

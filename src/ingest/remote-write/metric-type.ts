@@ -1,16 +1,4 @@
-import type { MetricType } from '../../storage/types.js';
-
-/** MetricType enum values shared by remote write 1.0 and 2.0 (2.0 calls 0 "unspecified"). */
-const METRIC_TYPES: readonly MetricType[] = [
-  'unknown',
-  'counter',
-  'gauge',
-  'histogram',
-  'gaugehistogram',
-  'summary',
-  'info',
-  'stateset',
-];
+import { METRIC_TYPES, type MetricType } from '../../model/metric-type.js';
 
 /** Maps a wire enum value to our type; values a newer sender may add become 'unknown'. */
 export function metricTypeFromWire(value: number): MetricType {
