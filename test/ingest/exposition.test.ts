@@ -63,6 +63,7 @@ describe('ingest: exposition parser, text format 0.0.4', () => {
     ['a label without quotes', 'foo{a=b} 1', /^line 1: expected a quoted value for label "a"/],
     ['an invalid metric name', '0foo 1', /^line 1: expected a metric name/],
     ['an unknown type', '# TYPE foo bar\n', /^line 1: invalid metric type "bar"/],
+    ['a type named like an object property', '# TYPE foo constructor\n', /^line 1: invalid metric type "constructor"/],
     ['trailing garbage', 'foo 1 2 3\n', /^line 1: unexpected "3" after the timestamp/],
     ['a timestamp beyond safe integers', 'foo 1 99999999999999999999\n', /out of range/],
   ];
@@ -123,6 +124,7 @@ describe('ingest: exposition parser, OpenMetrics', () => {
     ['a NaN timestamp', 'foo 1 NaN\n# EOF\n', /^line 1: invalid timestamp/],
     ['an empty line', 'foo 1\n\n# EOF\n', /^line 2: empty lines are not allowed/],
     ['a broken exemplar', 'foo_total 1 # trace\n# EOF\n', /^line 1: expected an exemplar label set/],
+    ['a type named like an object property', '# TYPE foo toString\n# EOF\n', /^line 1: invalid metric type "toString"/],
   ];
   for (const [name, text, message] of errors) {
     it(`reports ${name} with its line number`, () => {

@@ -1,6 +1,6 @@
 import { badData } from '../../errors.js';
 import { METRIC_NAME, type Label } from '../../model/labels.js';
-import type { MetricType } from '../../model/metric-type.js';
+import { isMetricType, type MetricType } from '../../model/metric-type.js';
 import type { MetricMetadata } from '../../storage/types.js';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
@@ -20,24 +20,14 @@ export interface ParsedExposition {
   readonly metadata: MetricMetadata[];
 }
 
-const TEXT_TYPES: Readonly<Record<string, MetricType>> = {
-  counter: 'counter',
-  gauge: 'gauge',
-  histogram: 'histogram',
-  summary: 'summary',
-  untyped: 'unknown',
-};
-
-const OPENMETRICS_TYPES: Readonly<Record<string, MetricType>> = {
-  counter: 'counter',
-  gauge: 'gauge',
-  histogram: 'histogram',
-  gaugehistogram: 'gaugehistogram',
-  summary: 'summary',
-  info: 'info',
-  stateset: 'stateset',
-  unknown: 'unknown',
-};
+/** TYPE words of the text format 0.0.4; OpenMetrics uses our own type names (isMetricType). */
+const TEXT_TYPES: ReadonlyMap<string, MetricType> = new Map<string, MetricType>([
+  ['counter', 'counter'],
+  ['gauge', 'gauge'],
+  ['histogram', 'histogram'],
+  ['summary', 'summary'],
+  ['untyped', 'unknown'],
+]);
 
 const FLOAT_RE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)$|^nan$/i;
 const INT_RE = /^[+-]?\d+$/;
@@ -135,7 +125,7 @@ class ExpositionParser {
       entry.help = unescapeHelp(rest, om);
     } else if (m[1] === 'TYPE') {
       const word = om ? rest : rest.trim();
-      const type = (om ? OPENMETRICS_TYPES : TEXT_TYPES)[word];
+      const type = om ? (isMetricType(word) ? word : undefined) : TEXT_TYPES.get(word);
       if (type === undefined) throw this.error(`invalid metric type ${JSON.stringify(word)}`);
       entry.type = type;
     } else {
