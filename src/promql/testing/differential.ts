@@ -15,23 +15,12 @@ import { startServer } from '../../server.js';
 import { PromqlEngine } from '../engine/engine.js';
 import type { QueryEngine, QueryOutcome } from '../types.js';
 import { MemoryQueryable } from './memory-queryable.js';
+import { prng } from './prng.js';
 import { prometheusOnPath, startPrometheus } from './prometheus-process.js';
 import { pushInTimeSlices, type PushSeries } from './remote-write.js';
 
 const T0_MS = 1_700_000_000_000;
 const DATA_MS = 3 * 3_600_000;
-
-/** A small deterministic PRNG (mulberry32), so every run checks the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface GeneratedSeries {
   labels: Labels;
