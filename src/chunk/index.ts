@@ -1,4 +1,5 @@
 export { XorAppender, MAX_SAMPLES_PER_CHUNK } from './xor-appender.js';
-export { XorIterator, decodeXorChunk, chunkNumSamples } from './xor-iterator.js';
+export { XorIterator, chunkNumSamples } from './xor-iterator.js';
+export { decodeXorChunk, decodeXorInto } from './xor-decode.js';
 export { ChunkCorruptError } from './errors.js';
 export { bufferWordsOf } from './float-words.js';

@@ -35,7 +35,7 @@ export interface XorResumeState {
  * The fewest bits n samples can take: header, a 1-byte t0 and 64-bit v0, a 1-byte delta and a
  * '0' value bit, then 2 bits ('0' delta-of-delta, '0' value) for each further sample.
  */
-function minimumBits(n: number): number {
+export function minimumBits(n: number): number {
   if (n === 0) return CHUNK_HEADER_BYTES * 8;
   return CHUNK_HEADER_BYTES * 8 + 72 + (n > 1 ? 9 + (n - 2) * 2 : 0);
 }
@@ -339,18 +339,4 @@ export class XorIterator {
       throw new ChunkCorruptError(`non-zero trailing byte at byte ${expected - 1}`);
     }
   }
-}
-
-/** All samples of a chunk, values with their exact bits. Throws ChunkCorruptError. */
-export function decodeXorChunk(bytes: Uint8Array): { timestamps: Float64Array; values: Float64Array } {
-  const it = new XorIterator(bytes);
-  const n = it.numSamples;
-  const timestamps = new Float64Array(n);
-  const values = new Float64Array(n);
-  const words = wordsOf(values);
-  for (let i = 0; it.next(); i++) {
-    timestamps[i] = it.t;
-    it.wordsInto(words, i);
-  }
-  return { timestamps, values };
 }
