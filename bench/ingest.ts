@@ -6,6 +6,9 @@
  *   npm run bench:ingest -- --head buffered   end to end with one head policy only (default: both)
  *   npm run bench:ingest -- --backend flaredb   the server on a flaredb-dev process (strong, KvCas);
  *                                  flaredb-eventual for KvRaw; adds KV RPCs per sample. Default embedded.
+ *   npm run bench:ingest -- --hosts=200 --minutes=60   another dataset size (default 40 hosts, 60 min;
+ *                                  200 hosts is issue 9's 15,000 series)
+ *   npm run bench:ingest -- --concurrency=16   one concurrency only (default: 4 and 16)
  *   BENCH_PROFILE_DIR=dir npm run bench:ingest -- --quick   also writes a CPU profile of each server
  *
  * Requests are pre-generated from bench/data/node-exporter.ts the way Prometheus sends them: one
@@ -27,9 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
-import { compressSync } from 'snappy';
 import { WriteRequest } from '../src/generated/prompb/prometheus/remote.js';
-import type { TimeSeries } from '../src/generated/prompb/prometheus/types.js';
 import { remoteWriteHandler } from '../src/ingest/http.js';
 import { LabelCache } from '../src/ingest/label-cache.js';
 import { ingestLimits } from '../src/ingest/limits.js';
@@ -39,10 +40,9 @@ import { validateWrite } from '../src/ingest/validate.js';
 import { WriteQueue } from '../src/ingest/write-queue.js';
 import { Storage } from '../src/storage/index.js';
 import type { HeadFlush } from '../src/storage/index.js';
-import { generateSeriesSlices, type NodeExporterOptions } from './data/node-exporter.js';
+import type { NodeExporterOptions } from './data/node-exporter.js';
+import { buildRequests, SAMPLES_PER_REQUEST, type Workload } from './remote-write-requests.js';
 import { benchBackend, kvRpcs, openBenchKv, queryLatency, startFlareDbDev, type BenchBackend, type QueryTiming } from './flaredb-backend.js';
-
-const SAMPLES_PER_REQUEST = 2000;
 
 /** The head policies the end-to-end part runs (`--head <name>` picks one). */
 const HEAD_POLICIES = { 'write-through': 'write-through', buffered: { intervalMs: 10_000 } } as const satisfies Record<string, HeadFlush>;
@@ -54,43 +54,6 @@ function headPolicyName(arg: string | undefined): HeadPolicyName {
 }
 const CLK_TCK = 100; // Linux USER_HZ
 const limits = ingestLimits();
-
-interface Workload {
-  readonly bodies: Buffer[];
-  readonly samples: number;
-}
-
-/** Snappy-compressed 1.0 requests, one shard of series per connection, each shard in time order. */
-function buildRequests(opts: NodeExporterOptions, shards: number): Workload[] {
-  const pending: TimeSeries[][] = Array.from({ length: shards }, () => []);
-  const out: Workload[] = Array.from({ length: shards }, () => ({ bodies: [], samples: 0 }));
-  const flush = (k: number): void => {
-    const batch = pending[k]!;
-    if (batch.length === 0) return;
-    const raw = WriteRequest.encode({ timeseries: batch, metadata: [] }).finish();
-    out[k]!.bodies.push(compressSync(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)));
-    (out[k] as { samples: number }).samples += batch.length;
-    pending[k] = [];
-  };
-  // One slice per scrape interval: every series with one sample.
-  for (const slice of generateSeriesSlices(opts, opts.intervalMs ?? 15_000)) {
-    for (let s = 0; s < slice.length; s++) {
-      const series = slice[s]!;
-      const k = s % shards;
-      for (let i = 0; i < series.timestamps.length; i++) {
-        pending[k]!.push({
-          labels: series.labels.map((l) => ({ name: l.name, value: l.value })),
-          samples: [{ value: series.values[i]!, timestamp: BigInt(series.timestamps[i]!) }],
-          exemplars: [],
-          histograms: [],
-        });
-        if (pending[k]!.length === SAMPLES_PER_REQUEST) flush(k);
-      }
-    }
-  }
-  for (let k = 0; k < shards; k++) flush(k);
-  return out;
-}
 
 /** CPU seconds (user + system) of this process spent in fn; robust against a busy machine. */
 function cpuTime(fn: () => void): number {
@@ -316,6 +279,15 @@ async function serve(dir: string, head: HeadPolicyName, backend: BenchBackend, f
   });
 }
 
+/** The positive integer of `--name=N`, if given. */
+function numberFlag(args: readonly string[], name: string): number | undefined {
+  const arg = args.find((a) => a.startsWith(`--${name}=`));
+  if (arg === undefined) return undefined;
+  const n = Number(arg.slice(name.length + 3));
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} takes a positive integer, not ${arg}`);
+  return n;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--serve') return serve(args[1]!, headPolicyName(args[2]), benchBackend(args[3]), args[4] ?? '');
@@ -324,7 +296,12 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const headArg = args.indexOf('--head');
   const heads: HeadPolicyName[] = headArg >= 0 ? [headPolicyName(args[headArg + 1])] : ['write-through', 'buffered'];
-  const data: NodeExporterOptions = quick ? { hosts: 20, durationMs: 30 * 60_000 } : { hosts: 40, durationMs: 60 * 60_000 };
+  const data: NodeExporterOptions = {
+    hosts: numberFlag(args, 'hosts') ?? (quick ? 20 : 40),
+    durationMs: (numberFlag(args, 'minutes') ?? (quick ? 30 : 60)) * 60_000,
+  };
+  const oneConcurrency = numberFlag(args, 'concurrency');
+  const concurrencies = oneConcurrency !== undefined ? [oneConcurrency] : [4, 16];
   const mib = (n: number): string => (n / 1024 / 1024).toFixed(0);
 
   console.log(`# ingest benchmark ${new Date().toISOString()}`);
@@ -333,8 +310,8 @@ async function main(): Promise<void> {
 
   const t = Date.now();
   const byConcurrency = new Map<number, Workload[]>();
-  for (const c of [4, 16]) byConcurrency.set(c, buildRequests(data, c));
-  const single = byConcurrency.get(4)!.flatMap((w) => w.bodies);
+  for (const c of concurrencies) byConcurrency.set(c, buildRequests(data, c));
+  const single = byConcurrency.get(concurrencies[0]!)!.flatMap((w) => w.bodies);
   console.log(`pre-generated ${single.length} requests per concurrency in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
   const d = decodeBench(single, 2);
