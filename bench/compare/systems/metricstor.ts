@@ -1,0 +1,88 @@
+/** Metricstor: the real server (`metricstor serve`) run from the sources of this tree. */
+import { spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { open } from 'lmdb';
+import { freePort } from '../../../src/promql/testing/net.js';
+import { diskUsageBytes } from '../disk.js';
+import { startProcess } from '../managed-process.js';
+import type { RunningSystem, SystemKind } from './system.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const CLI = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
+
+export type HeadPolicy = 'buffered' | 'write-through';
+
+export interface MetricstorOptions {
+  readonly head: HeadPolicy;
+  /** A FlareDB endpoint (host:port) instead of the embedded store. */
+  readonly flaredbAddress?: string;
+  /** Query target name; default "metricstor". */
+  readonly name?: string;
+}
+
+interface LmdbTreeStats {
+  readonly pageSize: number;
+  readonly treeBranchPageCount: number;
+  readonly treeLeafPageCount: number;
+  readonly overflowPages: number;
+}
+
+/** Bytes of the pages the store's B-tree uses (free pages and the unused file tail excluded). */
+async function lmdbLiveBytes(kvDir: string): Promise<number> {
+  const db = open({ path: kvDir, readOnly: true, keyEncoding: 'binary', encoding: 'binary' });
+  try {
+    const s = db.getStats() as LmdbTreeStats;
+    return (s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages) * s.pageSize;
+  } finally {
+    await db.close();
+  }
+}
+
+export function metricstor(options: MetricstorOptions): SystemKind {
+  const backend = options.flaredbAddress === undefined ? 'embedded' : 'flaredb';
+  return {
+    label: `metricstor (${backend}, ${options.head})`,
+    name: options.name ?? 'metricstor',
+    unavailable: () => undefined,
+    version: () => {
+      const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
+      return head.status === 0 ? `commit ${head.stdout.trim()}` : 'unknown commit';
+    },
+    start: async (dataDir) => {
+      await mkdir(dataDir, { recursive: true });
+      const [httpPort, grpcPort] = [await freePort(), await freePort()];
+      const args = [
+        '--import',
+        'tsx',
+        CLI,
+        'serve',
+        `--server.http-addr=127.0.0.1:${httpPort}`,
+        `--server.grpc-addr=127.0.0.1:${grpcPort}`,
+        '--server.log-level=warn',
+        `--storage.data-dir=${dataDir}`,
+        // 0 = write-through; the buffered default flushes open chunks every 10 s.
+        ...(options.head === 'write-through' ? ['--storage.head-flush-interval=0'] : []),
+        ...(options.flaredbAddress === undefined ? [] : ['--storage.backend=flaredb', `--storage.flaredb.endpoints=${options.flaredbAddress}`, '--storage.flaredb.request-timeout=30s']),
+      ];
+      const baseUrl = `http://127.0.0.1:${httpPort}`;
+      const proc = await startProcess({ command: process.execPath, args, cwd: REPO_ROOT, readyUrl: `${baseUrl}/-/ready`, readyTimeoutMs: 120_000 });
+      const running: RunningSystem = {
+        name: options.name ?? 'metricstor',
+        baseUrl,
+        pid: proc.pid,
+        dataDir,
+        writePath: '/api/v1/write',
+        log: proc.log,
+        stop: () => proc.stop(),
+        flushAndMeasureDisk: async () => {
+          // A graceful stop flushes the head into chunks; what is left is the LMDB file as it lies on disk.
+          await proc.stop();
+          return { bytes: await diskUsageBytes(dataDir), what: 'data dir after a graceful stop (head flushed)', also: [{ what: 'pages in use in LMDB', bytes: await lmdbLiveBytes(path.join(dataDir, 'kv')) }] };
+        },
+      };
+      return running;
+    },
+  };
+}
