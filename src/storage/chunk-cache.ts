@@ -17,7 +17,7 @@ export class ChunkCache {
   hits = 0;
   misses = 0;
 
-  constructor(maxBytes: number) {
+  constructor(readonly maxBytes: number) {
     this.lru =
       maxBytes > 0
         ? new LRUCache<string, DecodedChunk>({

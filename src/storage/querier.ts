@@ -1,8 +1,10 @@
-import { decodeXorChunk } from '../chunk/index.js';
-import { MetricstorError } from '../errors.js';
+import { chunkNumSamples, decodeXorInto } from '../chunk/index.js';
+import { wordsOf } from '../chunk/float-words.js';
 import type { KvStore } from '../kv/kv.js';
 import type { SelectParams, SeriesData } from './types.js';
+import type { DecodedChunk } from './chunk-cache.js';
 import { ChunkCache } from './chunk-cache.js';
+import { decodeStoredChunk } from './chunk-decode.js';
 import type { Head } from './head.js';
 import { CHUNK_ENCODING_XOR, chunkScanRange, chunkValueData, decodeChunkHeader } from './keys.js';
 import { scanEach } from './kv-scan.js';
@@ -12,12 +14,24 @@ import type { SeriesIndex } from './series-index.js';
 
 /** Series read from the KV at once; enough to hide latency without flooding the KV. */
 const READ_CONCURRENCY = 16;
+/**
+ * Share of the chunk cache one select may fill. A select reading more than that (a long range
+ * over many series) would only push out what smaller, repeated queries use, and pay for copies
+ * nobody reads again.
+ */
+const CACHE_SHARE_PER_SELECT = 0.25;
+const BYTES_PER_SAMPLE = 16;
 
 export interface QuerierDeps {
   readonly kv: KvStore;
   readonly index: SeriesIndex;
   readonly head: Head;
   readonly cache: ChunkCache;
+}
+
+/** What one select may still add to the chunk cache. */
+export interface CacheAdmission {
+  bytesLeft: number;
 }
 
 /**
@@ -29,57 +43,205 @@ export async function selectSeries(deps: QuerierDeps, params: SelectParams): Pro
   const { startMs, endMs } = params;
   if (!(startMs <= endMs)) return [];
   const selected = await deps.index.select(params.matchers, startMs, endMs);
-  const runs: (SampleRun | null)[] = new Array(selected.length).fill(null);
+  const admission: CacheAdmission = { bytesLeft: deps.cache.maxBytes * CACHE_SHARE_PER_SELECT };
+  const refs: ChunkRef[][] = new Array<ChunkRef[]>(selected.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < selected.length) {
       const i = next++;
-      runs[i] = await readSamples(deps, selected[i]!.sid, startMs, endMs);
+      refs[i] = await chunkRefs(deps, selected[i]!.sid, startMs, endMs, admission);
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, selected.length) }, worker));
+  const runs = assemble(deps.cache, refs, startMs, endMs, admission);
   const out: SeriesData[] = [];
   selected.forEach((s, i) => {
-    const run = runs[i];
-    if (run !== null && run !== undefined && run.timestamps.length > 0) {
-      out.push({ labels: s.labels, timestamps: run.timestamps, values: run.values });
-    }
+    const run = runs[i]!;
+    if (run.timestamps.length > 0) out.push({ labels: s.labels, timestamps: run.timestamps, values: run.values });
   });
   return out;
 }
 
-/** The merged samples of one series in [startMs, endMs], in fresh arrays the caller owns. */
-export async function readSamples(deps: QuerierDeps, sid: bigint, startMs: number, endMs: number): Promise<SampleRun> {
-  const runs: SampleRun[] = [];
+/** A chunk of one series that overlaps the range: decoded already, or XOR bytes to decode. */
+interface ChunkRef {
+  readonly minTimeMs: number;
+  readonly maxTimeMs: number;
+  readonly xor: Uint8Array | null;
+  readonly decoded: DecodedChunk | null;
+  /** Cache key of a closed chunk that is not cached yet; null when it must not be cached. */
+  readonly cacheKey: string | null;
+}
+
+function containsKey(keys: readonly Uint8Array[], key: Uint8Array): boolean {
+  for (const k of keys) {
+    if (k.length !== key.length) continue;
+    // chunk keys of one series differ at the end (window, writer, seq), so compare from there
+    let i = k.length - 1;
+    while (i >= 0 && k[i] === key[i]) i--;
+    if (i < 0) return true;
+  }
+  return false;
+}
+
+/** The chunks of one series that overlap [startMs, endMs]: this node's in memory, then the KV's. */
+async function chunkRefs(deps: QuerierDeps, sid: bigint, startMs: number, endMs: number, admission: CacheAdmission): Promise<ChunkRef[]> {
+  const refs: ChunkRef[] = [];
   // Memory first: a chunk that leaves the head after this point is already in the KV.
-  const inMemory = new Set<string>();
+  let headKeys: Uint8Array[] | null = null;
   const sh = deps.head.get(sid);
-  if (sh !== undefined) {
+  if (sh !== undefined && sh.chunks.length > 0) {
+    headKeys = [];
     for (const c of sh.chunks) {
-      inMemory.add(ChunkCache.keyOf(c.key));
-      if (c.numSamples > 0 && c.lastT >= startMs && c.firstT <= endMs) runs.push(decodeXorChunk(c.appender.bytes()));
+      headKeys.push(c.key);
+      if (c.numSamples > 0 && c.lastT >= startMs && c.firstT <= endMs) {
+        const data = c.appender.bytes();
+        refs.push({ minTimeMs: c.firstT, maxTimeMs: c.lastT, xor: data, decoded: null, cacheKey: null });
+      }
     }
   }
   const range = chunkScanRange(sid, startMs, endMs);
   await scanEach(deps.kv, range.start, range.end, (e) => {
     const header = decodeChunkHeader(e.value);
     if (header.maxTimeMs < startMs || header.minTimeMs > endMs) return;
-    const key = ChunkCache.keyOf(e.key);
-    if (inMemory.has(key)) return;
+    if (headKeys !== null && containsKey(headKeys, e.key)) return;
+    const { minTimeMs, maxTimeMs } = header;
+    let cacheKey: string | null = null;
     if (header.closed) {
-      const cached = deps.cache.get(key);
+      cacheKey = ChunkCache.keyOf(e.key);
+      const cached = deps.cache.get(cacheKey);
       if (cached !== undefined) {
-        runs.push(cached);
+        refs.push({ minTimeMs, maxTimeMs, xor: null, decoded: cached, cacheKey: null });
         return;
       }
     }
-    if (header.encoding !== CHUNK_ENCODING_XOR) {
-      throw new MetricstorError('internal', `chunk encoding ${header.encoding} is unknown`);
+    if (header.encoding === CHUNK_ENCODING_XOR) {
+      refs.push({ minTimeMs, maxTimeMs, xor: chunkValueData(e.value), decoded: null, cacheKey });
+      return;
     }
-    const decoded = decodeXorChunk(chunkValueData(e.value));
-    if (header.closed) deps.cache.set(key, decoded);
-    runs.push(decoded);
+    const decoded = decodeStoredChunk(header.encoding, chunkValueData(e.value));
+    if (cacheKey !== null) admit(deps.cache, admission, cacheKey, decoded);
+    refs.push({ minTimeMs, maxTimeMs, xor: null, decoded, cacheKey: null });
   });
-  // mergeRuns returns new arrays, so no view of a cached chunk is ever handed out
-  return mergeRuns(runs.map((r) => clip(r, startMs, endMs)));
+  if (refs.length > 1) refs.sort((a, b) => a.minTimeMs - b.minTimeMs);
+  return refs;
+}
+
+/** First index of sorted `t` in [from, to) with t >= x. */
+function lowerBound(t: Float64Array, from: number, to: number, x: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index of sorted `t` in [from, to) with t > x. */
+function upperBound(t: Float64Array, from: number, to: number, x: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Caches a decoded chunk the caller will not change, while this select may still add to the cache. */
+function admit(cache: ChunkCache, admission: CacheAdmission, key: string, chunk: DecodedChunk): void {
+  if (admission.bytesLeft <= 0) return;
+  admission.bytesLeft -= chunk.timestamps.length * BYTES_PER_SAMPLE;
+  cache.set(key, chunk);
+}
+
+/** A copy of samples [at, at + n) of the arrays, for the cache. */
+function copyOut(timestamps: Float64Array, words: Uint32Array, at: number, n: number): DecodedChunk {
+  const values = new Float64Array(n);
+  wordsOf(values).set(words.subarray(2 * at, 2 * (at + n)));
+  return { timestamps: timestamps.slice(at, at + n), values };
+}
+
+/** True when each chunk (sorted by start) begins after the previous one ends. */
+function disjoint(refs: readonly ChunkRef[]): boolean {
+  for (let i = 1; i < refs.length; i++) if (!(refs[i]!.minTimeMs > refs[i - 1]!.maxTimeMs)) return false;
+  return true;
+}
+
+/**
+ * The samples within [startMs, endMs] of each series' chunks, one run per series. Series whose
+ * chunks follow each other (the usual case: one writer) are decoded straight into two arrays
+ * shared by the whole select, each run a view of its own stretch; series with overlapping chunks
+ * are decoded chunk by chunk and merged by the rules of merge.ts. No run is a view of a cached
+ * chunk.
+ */
+function assemble(
+  cache: ChunkCache,
+  perSeries: readonly ChunkRef[][],
+  startMs: number,
+  endMs: number,
+  admission: CacheAdmission,
+): SampleRun[] {
+  const runs: SampleRun[] = new Array<SampleRun>(perSeries.length);
+  // Room for every whole chunk: each is decoded whole at the end of what is kept so far, then clipped.
+  let capacity = 0;
+  for (let s = 0; s < perSeries.length; s++) {
+    const refs = perSeries[s]!;
+    if (!disjoint(refs)) {
+      runs[s] = mergeRuns(refs.map((r) => clip(decodedRun(cache, r, admission), startMs, endMs)));
+      continue;
+    }
+    for (const r of refs) capacity += r.decoded !== null ? r.decoded.timestamps.length : chunkNumSamples(r.xor!);
+  }
+  const timestamps = new Float64Array(capacity);
+  const values = new Float64Array(capacity);
+  const words = wordsOf(values);
+  /** Series s keeps [ends[s], ends[s + 1]). */
+  const ends = new Float64Array(perSeries.length + 1);
+  let n = 0;
+  for (let s = 0; s < perSeries.length; s++) {
+    ends[s] = n;
+    if (runs[s] !== undefined) continue;
+    for (const r of perSeries[s]!) {
+      if (r.decoded !== null) {
+        const t = r.decoded.timestamps;
+        const lo = lowerBound(t, 0, t.length, startMs);
+        const hi = upperBound(t, lo, t.length, endMs);
+        timestamps.set(t.subarray(lo, hi), n);
+        words.set(wordsOf(r.decoded.values).subarray(2 * lo, 2 * hi), 2 * n);
+        n += hi - lo;
+        continue;
+      }
+      const k = decodeXorInto(r.xor!, timestamps, words, n);
+      if (r.cacheKey !== null && admission.bytesLeft > 0) admit(cache, admission, r.cacheKey, copyOut(timestamps, words, n, k));
+      const lo = lowerBound(timestamps, n, n + k, startMs);
+      const hi = upperBound(timestamps, lo, n + k, endMs);
+      if (lo > n) {
+        timestamps.copyWithin(n, lo, hi);
+        words.copyWithin(2 * n, 2 * lo, 2 * hi);
+      }
+      n += hi - lo;
+    }
+  }
+  ends[perSeries.length] = n;
+  // Short windows of long chunks (instant queries) keep only what they need.
+  const keptTimestamps = n < capacity / 2 ? timestamps.slice(0, n) : timestamps;
+  const keptValues = n < capacity / 2 ? values.slice(0, n) : values;
+  for (let s = 0; s < perSeries.length; s++) {
+    if (runs[s] !== undefined) continue;
+    const from = ends[s]!;
+    const to = ends[s + 1]!;
+    runs[s] = { timestamps: keptTimestamps.subarray(from, to), values: keptValues.subarray(from, to) };
+  }
+  return runs;
+}
+
+/** The whole chunk as its own arrays (decoded ones as they are: merging copies them). */
+function decodedRun(cache: ChunkCache, r: ChunkRef, admission: CacheAdmission): SampleRun {
+  if (r.decoded !== null) return r.decoded;
+  const decoded = decodeStoredChunk(CHUNK_ENCODING_XOR, r.xor!);
+  if (r.cacheKey !== null) admit(cache, admission, r.cacheKey, decoded);
+  return decoded;
 }
