@@ -337,9 +337,9 @@ export function chunkScanRange(sid: bigint, startMs: number, endMs: number): { s
   };
 }
 
-// --- Chunk value: header + XOR bytes -----------------------------------------------------------
+// --- Chunk value: header + encoded samples ----------------------------------------------------
 
-export const CHUNK_ENCODING_XOR = 0x01;
+export { CHUNK_ENCODING_BLOCK, CHUNK_ENCODING_XOR } from '../chunk/stored.js';
 export const CHUNK_FLAG_CLOSED = 0x01;
 export const CHUNK_HEADER_BYTES = 2 + 8 + 8;
 

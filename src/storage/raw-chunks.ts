@@ -1,5 +1,5 @@
 import { XorAppender, decodeXorChunk } from '../chunk/index.js';
-import { MetricstorError } from '../errors.js';
+import { decodeChunkData } from '../chunk/stored.js';
 import type { Labels } from '../model/labels.js';
 import { ChunkCache } from './chunk-cache.js';
 import { MAX_SAMPLES_PER_CHUNK } from './head.js';
@@ -60,10 +60,9 @@ async function seriesChunks(deps: QuerierDeps, sid: bigint, startMs: number, end
     const header = decodeChunkHeader(e.value);
     if (header.maxTimeMs < startMs || header.minTimeMs > endMs) return;
     if (inMemory.has(ChunkCache.keyOf(e.key))) return;
-    if (header.encoding !== CHUNK_ENCODING_XOR) {
-      throw new MetricstorError('internal', `chunk encoding ${header.encoding} is unknown`);
-    }
-    found.push({ minTimeMs: header.minTimeMs, maxTimeMs: header.maxTimeMs, data: chunkValueData(e.value) });
+    // A compacted block is not an XOR chunk: it goes out encoded again as XOR chunks.
+    if (header.encoding !== CHUNK_ENCODING_XOR) found.push(...encodeChunks(decodeChunkData(header.encoding, chunkValueData(e.value))));
+    else found.push({ minTimeMs: header.minTimeMs, maxTimeMs: header.maxTimeMs, data: chunkValueData(e.value) });
   });
   found.sort((a, b) => a.minTimeMs - b.minTimeMs);
   let disjoint = true;

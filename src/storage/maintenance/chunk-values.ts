@@ -1,16 +1,12 @@
-import { XorAppender, decodeXorChunk } from '../../chunk/index.js';
-import { MetricstorError } from '../../errors.js';
-import { MAX_SAMPLES_PER_CHUNK } from '../head.js';
-import { CHUNK_ENCODING_XOR, chunkValueData, decodeChunkHeader, encodeChunkValue } from '../keys.js';
+import { MAX_SAMPLES_PER_BLOCK, encodeBlock } from '../../chunk/block.js';
+import { XorAppender } from '../../chunk/index.js';
+import { decodeChunkData } from '../../chunk/stored.js';
+import { CHUNK_ENCODING_BLOCK, CHUNK_ENCODING_XOR, chunkValueData, decodeChunkHeader, encodeChunkValue } from '../keys.js';
 import type { SampleRun } from '../merge.js';
 
-/** The samples of a stored chunk value (header + XOR bytes). Throws on an unknown encoding or corrupt bytes. */
+/** The samples of a stored chunk value (header + encoded samples). Throws on an unknown encoding or corrupt bytes. */
 export function decodeChunkSamples(value: Uint8Array): SampleRun {
-  const header = decodeChunkHeader(value);
-  if (header.encoding !== CHUNK_ENCODING_XOR) {
-    throw new MetricstorError('internal', `unknown chunk encoding ${header.encoding}`);
-  }
-  return decodeXorChunk(chunkValueData(value));
+  return decodeChunkData(decodeChunkHeader(value).encoding, chunkValueData(value));
 }
 
 /** One chunk value holding samples [from, to) of a run. */
@@ -23,11 +19,19 @@ export function encodeChunkSamples(run: SampleRun, from: number, to: number, clo
   );
 }
 
-/** A run cut into the fewest closed chunk values of at most 120 samples each. */
-export function encodeFullChunks(run: SampleRun): Uint8Array[] {
+/**
+ * A run (one series, one closed window) as compacted block values: one, unless the window holds
+ * more samples than a block can (a scrape interval under about 110 ms).
+ */
+export function encodeBlocks(run: SampleRun): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let from = 0; from < run.timestamps.length; from += MAX_SAMPLES_PER_CHUNK) {
-    out.push(encodeChunkSamples(run, from, Math.min(run.timestamps.length, from + MAX_SAMPLES_PER_CHUNK), true));
+  const n = run.timestamps.length;
+  for (let from = 0; from < n; from += MAX_SAMPLES_PER_BLOCK) {
+    const to = Math.min(n, from + MAX_SAMPLES_PER_BLOCK);
+    const data = encodeBlock(run.timestamps.subarray(from, to), run.values.subarray(from, to));
+    out.push(
+      encodeChunkValue({ encoding: CHUNK_ENCODING_BLOCK, closed: true, minTimeMs: run.timestamps[from]!, maxTimeMs: run.timestamps[to - 1]! }, data),
+    );
   }
   return out;
 }

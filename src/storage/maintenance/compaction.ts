@@ -1,10 +1,8 @@
-import { chunkNumSamples } from '../../chunk/index.js';
 import { errorMessage } from '../../errors.js';
 import type { KvOp, KvStore } from '../../kv/kv.js';
-import { MAX_SAMPLES_PER_CHUNK } from '../head.js';
-import { WINDOW_MS, chunkKey, chunkValueData, chunkWindowPrefix, windowStartOfMs, writerLeaseName } from '../keys.js';
+import { CHUNK_ENCODING_BLOCK, WINDOW_MS, chunkKey, chunkWindowPrefix, windowStartOfMs, writerLeaseName } from '../keys.js';
 import { mergeRuns } from '../merge.js';
-import { decodeChunkSamples, encodeFullChunks } from './chunk-values.js';
+import { decodeChunkSamples, encodeBlocks } from './chunk-values.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { leaseExpired, readLease } from './lease.js';
@@ -51,10 +49,10 @@ export interface CompactionSummary {
 }
 
 /**
- * Rewrites the chunks of every closed window that holds more of them than its samples need
- * (several writers, out-of-order fragments, overlaps, duplicates) into the fewest chunks of up to
- * 120 samples under writer 0, deduplicated by the read rule (the read path's own merge), so
- * reads return the same samples before and after. A window's new chunks and the deletion of its
+ * Rewrites the chunks of every closed window that is not compacted yet (XOR chunks of any writer,
+ * several writers, out-of-order fragments, overlaps, duplicates) into one compacted block
+ * (src/chunk/block.ts) under writer 0, deduplicated by the read rule (the read path's own merge),
+ * so reads return the same samples before and after, from about a third of the bytes. A window's new chunks and the deletion of its
  * old keys always share one atomic batch (windows are gathered into batches of about a page of
  * operations), so an interrupted pass leaves every window either old or new, and a re-run finds
  * the compacted windows already minimal. A window with an open chunk of a writer whose lease is
@@ -101,7 +99,6 @@ export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): P
     const windowStartMs = group[0]!.key.windowStartMs;
     summary.windowsExamined++;
     summary.chunksRead += group.length;
-    if (group.length < 2) return true;
     for (const c of group) {
       if (!c.header.closed && c.key.writer !== COMPACTION_WRITER && (await isWriterLive(c.key.writer))) {
         summary.windowsWithOpenChunks++;
@@ -147,20 +144,17 @@ export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): P
 }
 
 /**
- * True when the window's chunks are already the fewest possible: one writer, disjoint in time,
- * and no more chunks than their sample count needs at 120 per chunk.
+ * True when the window is already compacted: compacted blocks only, disjoint in time (a window
+ * needs several only beyond 65,535 samples).
  */
 function alreadyMinimal(group: readonly StoredChunk[]): boolean {
-  const writer = group[0]!.key.writer;
-  let samples = 0;
   const byTime = [...group].sort((a, b) => a.header.minTimeMs - b.header.minTimeMs);
   for (let i = 0; i < byTime.length; i++) {
     const c = byTime[i]!;
-    if (c.key.writer !== writer) return false;
+    if (c.header.encoding !== CHUNK_ENCODING_BLOCK || c.key.writer !== COMPACTION_WRITER) return false;
     if (i > 0 && c.header.minTimeMs <= byTime[i - 1]!.header.maxTimeMs) return false;
-    samples += chunkNumSamples(chunkValueData(c.entry.value));
   }
-  return group.length === Math.ceil(samples / MAX_SAMPLES_PER_CHUNK);
+  return true;
 }
 
 /**
@@ -170,7 +164,7 @@ function alreadyMinimal(group: readonly StoredChunk[]): boolean {
 function compactionOps(sid: bigint, windowStartMs: number, group: readonly StoredChunk[], nowMs: number): KvOp[] {
   const merged = mergeRuns(group.map((c) => decodeChunkSamples(c.entry.value)));
   const generation = rewriteGeneration(nowMs, group);
-  const ops: KvOp[] = encodeFullChunks(merged).map((value, i) => ({
+  const ops: KvOp[] = encodeBlocks(merged).map((value, i) => ({
     type: 'put',
     key: chunkKey(sid, windowStartMs, COMPACTION_WRITER, rewriteSeq(generation, i)),
     value,

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { MemoryKv } from '../../../src/kv/memory.js';
-import { WINDOW_MS, chunkWindowPrefix, decodeChunkHeader, decodeChunkKey, writerLeaseName } from '../../../src/storage/keys.js';
+import { CHUNK_ENCODING_BLOCK, WINDOW_MS, chunkWindowPrefix, decodeChunkHeader, decodeChunkKey, writerLeaseName } from '../../../src/storage/keys.js';
 import { prefixEnd } from '../../../src/kv/bytes.js';
 import { COMPACTION_WRITER, CompactionJob, compactClosedWindows } from '../../../src/storage/maintenance/compaction.js';
 import { Lease } from '../../../src/storage/maintenance/lease.js';
@@ -76,12 +76,11 @@ describe('storage/maintenance/compaction', () => {
     const w0Samples = before.filter((s) => s.t < W1).length;
     expect(w0Samples).to.equal(203);
     const generation = BigInt(NOW_MS) << 16n;
-    expect(w0.map((c) => [c.key.writer, c.key.seq, c.header.closed])).to.deep.equal([
-      [COMPACTION_WRITER, generation, true],
-      [COMPACTION_WRITER, generation | 1n, true],
+    expect(w0.map((c) => [c.key.writer, c.key.seq, c.header.closed, c.header.encoding])).to.deep.equal([
+      [COMPACTION_WRITER, generation, true, CHUNK_ENCODING_BLOCK],
     ]);
     expect(w0[0]!.header.minTimeMs).to.equal(W0);
-    expect(w0[1]!.header.maxTimeMs).to.equal(before.filter((s) => s.t < W1).at(-1)!.t);
+    expect(w0[0]!.header.maxTimeMs).to.equal(before.filter((s) => s.t < W1).at(-1)!.t);
     const w1 = await windowChunks(kv, SID, W1);
     expect(w1.map((c) => [c.key.writer, c.key.seq])).to.deep.equal([[COMPACTION_WRITER, generation]]);
     expect(await windowChunks(kv, SID, W2)).to.deep.equal(w2Before);
@@ -119,18 +118,23 @@ describe('storage/maintenance/compaction', () => {
     const before = await referenceRead(kv, SID);
     await compactClosedWindows(kv, { nowMs: NOW_MS - 60_000 });
     const second = (await windowChunks(kv, SID, W0)).map((c) => c.key.seq);
-    expect(second).to.have.length(2);
+    expect(second).to.have.length(1);
     for (const seq of second) expect(first).to.not.include(seq);
     expect(second[0]! >> 16n).to.equal((first[0]! >> 16n) + 1n);
     expect(await referenceRead(kv, SID)).to.deep.equal(before);
   });
 
-  it('leaves a window that is already minimal alone', async () => {
+  it('rewrites a window of one writer\'s XOR chunks into one block, and leaves the block alone afterwards', async () => {
     const kv = new MemoryKv();
     const samples = scrape(W0, 300, 15_000, (i) => i);
     await putChunk(kv, SID, WRITER_A, 1n, samples.slice(0, 120));
     await putChunk(kv, SID, WRITER_A, 2n, samples.slice(120, 240));
     await putChunk(kv, SID, WRITER_A, 3n, samples.slice(240));
+    const before = await referenceRead(kv, SID);
+    const first = await compactClosedWindows(kv, { nowMs: NOW_MS });
+    expect(first).to.include({ windowsExamined: 1, windowsCompacted: 1, chunksWritten: 1, chunksDeleted: 3 });
+    expect((await windowChunks(kv, SID, W0)).map((c) => c.header.encoding)).to.deep.equal([CHUNK_ENCODING_BLOCK]);
+    expect(await referenceRead(kv, SID)).to.deep.equal(before);
     const layout = await chunkLayout(kv);
     const summary = await compactClosedWindows(kv, { nowMs: NOW_MS });
     expect(summary).to.include({ windowsExamined: 1, windowsCompacted: 0 });

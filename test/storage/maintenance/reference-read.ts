@@ -1,6 +1,6 @@
-import { decodeXorChunk } from '../../../src/chunk/index.js';
+import { decodeChunkData } from '../../../src/chunk/stored.js';
 import type { KvStore } from '../../../src/kv/kv.js';
-import { chunkSeriesPrefix, chunkValueData } from '../../../src/storage/keys.js';
+import { chunkSeriesPrefix, chunkValueData, decodeChunkHeader } from '../../../src/storage/keys.js';
 import { prefixEnd } from '../../../src/kv/bytes.js';
 import type { RawSample } from './fixture.js';
 import { rawSamplesOf } from './fixture.js';
@@ -15,7 +15,7 @@ export async function referenceRead(kv: KvStore, sid: bigint, startMs = -Infinit
   const page = await kv.scan({ start: prefix, end: prefixEnd(prefix), limit: 100_000 });
   const best = new Map<number, RawSample>();
   for (const e of page.entries) {
-    for (const s of rawSamplesOf(decodeXorChunk(chunkValueData(e.value)))) {
+    for (const s of rawSamplesOf(decodeChunkData(decodeChunkHeader(e.value).encoding, chunkValueData(e.value)))) {
       if (s.t < startMs || s.t > endMs) continue;
       const prev = best.get(s.t);
       if (prev === undefined || prev.hi < s.hi || (prev.hi === s.hi && prev.lo < s.lo)) best.set(s.t, s);
