@@ -111,8 +111,9 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+/** A `Name: N kB` line of /proc/<pid>/status, in MiB. */
+function statusMiB(pid: number, field: 'VmHWM' | 'RssAnon' | 'RssFile'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
@@ -170,6 +171,9 @@ interface EndToEnd {
   seconds: number;
   cpuSecondsPerMillion: number;
   peakRssMiB: number;
+  /** RSS at the end of the ingest: anonymous (heap, buffers) and file-backed (LMDB's map, code). */
+  rssAnonMiB: number;
+  rssFileMiB: number;
   p50Ms: number;
   p99Ms: number;
   /** FlareDB backends: RPCs the server sent per sample (index, chunks, write-ahead records, leases). */
@@ -211,7 +215,9 @@ async function endToEnd(shards: Workload[], head: HeadPolicyName, backend: Bench
     const cpu = cpuSeconds(child.pid!) - cpu0;
     const samples = shards.reduce((n, s) => n + s.samples, 0);
     latenciesMs.sort((a, b) => a - b);
-    const peakRss = peakRssMiB(child.pid!);
+    const peakRss = statusMiB(child.pid!, 'VmHWM');
+    const rssAnon = statusMiB(child.pid!, 'RssAnon');
+    const rssFile = statusMiB(child.pid!, 'RssFile');
     await stopChild(child);
     exited = true;
     // Queries run on a fresh storage in this process, over what the server left in the KV.
@@ -228,6 +234,8 @@ async function endToEnd(shards: Workload[], head: HeadPolicyName, backend: Bench
       seconds,
       cpuSecondsPerMillion: cpu / (samples / 1e6),
       peakRssMiB: peakRss,
+      rssAnonMiB: rssAnon,
+      rssFileMiB: rssFile,
       p50Ms: latenciesMs[Math.floor(latenciesMs.length * 0.5)]!,
       p99Ms: latenciesMs[Math.floor(latenciesMs.length * 0.99)]!,
       rpcsPerSample: rpcs === undefined ? undefined : rpcs / samples,
@@ -325,14 +333,14 @@ async function main(): Promise<void> {
 
   const kvName = backend === 'embedded' ? 'EmbeddedKv (fsync)' : `FlareDbKv (${backend === 'flaredb' ? 'strong, KvCas' : 'eventual, KvRaw'}) on a flaredb-dev process (no fsync)`;
   console.log(`\n(b) end-to-end HTTP remote write, server = handler + Storage over ${kvName}`);
-  console.log('| head policy | concurrency | samples | seconds | samples/s | server CPU-s per 1M samples | server peak RSS MiB | p50 ms | p99 ms | KV RPCs per sample |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| head policy | concurrency | samples | seconds | samples/s | server CPU-s per 1M samples | server peak RSS MiB | RSS anon / file MiB at end | p50 ms | p99 ms | KV RPCs per sample |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   const range = { startMs: Date.UTC(2026, 0, 1), endMs: Date.UTC(2026, 0, 1) + data.durationMs };
   const queryRows: string[] = [];
   for (const head of heads) for (const [c, shards] of byConcurrency) {
     const r = await endToEnd(shards, head, backend, range);
     console.log(
-      `| ${head} | ${c} | ${r.samples.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} | ${Math.round(r.samples / r.seconds).toLocaleString('en-US')} | ${r.cpuSecondsPerMillion.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.rpcsPerSample === undefined ? '–' : r.rpcsPerSample.toFixed(3)} |`,
+      `| ${head} | ${c} | ${r.samples.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} | ${Math.round(r.samples / r.seconds).toLocaleString('en-US')} | ${r.cpuSecondsPerMillion.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.rssAnonMiB.toFixed(0)} / ${r.rssFileMiB.toFixed(0)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.rpcsPerSample === undefined ? '–' : r.rpcsPerSample.toFixed(3)} |`,
     );
     for (const q of r.queries) queryRows.push(`| ${head} | ${c} | \`${q.query}\` | ${q.coldMs.toFixed(1)} | ${q.warmMs.toFixed(1)} |`);
   }
