@@ -14,10 +14,12 @@ export interface WriteQueueOptions {
 /**
  * Prometheus 2.42 drops a batch answered 429 unless retry_on_http_429 is set, and runs up to
  * 200 shards (connections) at once; so the line is long enough for that many senders, and a
- * writer gives up well before the sender's 30 s remote_timeout.
+ * writer gives up well before the sender's 30 s remote_timeout. A running write holds its slot
+ * until its group commit is durable, so the slots must outnumber the writes one commit gathers:
+ * with fewer, the event loop sits idle during every fsync while the line waits undecoded.
  */
 export const DEFAULT_WRITE_QUEUE: WriteQueueOptions = {
-  maxConcurrent: 8,
+  maxConcurrent: 32,
   maxWaiting: 256,
   maxWaitMs: 10_000,
   retryAfterSeconds: 1,
