@@ -3,6 +3,8 @@ import { LRUCache } from 'lru-cache';
 export interface DecodedChunk {
   readonly timestamps: Float64Array;
   readonly values: Float64Array;
+  /** A Uint32Array over exactly the memory of `values` (float-words.ts), to copy values bit for bit. */
+  readonly words: Uint32Array;
 }
 
 /** Bookkeeping per entry beyond the two arrays (key string, map slot, objects). */

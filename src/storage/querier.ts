@@ -118,7 +118,7 @@ async function chunkRefs(deps: QuerierDeps, sid: bigint, startMs: number, endMs:
       refs.push({ minTimeMs, maxTimeMs, xor: chunkValueData(e.value), decoded: null, cacheKey });
       return;
     }
-    const decoded = decodeStoredChunk(header.encoding, chunkValueData(e.value));
+    const decoded = withWords(decodeStoredChunk(header.encoding, chunkValueData(e.value)));
     if (cacheKey !== null) admit(deps.cache, admission, cacheKey, decoded);
     refs.push({ minTimeMs, maxTimeMs, xor: null, decoded, cacheKey: null });
   });
@@ -150,6 +150,11 @@ function upperBound(t: Float64Array, from: number, to: number, x: number): numbe
   return lo;
 }
 
+/** A decoded chunk with the word view of its values. */
+function withWords(run: SampleRun): DecodedChunk {
+  return { timestamps: run.timestamps, values: run.values, words: wordsOf(run.values) };
+}
+
 /** Caches a decoded chunk the caller will not change, while this select may still add to the cache. */
 function admit(cache: ChunkCache, admission: CacheAdmission, key: string, chunk: DecodedChunk): void {
   if (admission.bytesLeft <= 0) return;
@@ -160,8 +165,31 @@ function admit(cache: ChunkCache, admission: CacheAdmission, key: string, chunk:
 /** A copy of samples [at, at + n) of the arrays, for the cache. */
 function copyOut(timestamps: Float64Array, words: Uint32Array, at: number, n: number): DecodedChunk {
   const values = new Float64Array(n);
-  wordsOf(values).set(words.subarray(2 * at, 2 * (at + n)));
-  return { timestamps: timestamps.slice(at, at + n), values };
+  const valueWords = wordsOf(values);
+  valueWords.set(words.subarray(2 * at, 2 * (at + n)));
+  return { timestamps: timestamps.slice(at, at + n), values, words: valueWords };
+}
+
+/** Below this many samples a loop copies faster than set() on fresh subarray views. */
+const LOOP_COPY_SAMPLES = 64;
+
+/** Copies the samples of `from` within [startMs, endMs] to slot n on; returns the new end. */
+function copyInto(from: DecodedChunk, startMs: number, endMs: number, timestamps: Float64Array, words: Uint32Array, n: number): number {
+  const t = from.timestamps;
+  const lo = lowerBound(t, 0, t.length, startMs);
+  const hi = upperBound(t, lo, t.length, endMs);
+  if (hi - lo < LOOP_COPY_SAMPLES) {
+    const w = from.words;
+    for (let i = lo, j = n; i < hi; i++, j++) {
+      timestamps[j] = t[i]!;
+      words[2 * j] = w[2 * i]!;
+      words[2 * j + 1] = w[2 * i + 1]!;
+    }
+  } else {
+    timestamps.set(t.subarray(lo, hi), n);
+    words.set(from.words.subarray(2 * lo, 2 * hi), 2 * n);
+  }
+  return n + hi - lo;
 }
 
 /** True when each chunk (sorted by start) begins after the previous one ends. */
@@ -206,12 +234,7 @@ function assemble(
     if (runs[s] !== undefined) continue;
     for (const r of perSeries[s]!) {
       if (r.decoded !== null) {
-        const t = r.decoded.timestamps;
-        const lo = lowerBound(t, 0, t.length, startMs);
-        const hi = upperBound(t, lo, t.length, endMs);
-        timestamps.set(t.subarray(lo, hi), n);
-        words.set(wordsOf(r.decoded.values).subarray(2 * lo, 2 * hi), 2 * n);
-        n += hi - lo;
+        n = copyInto(r.decoded, startMs, endMs, timestamps, words, n);
         continue;
       }
       const k = decodeXorInto(r.xor!, timestamps, words, n);
@@ -241,7 +264,7 @@ function assemble(
 /** The whole chunk as its own arrays (decoded ones as they are: merging copies them). */
 function decodedRun(cache: ChunkCache, r: ChunkRef, admission: CacheAdmission): SampleRun {
   if (r.decoded !== null) return r.decoded;
-  const decoded = decodeStoredChunk(CHUNK_ENCODING_XOR, r.xor!);
+  const decoded = withWords(decodeStoredChunk(CHUNK_ENCODING_XOR, r.xor!));
   if (r.cacheKey !== null) admit(cache, admission, r.cacheKey, decoded);
   return decoded;
 }

@@ -3,7 +3,6 @@ import { MetricstorError, badData } from '../errors.js';
 import { prefixEnd } from '../kv/bytes.js';
 import type { KvOp, KvStore } from '../kv/kv.js';
 import type { Labels } from '../model/labels.js';
-import { compareLabels } from '../model/labels.js';
 import type { CompiledMatcher, Matcher } from '../model/matchers.js';
 import { compileMatcher, matchesAll } from '../model/matchers.js';
 import type { SeriesHead } from './head.js';
@@ -29,6 +28,7 @@ import { decodeLabels, encodeLabels, hashLabels, hashToSid, nextSid, sameLabels 
 import type { Postings } from './postings.js';
 import { EMPTY_POSTINGS, intersect, subtract, union, unionAll } from './postings.js';
 import { firstEntry, scanEach } from './kv-scan.js';
+import { sortByLabels } from './labels-order.js';
 
 /**
  * An LRU limited by entry count that, unlike `max`, does not preallocate storage for every slot
@@ -298,7 +298,7 @@ export class SeriesIndex {
       ids = union(ids, await this.postingsForDay(day, selecting, subtracting));
     }
     const series = await this.loadLabels(ids);
-    return series.filter((s) => matchesAll(compiled, s.labels)).sort((a, b) => compareLabels(a.labels, b.labels));
+    return sortByLabels(series.filter((s) => matchesAll(compiled, s.labels)));
   }
 
   private async postingsForDay(
