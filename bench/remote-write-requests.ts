@@ -5,10 +5,11 @@
  * benchmarks; encoding is never part of what they time.
  */
 import { compressSync } from 'snappy';
-import { generateSeriesSlices, type NodeExporterOptions } from './data/node-exporter.js';
+import { DEFAULT_INTERVAL_MS, generateSeriesSlices, type NodeExporterOptions } from './data/node-exporter.js';
 import type { Labels } from '../src/model/labels.js';
 
 export const SAMPLES_PER_REQUEST = 2000;
+const SCRAPES_PER_SLICE = 40;
 
 /** The snappy-compressed request bodies one connection sends, in order. */
 export interface Workload {
@@ -134,12 +135,14 @@ export function buildRequests(opts: NodeExporterOptions, shards: number): Worklo
     pending[k] = 0;
     writers[k]!.reset();
   };
-  for (const slice of generateSeriesSlices(opts, opts.intervalMs ?? 15_000)) {
+  // Generated in slices of several scrapes (fewer small arrays to collect), sent scrape by scrape.
+  for (const slice of generateSeriesSlices(opts, SCRAPES_PER_SLICE * (opts.intervalMs ?? DEFAULT_INTERVAL_MS))) {
     labelFields ??= slice.map((s) => encodeLabelFields(s.labels));
-    for (let s = 0; s < slice.length; s++) {
-      const series = slice[s]!;
-      const k = s % shards;
-      for (let i = 0; i < series.timestamps.length; i++) {
+    const scrapes = slice[0]?.timestamps.length ?? 0;
+    for (let i = 0; i < scrapes; i++) {
+      for (let s = 0; s < slice.length; s++) {
+        const series = slice[s]!;
+        const k = s % shards;
         writeSeriesEntry(writers[k]!, labelFields[s]!, series.values[i]!, series.timestamps[i]!);
         if (++pending[k]! === SAMPLES_PER_REQUEST) flush(k);
       }

@@ -10,12 +10,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERIES_PER_HOST } from '../data/node-exporter.js';
 import { startFlareDbDev } from '../flaredb-backend.js';
 import { buildDataset, describeSize, samplesOf, type Dataset, type DatasetSize } from './dataset.js';
 import { quantile, replay, verifyIngested } from './ingest-runner.js';
 import { parseOptions, type BenchOptions } from './options.js';
 import { cpuSeconds, peakRssBytes } from './proc-stats.js';
-import { benchmarkQueries, renderQueryReport, type QueryReport, type QueryTarget } from './queries.js';
+import { BENCH_QUERIES, benchmarkQueries, renderQueryReport, type BenchQuery, type QueryReport, type QueryTarget } from './queries.js';
 import { QUERY_KINDS } from './query-http.js';
 import { summarise } from './query-report.js';
 import {
@@ -69,16 +70,24 @@ function systemKinds(options: BenchOptions): { kind: SystemKind; queryTarget: bo
   return out;
 }
 
-function estimateMinutes(options: BenchOptions, kinds: readonly { kind: SystemKind }[]): number {
+/** A rough forecast of the run time on an idle machine of this kind, printed at the start. */
+function estimateMinutes(options: BenchOptions, kinds: readonly { kind: SystemKind; queryTarget: boolean }[], mainSize: DatasetSize): number {
   let seconds = 0;
   for (const size of options.sizes) {
+    const everything = size === mainSize || options.fullScaling;
     const samples = samplesOf(size);
-    for (const { kind } of kinds) {
+    const runs = kinds.filter((k) => everything || k.queryTarget);
+    for (const { kind } of runs) {
       const rate = kind.name.startsWith('metricstor') ? ESTIMATE_RATES.metricstor : kind.name === 'victoriametrics' ? ESTIMATE_RATES.victoriametrics : ESTIMATE_RATES.prometheus;
-      seconds += options.concurrencies.length * (samples / rate + 10);
+      seconds += (everything ? options.concurrencies.length : 1) * (samples / rate + 10);
     }
     seconds += samples / 400_000; // encoding the requests
-    if (options.queries) seconds += 60 * options.queryReps;
+    if (options.queries) {
+      const queries = everything ? BENCH_QUERIES.length : Math.ceil(BENCH_QUERIES.length / options.scalingQueryStride);
+      const requests = queries * 3 * (1 + options.queryReps) * kinds.filter((k) => k.queryTarget).length;
+      const series = size.hosts * SERIES_PER_HOST;
+      seconds += (requests * (5 + (4 * series) / 1000)) / 1000;
+    }
   }
   if (options.flaredb !== null) seconds += samplesOf(options.flaredb) / ESTIMATE_RATES.flaredb + 20;
   return seconds / 60;
@@ -99,7 +108,7 @@ function loadAverage(): string {
     .join(' ');
 }
 
-/** Ingests the data set into a fresh instance at one concurrency; keeps the instance running when `keep`. */
+/** Ingests the data set into a fresh instance at one concurrency, checks it, and measures the disk when asked; the data dir stays. */
 async function ingestOnce(kind: SystemKind, dataset: Dataset, concurrency: number, dataDir: string, measureDisk: boolean): Promise<{ row: IngestRow; disk: DiskRow | undefined }> {
   const system = await kind.start(dataDir);
   try {
@@ -141,7 +150,7 @@ async function ingestOnce(kind: SystemKind, dataset: Dataset, concurrency: numbe
   }
 }
 
-async function runQueries(kinds: readonly SystemKind[], dirs: ReadonlyMap<string, string>, dataset: Dataset, reps: number): Promise<QueryReport> {
+async function runQueries(kinds: readonly SystemKind[], dirs: ReadonlyMap<string, string>, dataset: Dataset, reps: number, queries: readonly BenchQuery[]): Promise<QueryReport> {
   const running: RunningSystem[] = [];
   try {
     for (const kind of kinds) {
@@ -151,7 +160,7 @@ async function runQueries(kinds: readonly SystemKind[], dirs: ReadonlyMap<string
     const targets: QueryTarget[] = running.map((s) => ({ name: s.name, baseUrl: s.baseUrl }));
     for (const s of running) await verifyIngested(s.baseUrl, dataset.expected, VERIFY_TIMEOUT_MS);
     const startMs = dataset.options.startMs!;
-    return await benchmarkQueries(targets, { dataStartMs: startMs, dataEndMs: dataset.expected.lastSampleMs, reps, hostsInData: dataset.size.hosts, log });
+    return await benchmarkQueries(targets, { dataStartMs: startMs, dataEndMs: dataset.expected.lastSampleMs, reps, hostsInData: dataset.size.hosts, queries, log });
   } finally {
     for (const s of running) await s.stop();
   }
@@ -163,11 +172,14 @@ async function runSize(options: BenchOptions, size: DatasetSize, isMainSize: boo
   const dataset = buildDataset(size, maxConcurrency);
   log(`${describeSize(size)}: ${dataset.expected.series.toLocaleString('en-US')} series, ${dataset.samples.toLocaleString('en-US')} samples, ${(dataset.compressedBytes / 2 ** 20).toFixed(0)} MiB of requests encoded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const queryDirs = new Map<string, string>();
+  const everything = isMainSize || options.fullScaling;
+  const concurrencies = everything ? options.concurrencies : [maxConcurrency];
   const sizeDir = path.join(root, `${size.hosts}x${size.hours}`);
   try {
-    for (const { kind, queryTarget } of kinds) {
-      for (const [i, concurrency] of options.concurrencies.entries()) {
-        const last = i === options.concurrencies.length - 1;
+    // Outside the main size, Metricstor runs with its first head policy only (the one queried).
+    for (const { kind, queryTarget } of kinds.filter((k) => everything || k.queryTarget)) {
+      for (const [i, concurrency] of concurrencies.entries()) {
+        const last = i === concurrencies.length - 1;
         const dir = path.join(sizeDir, `${kind.name}-c${concurrency}`);
         const { row, disk } = await ingestOnce(kind, dataset, concurrency, dir, last);
         results.ingest.push(row);
@@ -183,6 +195,7 @@ async function runSize(options: BenchOptions, size: DatasetSize, isMainSize: boo
         queryDirs,
         dataset,
         options.queryReps,
+        everything ? BENCH_QUERIES : BENCH_QUERIES.filter((_, i) => i % options.scalingQueryStride === 0),
       );
       for (const system of report.systems) {
         for (const kind of QUERY_KINDS) {
@@ -316,7 +329,6 @@ async function main(): Promise<void> {
     `- data: ${options.sizes.map((s) => `${describeSize(s)} (${samplesOf(s).toLocaleString('en-US')} samples)`).join(', ')}; node_exporter-like, 75 series per host, 15 s interval, 2,000 samples per request; concurrency ${options.concurrencies.join(' and ')}`,
     `- load average (1, 5, 15 min) at the start: ${loadStart}`,
   ];
-  log(`estimated run time: about ${Math.ceil(estimateMinutes(options, kinds))} min`);
 
   const root = await mkdtemp(path.join(os.tmpdir(), 'metricstor-bench-compare-'));
   // Also on an interrupt: managed-process kills the servers and exits, and exit handlers run.
@@ -329,6 +341,7 @@ async function main(): Promise<void> {
   });
   // The middle size gets the full query report; the others only their row of the scaling table.
   const mainSize = options.sizes[Math.floor((options.sizes.length - 1) / 2)]!;
+  log(`estimated run time on an idle machine: about ${Math.ceil(estimateMinutes(options, kinds, mainSize))} min`);
   try {
     for (const size of options.sizes) await runSize(options, size, size === mainSize, kinds, root, results);
     if (options.flaredb !== null && options.systems.includes('metricstor')) results.flaredb.push(await runFlareDb(options.flaredb, maxConcurrency, root));
