@@ -4,7 +4,7 @@ import type { AggregateOp } from '../parser/ast.js';
 import { executionError } from './errors.js';
 import { convertibleToInt64, formatFloatPlain, quantileOf } from './numeric.js';
 import type { StepGrid, StepSeries } from './values.js';
-import { StepOutput, keepLabels, labelsKey, removeLabels, withLabel } from './values.js';
+import { StepOutput, keepLabels, labelsKey, newStepSeries, removeLabels, subsetKey, withLabel } from './values.js';
 
 export interface AggregationSpec {
   readonly op: AggregateOp;
@@ -25,6 +25,32 @@ function groupLabels(labels: Labels, grouping: readonly string[], without: boole
   if (without) return removeLabels(labels, [...grouping, METRIC_NAME]);
   if (grouping.length === 0) return [];
   return keepLabels(labels, grouping);
+}
+
+/**
+ * The group of every input series, found once per evaluation: ids in first-seen order, and the
+ * labels of each group (made only for the first series of a group).
+ */
+function groupSeries(
+  input: readonly StepSeries[],
+  grouping: readonly string[],
+  without: boolean,
+): { seriesGroup: Int32Array; groupLabels: Labels[] } {
+  const names = without ? [...grouping, METRIC_NAME] : grouping;
+  const ids = new Map<string, number>();
+  const labelsById: Labels[] = [];
+  const seriesGroup = new Int32Array(input.length);
+  for (let si = 0; si < input.length; si++) {
+    const labels = input[si]!.labels;
+    const key = subsetKey(labels, names, !without);
+    let id = ids.get(key);
+    if (id === undefined) {
+      ids.set(key, (id = labelsById.length));
+      labelsById.push(groupLabels(labels, grouping, without));
+    }
+    seriesGroup[si] = id;
+  }
+  return { seriesGroup, groupLabels: labelsById };
 }
 
 /** Go's container/heap over indexes with a "less" order: the least element sits on top. */
@@ -86,17 +112,8 @@ export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], g
     if (!isValidLabelName(valueLabel)) throw executionError(`invalid label name ${JSON.stringify(valueLabel)}`);
     if (!without) grouping = [...grouping, valueLabel];
   }
-  // Group key and labels per input series, computed once (count_values recomputes per value).
-  const seriesGroupKey: string[] = [];
-  const groupLabelsByKey = new Map<string, Labels>();
-  if (op !== 'count_values') {
-    for (const s of input) {
-      const labels = groupLabels(s.labels, grouping, without);
-      const key = labelsKey(labels);
-      seriesGroupKey.push(key);
-      if (!groupLabelsByKey.has(key)) groupLabelsByKey.set(key, labels);
-    }
-  }
+  // The group of each input series, found once (count_values regroups per value).
+  const grouped = op === 'count_values' ? null : groupSeries(input, grouping, without);
 
   const out = new StepOutput(grid.steps);
   for (let step = 0; step < grid.steps; step++) {
@@ -107,22 +124,22 @@ export function aggregate(spec: AggregationSpec, input: readonly StepSeries[], g
       k = Math.trunc(f);
       if (k < 1) continue;
     }
-    const groups = new Map<string, Group>();
+    const groups = new Map<string | number, Group>();
     const order: Group[] = [];
     const heaps = new Map<Group, IndexHeap>();
     for (let si = 0; si < input.length; si++) {
       const s = input[si]!;
       if (s.present[step] !== 1) continue;
       const v = s.values[step]!;
-      let key: string;
+      let key: string | number;
       let labelsForGroup: Labels;
-      if (op === 'count_values') {
+      if (grouped === null) {
         const relabeled = withLabel(s.labels, valueLabel, formatFloatPlain(v));
         labelsForGroup = groupLabels(relabeled, grouping, without);
         key = labelsKey(labelsForGroup);
       } else {
-        key = seriesGroupKey[si]!;
-        labelsForGroup = groupLabelsByKey.get(key)!;
+        key = grouped.seriesGroup[si]!;
+        labelsForGroup = grouped.groupLabels[key]!;
       }
       let g = groups.get(key);
       if (g === undefined) {
@@ -210,18 +227,7 @@ const SIMPLE_OPS: ReadonlySet<AggregateOp> = new Set([
  */
 function aggregateSimple(spec: AggregationSpec, input: readonly StepSeries[], grid: StepGrid): StepSeries[] {
   const { op } = spec;
-  const ids = new Map<string, number>();
-  const groupLabelsById: Labels[] = [];
-  const seriesGroup = Int32Array.from(input, (s) => {
-    const labels = groupLabels(s.labels, spec.grouping, spec.without);
-    const key = labelsKey(labels);
-    let id = ids.get(key);
-    if (id === undefined) {
-      ids.set(key, (id = groupLabelsById.length));
-      groupLabelsById.push(labels);
-    }
-    return id;
-  });
+  const { seriesGroup, groupLabels: groupLabelsById } = groupSeries(input, spec.grouping, spec.without);
   const n = groupLabelsById.length;
   const value = new Float64Array(n);
   const mean = new Float64Array(n);
@@ -229,7 +235,9 @@ function aggregateSimple(spec: AggregationSpec, input: readonly StepSeries[], gr
   const stamp = new Int32Array(n);
   const order = new Int32Array(n);
   const members: number[][] = op === 'quantile' ? Array.from({ length: n }, () => []) : [];
-  const out = new StepOutput(grid.steps);
+  // Groups have distinct labels, so each gets one output series, made at its first value.
+  const outputOf = new Array<StepSeries | undefined>(n);
+  const out: StepSeries[] = [];
   for (let step = 0; step < grid.steps; step++) {
     let groupsSeen = 0;
     for (let si = 0; si < input.length; si++) {
@@ -296,8 +304,14 @@ function aggregateSimple(spec: AggregationSpec, input: readonly StepSeries[], gr
       else if (op === 'stdvar') result = value[g]! / count[g]!;
       else if (op === 'stddev') result = Math.sqrt(value[g]! / count[g]!);
       else result = value[g]!;
-      out.add(groupLabelsById[g]!, step, result);
+      let series = outputOf[g];
+      if (series === undefined) {
+        series = outputOf[g] = newStepSeries(groupLabelsById[g]!, grid.steps);
+        out.push(series);
+      }
+      series.values[step] = result;
+      series.present[step] = 1;
     }
   }
-  return out.series();
+  return out;
 }

@@ -1,5 +1,6 @@
 import { MetricstorError } from '../../errors.js';
 import type { Labels } from '../../model/labels.js';
+import { METRIC_NAME, getLabel } from '../../model/labels.js';
 import type { SeriesData } from '../../storage/types.js';
 import type {
   AggregateExpr,
@@ -24,7 +25,7 @@ import type { RangeFunction, RangeWindow } from './functions/index.js';
 import { absentLabels } from './functions/instant.js';
 import type { SelectedData } from './select.js';
 import { subqueryWindow } from './select.js';
-import { instantSampleIndexes, slideWindows, withoutStaleMarkers } from './selectors.js';
+import { WindowSlider, findResets, instantSampleIndexes, rangeSamples, withoutStaleMarkers } from './selectors.js';
 import type { EvalValue, SampleSeries, StepGrid, StepSeries } from './values.js';
 import { countPresent, dropMetricName, labelsKey, makeGrid, newStepSeries, stepTime } from './values.js';
 
@@ -42,6 +43,11 @@ export interface EvalContext {
 
 interface RangeSource {
   readonly series: readonly SampleSeries[];
+  /**
+   * The series are stored ones: no two have the same labels, and their staleness markers are
+   * still in (rangeSamples leaves them out, one series at a time).
+   */
+  readonly fromStorage: boolean;
   readonly atMs: number | null;
   readonly offsetMs: number;
   readonly rangeMs: number;
@@ -186,14 +192,21 @@ export class Evaluator {
     const e = unwrap(expr);
     if (e.kind === 'MatrixSelector') {
       return {
-        series: this.selectorData(e.vector).map(withoutStaleMarkers),
+        series: this.selectorData(e.vector),
+        fromStorage: true,
         atMs: atMsOf(e.vector),
         offsetMs: e.vector.offsetMs,
         rangeMs: e.rangeMs,
       };
     }
     if (e.kind === 'SubqueryExpr') {
-      return { series: this.evalSubquery(e, grid), atMs: atMsOf(e), offsetMs: e.offsetMs, rangeMs: e.rangeMs };
+      return {
+        series: this.evalSubquery(e, grid),
+        fromStorage: false,
+        atMs: atMsOf(e),
+        offsetMs: e.offsetMs,
+        rangeMs: e.rangeMs,
+      };
     }
     throw executionError(`expected range vector, got ${e.kind}`);
   }
@@ -201,11 +214,13 @@ export class Evaluator {
   /** The raw samples of every series inside the first step's window (a top-level range selector). */
   private windowsAtFirstStep(src: RangeSource, grid: StepGrid): SampleSeries[] {
     const out: SampleSeries[] = [];
-    for (const s of src.series) {
-      slideWindows(s, grid, src.atMs, src.offsetMs, src.rangeMs, (step, lo, hi) => {
-        if (step !== 0) return;
-        out.push({ labels: s.labels, timestamps: s.timestamps.slice(lo, hi), values: s.values.slice(lo, hi) });
-      });
+    const window = new WindowSlider(grid, src.atMs, src.offsetMs, src.rangeMs);
+    for (const stored of src.series) {
+      const s = src.fromStorage ? withoutStaleMarkers(stored) : stored;
+      window.reset(s.timestamps);
+      if (!window.moveTo(0)) continue;
+      const { lo, hi } = window;
+      out.push({ labels: s.labels, timestamps: s.timestamps.slice(lo, hi), values: s.values.slice(lo, hi) });
     }
     return out;
   }
@@ -336,36 +351,46 @@ export class Evaluator {
       refMs: 0,
       rangeMs: src.rangeMs,
       scalarArgs: new Array<number>(e.args.length).fill(0),
+      resets: [],
     };
+    const hasScalarArgs = scalarArgs.some((a) => a !== null);
+    const slider = new WindowSlider(grid, src.atMs, src.offsetMs, src.rangeMs);
     const out: StepSeries[] = [];
-    for (const s of src.series) {
+    const resets = impl.usesResets ? window.resets : null;
+    for (const stored of src.series) {
       this.checkDone();
-      const labels = impl.keepMetricName ? s.labels : dropMetricName(s.labels);
       let result: StepSeries | null = null;
+      const s = src.fromStorage ? rangeSamples(stored, resets) : stored;
+      if (!src.fromStorage && resets !== null) findResets(s.values, resets);
       window.timestamps = s.timestamps;
       window.values = s.values;
-      slideWindows(s, grid, src.atMs, src.offsetMs, src.rangeMs, (step, lo, hi, refMs) => {
-        window.lo = lo;
-        window.hi = hi;
-        window.stepMs = stepTime(grid, step);
-        window.refMs = refMs;
-        for (let j = 0; j < scalarArgs.length; j++) {
-          const arg = scalarArgs[j];
-          if (arg) window.scalarArgs[j] = arg[step]!;
+      slider.reset(s.timestamps);
+      for (let step = 0; step < grid.steps; step++) {
+        if (!slider.moveTo(step)) continue;
+        window.lo = slider.lo;
+        window.hi = slider.hi;
+        window.refMs = slider.refMs;
+        window.stepMs = grid.startMs + step * grid.intervalMs;
+        if (hasScalarArgs) {
+          for (let j = 0; j < scalarArgs.length; j++) {
+            const arg = scalarArgs[j];
+            if (arg) window.scalarArgs[j] = arg[step]!;
+          }
         }
         const v = impl.apply(window);
-        if (v === null) return;
+        if (v === null) continue;
         if (result === null) {
           this.checkSlots(out.length + 1, grid.steps);
-          result = newStepSeries(labels, grid.steps);
+          result = newStepSeries(impl.keepMetricName ? s.labels : dropMetricName(s.labels), grid.steps);
         }
         result.values[step] = v;
         result.present[step] = 1;
-      });
+      }
       if (result !== null) out.push(result);
     }
     if (e.func === 'absent_over_time') return absentOverTime(out, absentLabels(e.args[0]), grid);
-    assertUniqueLabels(out);
+    // Distinct stored series stay distinct when they lose one and the same metric name.
+    if (!(src.fromStorage && (impl.keepMetricName === true || oneMetricName(src.series)))) assertUniqueLabels(out);
     return { type: 'vector', series: out };
   }
 }
@@ -381,6 +406,12 @@ function absentOverTime(found: readonly StepSeries[], labels: Labels, grid: Step
     any = true;
   }
   return { type: 'vector', series: any ? [result] : [] };
+}
+
+function oneMetricName(series: readonly SampleSeries[]): boolean {
+  if (series.length === 0) return true;
+  const name = getLabel(series[0]!.labels, METRIC_NAME);
+  return series.every((s) => getLabel(s.labels, METRIC_NAME) === name);
 }
 
 function assertUniqueLabels(series: readonly StepSeries[]): void {

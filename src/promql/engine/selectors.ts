@@ -15,6 +15,16 @@ function staleAt(words: Uint32Array, i: number): boolean {
   return words[2 * i + HI] === STALE_NAN_HI && words[2 * i + LO] === STALE_NAN_LO;
 }
 
+/** The number of staleness markers among the values (a marker is a NaN, so others are skipped fast). */
+function countStale(values: Float64Array, words: Uint32Array): number {
+  let stale = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== v && staleAt(words, i)) stale++;
+  }
+  return stale;
+}
+
 /**
  * The time a selector reads at for one step: the step time minus the offset, or with `@` the
  * pinned time minus the offset. As in Prometheus (which turns `@` into an offset relative to
@@ -60,8 +70,7 @@ export function instantSampleIndexes(
 /** The samples of a series usable in range vectors: staleness markers left out. */
 export function withoutStaleMarkers(series: SeriesData): SampleSeries {
   const words = wordsOf(series.values);
-  let stale = 0;
-  for (let i = 0; i < series.values.length; i++) if (staleAt(words, i)) stale++;
+  const stale = countStale(series.values, words);
   if (stale === 0) return series;
   const n = series.values.length - stale;
   const timestamps = new Float64Array(n);
@@ -76,28 +85,73 @@ export function withoutStaleMarkers(series: SeriesData): SampleSeries {
   return { labels: series.labels, timestamps, values };
 }
 
+/** Fills `into` with the ascending indexes i where values[i] < values[i - 1] (counter resets). */
+export function findResets(values: Float64Array, into: number[]): void {
+  into.length = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! < values[i - 1]!) into.push(i);
+}
+
 /**
- * Slides a range window over one series across every step: the window of a step holds the
- * samples with refMs - rangeMs <= t <= refMs (closed at both ends, as in Prometheus 2.x), where
- * refMs is the step's reference time (referenceTimeMs). Calls visit(step, lo, hi, refMs) for every
- * step whose window [lo, hi) is not empty.
+ * withoutStaleMarkers, and with `resets` also the counter resets of the result, in the same pass
+ * over the values: `resets` gets the ascending indexes i where values[i] < values[i - 1].
  */
-export function slideWindows(
-  series: SampleSeries,
-  grid: StepGrid,
-  atMs: number | null,
-  offsetMs: number,
-  rangeMs: number,
-  visit: (step: number, lo: number, hi: number, refMs: number) => void,
-): void {
-  const ts = series.timestamps;
-  let lo = 0;
-  let hi = 0;
-  for (let step = 0; step < grid.steps; step++) {
-    const refMs = referenceTimeMs(grid, step, atMs, offsetMs);
-    const minMs = refMs - rangeMs;
+export function rangeSamples(series: SeriesData, resets: number[] | null): SampleSeries {
+  if (resets === null) return withoutStaleMarkers(series);
+  resets.length = 0;
+  const values = series.values;
+  const words = wordsOf(values);
+  let prev = values[0]!;
+  let stale = values.length > 0 && prev !== prev && staleAt(words, 0);
+  for (let i = 1; i < values.length && !stale; i++) {
+    const v = values[i]!;
+    if (v < prev) resets.push(i);
+    else if (v !== v && staleAt(words, i)) stale = true;
+    prev = v;
+  }
+  if (!stale) return series;
+  const kept = withoutStaleMarkers(series);
+  findResets(kept.values, resets);
+  return kept;
+}
+
+/**
+ * Slides a range window over one series across the steps of a grid: the window of a step holds
+ * the samples with refMs - rangeMs <= t <= refMs (closed at both ends, as in Prometheus 2.x),
+ * where refMs is the step's reference time (referenceTimeMs). Steps must be visited in order.
+ */
+export class WindowSlider {
+  /** The window of the last step moved to: samples lo (inclusive) to hi. */
+  lo = 0;
+  hi = 0;
+  refMs = 0;
+  private ts: Float64Array = new Float64Array(0);
+
+  constructor(
+    private readonly grid: StepGrid,
+    private readonly atMs: number | null,
+    private readonly offsetMs: number,
+    private readonly rangeMs: number,
+  ) {}
+
+  /** Starts over on another series' timestamps. */
+  reset(timestamps: Float64Array): void {
+    this.ts = timestamps;
+    this.lo = 0;
+    this.hi = 0;
+  }
+
+  /** Moves the window to a later step; true when it holds any sample. */
+  moveTo(step: number): boolean {
+    const ts = this.ts;
+    const refMs = referenceTimeMs(this.grid, step, this.atMs, this.offsetMs);
+    const minMs = refMs - this.rangeMs;
+    let hi = this.hi;
+    let lo = this.lo;
     while (hi < ts.length && ts[hi]! <= refMs) hi++;
     while (lo < hi && ts[lo]! < minMs) lo++;
-    if (hi > lo) visit(step, lo, hi, refMs);
+    this.hi = hi;
+    this.lo = lo;
+    this.refMs = refMs;
+    return hi > lo;
   }
 }

@@ -65,6 +65,18 @@ export function labelsKey(labels: Labels): string {
   return key;
 }
 
+/**
+ * labelsKey of the labels whose name is in `names` (keep) or not in it (!keep), built without
+ * making that label set: for grouping and matching keys of many series.
+ */
+export function subsetKey(labels: Labels, names: readonly string[], keep: boolean): string {
+  let key = '';
+  for (const l of labels) {
+    if (names.includes(l.name) === keep) key += `${l.name}\u0000${l.value}\u0001`;
+  }
+  return key;
+}
+
 export function dropMetricName(labels: Labels): Labels {
   if (!labels.some((l) => l.name === METRIC_NAME)) return labels;
   return labels.filter((l) => l.name !== METRIC_NAME);

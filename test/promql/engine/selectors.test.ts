@@ -83,4 +83,27 @@ describe('engine: lookback and staleness', () => {
     expect(Array.from(result.series[0]!.timestamps)).to.deep.equal([20 * SEC, 30 * SEC]);
     expect(Array.from(result.series[0]!.values)).to.deep.equal([2, 3]);
   });
+
+  it('counts counter resets inside each sliding window only, around staleness markers and NaN', async () => {
+    const ts = Array.from({ length: 9 }, (_, i) => i * 10 * SEC);
+    const s = new MemoryQueryable();
+    // A drop right after a marker compares with the sample before the marker; nothing is below NaN.
+    const raw: (number | 'stale')[] = [5, 3, 4, 'stale', 2, 6, NaN, 1, 7];
+    s.add(labels('marked'), ts, values(...raw));
+    s.add(labels('plain'), ts, values(...raw.map((v) => (v === 'stale' ? 8 : v))));
+    const e = engineOver(s);
+    const out = (await e.evaluateRange(call('resets', range(sel('marked'), 20 * SEC)), 0, 80 * SEC, 10 * SEC)).result;
+    const plain = (await e.evaluateRange(call('resets', range(sel('plain'), 20 * SEC)), 0, 80 * SEC, 10 * SEC)).result;
+    const naive = (vs: (number | 'stale')[]): number[] =>
+      ts.map((t) => {
+        const w = vs.filter((v, i): v is number => v !== 'stale' && ts[i]! >= t - 20 * SEC && ts[i]! <= t);
+        return w.filter((v, i) => i > 0 && v < w[i - 1]!).length;
+      });
+    if (out.resultType !== 'matrix' || plain.resultType !== 'matrix') throw new Error('expected matrix');
+    expect(Array.from(out.series[0]!.values)).to.deep.equal(naive(raw));
+    expect(Array.from(plain.series[0]!.values)).to.deep.equal(naive(raw.map((v) => (v === 'stale' ? 8 : v))));
+    // The window [50s, 70s] holds 6, NaN, 1 and spans all of it: no reset, so increase is 1 - 6.
+    const increase = (await e.evaluateInstant(call('increase', range(sel('plain'), 20 * SEC)), 70 * SEC)).result;
+    expect(vectorValues(increase)).to.deep.equal([-5]);
+  });
 });

@@ -2,6 +2,25 @@ import { executionError } from '../errors.js';
 import { KahanSum } from '../numeric.js';
 import type { RangeFunction, RangeWindow } from './types.js';
 
+/** The position of the first reset index >= i in w.resets. */
+function firstResetFrom(w: RangeWindow, i: number): number {
+  const r = w.resets;
+  let lo = 0;
+  let hi = r.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (r[mid]! < i) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** How many samples of the window are below their predecessor inside the window. */
+function resetsInWindow(w: RangeWindow): number {
+  if (w.resets.length === 0) return 0;
+  return firstResetFrom(w, w.hi) - firstResetFrom(w, w.lo + 1);
+}
+
 /**
  * rate, increase and delta: the change over the window, corrected for counter resets when
  * isCounter, extrapolated towards the window edges (Prometheus 2.42 order: zero-point clamp
@@ -13,7 +32,7 @@ function extrapolatedRate(w: RangeWindow, isCounter: boolean, isRate: boolean): 
   if (n < 2) return null;
   const first = vs[lo]!;
   let result = vs[hi - 1]! - first;
-  if (isCounter) {
+  if (isCounter && resetsInWindow(w) > 0) {
     let prev = first;
     for (let i = lo + 1; i < hi; i++) {
       const cur = vs[i]!;
@@ -105,12 +124,6 @@ function holtWinters(w: RangeWindow): number | null {
   return s1;
 }
 
-function resets(w: RangeWindow): number {
-  let count = 0;
-  for (let i = w.lo + 1; i < w.hi; i++) if (w.values[i]! < w.values[i - 1]!) count++;
-  return count;
-}
-
 function changes(w: RangeWindow): number {
   let count = 0;
   for (let i = w.lo + 1; i < w.hi; i++) {
@@ -127,9 +140,16 @@ const range = (apply: (w: RangeWindow) => number | null, matrixArg = 0): RangeFu
   apply,
 });
 
+const overResets = (apply: (w: RangeWindow) => number | null): RangeFunction => ({
+  kind: 'range',
+  matrixArg: 0,
+  usesResets: true,
+  apply,
+});
+
 export const RANGE_FUNCTIONS: Readonly<Record<string, RangeFunction>> = {
-  rate: range((w) => extrapolatedRate(w, true, true)),
-  increase: range((w) => extrapolatedRate(w, true, false)),
+  rate: overResets((w) => extrapolatedRate(w, true, true)),
+  increase: overResets((w) => extrapolatedRate(w, true, false)),
   delta: range((w) => extrapolatedRate(w, false, false)),
   irate: range((w) => instantValue(w, true)),
   idelta: range((w) => instantValue(w, false)),
@@ -140,6 +160,6 @@ export const RANGE_FUNCTIONS: Readonly<Record<string, RangeFunction>> = {
     return slope * w.scalarArgs[1]! + intercept;
   }),
   holt_winters: range(holtWinters),
-  resets: range(resets),
+  resets: overResets(resetsInWindow),
   changes: range(changes),
 };

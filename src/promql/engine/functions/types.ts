@@ -14,6 +14,11 @@ export interface RangeWindow {
   rangeMs: number;
   /** Values at this step of the scalar arguments, by argument position (the range one unused). */
   scalarArgs: number[];
+  /**
+   * Ascending indexes i of the whole series where values[i] < values[i - 1] (counter resets),
+   * found once per series for the functions that ask for them (usesResets), else empty.
+   */
+  resets: number[];
 }
 
 /** A function over one range-vector argument, called per series per step with a window. */
@@ -23,6 +28,8 @@ export interface RangeFunction {
   readonly matrixArg: number;
   /** Only last_over_time keeps the metric name. */
   readonly keepMetricName?: boolean;
+  /** Reads RangeWindow.resets. */
+  readonly usesResets?: boolean;
   /** The output value for one window, or null for no output. */
   readonly apply: (w: RangeWindow) => number | null;
 }
