@@ -20,29 +20,28 @@ const GAVE_UP = -1;
  */
 const PAD_BYTES = 32;
 let padded = new Uint8Array(1024);
+let paddedView = new DataView(padded.buffer);
 
 /** The chunk in a reused buffer followed by at least PAD_BYTES zeros. */
 function paddedCopy(bytes: Uint8Array): Uint8Array {
-  if (padded.length < bytes.length + PAD_BYTES) padded = new Uint8Array(2 * (bytes.length + PAD_BYTES));
+  if (padded.length < bytes.length + PAD_BYTES) {
+    padded = new Uint8Array(2 * (bytes.length + PAD_BYTES));
+    paddedView = new DataView(padded.buffer);
+  }
   padded.set(bytes);
   padded.fill(0, bytes.length, bytes.length + PAD_BYTES);
   return padded;
 }
 
-/** The n (1..32) bits at bit `pos` of `b`, as an unsigned number. */
-function bitsAt(b: Uint8Array, pos: number, n: number): number {
+/** The n (1..32) bits at bit `pos` of the padded chunk (`b` is `padded`, `v` a DataView over it). */
+function bitsAt(b: Uint8Array, v: DataView, pos: number, n: number): number {
   const i = pos >>> 3;
   const offset = pos & 7;
-  const word = ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+  const word = v.getUint32(i);
   const end = offset + n;
   const top = ((word << offset) >>> 0) >>> (32 - n);
   if (end <= 32) return top;
   return (top | (b[i + 4]! >>> (40 - end))) >>> 0;
-}
-
-/** The bit at `pos`. */
-function bitAt(b: Uint8Array, pos: number): number {
-  return (b[pos >>> 3]! >>> (7 - (pos & 7))) & 1;
 }
 
 /**
@@ -51,7 +50,7 @@ function bitAt(b: Uint8Array, pos: number): number {
  * bytes followed by at least PAD_BYTES zeros; a read may run past `len` into them, and the end
  * check then gives up.
  */
-function decodeFast(b: Uint8Array, len: number, timestamps: Float64Array, words: Uint32Array, at: number): number {
+function decodeFast(b: Uint8Array, v: DataView, len: number, timestamps: Float64Array, words: Uint32Array, at: number): number {
   const total = (b[0]! << 8) | b[1]!;
   if (total === 0) return len === CHUNK_HEADER_BYTES ? 0 : GAVE_UP;
   if (minimumBits(total) > len * 8) return GAVE_UP;
@@ -96,23 +95,25 @@ function decodeFast(b: Uint8Array, len: number, timestamps: Float64Array, words:
       if (pos > endBit) return GAVE_UP;
       if (i > 1) {
         let dod = 0;
-        if (bitAt(b, pos) === 0) pos += 1;
-        else if (bitAt(b, pos + 1) === 0) {
-          dod = bitsAt(b, pos + 2, 14);
+        // At least 25 valid bits from pos: enough for every prefix and payload but the 64-bit one.
+        const peek = (v.getUint32(pos >>> 3) << (pos & 7)) >>> 0;
+        if (peek < 0x8000_0000) pos += 1;
+        else if (peek < 0xc000_0000) {
+          dod = (peek >>> 16) & 0x3fff;
           if (dod > 8192) dod -= 16384;
           pos += 16;
-        } else if (bitAt(b, pos + 2) === 0) {
-          dod = bitsAt(b, pos + 3, 17);
+        } else if (peek < 0xe000_0000) {
+          dod = (peek >>> 12) & 0x1_ffff;
           if (dod > 65536) dod -= 131072;
           pos += 20;
-        } else if (bitAt(b, pos + 3) === 0) {
-          dod = bitsAt(b, pos + 4, 20);
+        } else if (peek < 0xf000_0000) {
+          dod = (peek >>> 8) & 0xf_ffff;
           if (dod > 524288) dod -= 1048576;
           pos += 24;
         } else {
-          const hi = bitsAt(b, pos + 4, 32) | 0;
+          const hi = bitsAt(b, v, pos + 4, 32) | 0;
           if (hi < -0x200000 || hi >= 0x200000) return GAVE_UP;
-          dod = hi * TWO_POW_32 + bitsAt(b, pos + 36, 32);
+          dod = hi * TWO_POW_32 + bitsAt(b, v, pos + 36, 32);
           pos += 68;
         }
         delta += dod;
@@ -121,13 +122,14 @@ function decodeFast(b: Uint8Array, len: number, timestamps: Float64Array, words:
       t += delta;
       if (t > MAX_SAFE) return GAVE_UP;
       // The value, XOR-coded against the previous one.
-      if (bitAt(b, pos) === 0) {
+      const peek = (v.getUint32(pos >>> 3) << (pos & 7)) >>> 0;
+      if (peek < 0x8000_0000) {
         pos += 1;
         lastWriteByteSized = false;
       } else {
-        if (bitAt(b, pos + 1) !== 0) {
-          leading = bitsAt(b, pos + 2, 5);
-          let sig = bitsAt(b, pos + 7, 6);
+        if (peek >= 0xc000_0000) {
+          leading = (peek >>> 25) & 0x1f;
+          let sig = (peek >>> 19) & 0x3f;
           if (sig === 0) sig = 64;
           if (leading + sig > 64) return GAVE_UP;
           trailing = 64 - leading - sig;
@@ -137,9 +139,9 @@ function decodeFast(b: Uint8Array, len: number, timestamps: Float64Array, words:
         let hi = 0;
         let lo: number;
         if (sigBits > 32) {
-          hi = bitsAt(b, pos, sigBits - 32);
-          lo = bitsAt(b, pos + sigBits - 32, 32);
-        } else lo = bitsAt(b, pos, sigBits);
+          hi = bitsAt(b, v, pos, sigBits - 32);
+          lo = bitsAt(b, v, pos + sigBits - 32, 32);
+        } else lo = bitsAt(b, v, pos, sigBits);
         pos += sigBits;
         if (trailing >= 32) {
           hi = lo << (trailing - 32);
@@ -180,7 +182,7 @@ export function decodeXorInto(bytes: Uint8Array, timestamps: Float64Array, words
   if (timestamps.length < at + total || words.length < 2 * (at + total)) {
     throw new RangeError(`no room for ${total} samples at ${at}`);
   }
-  const n = decodeFast(paddedCopy(bytes), bytes.length, timestamps, words, at);
+  const n = decodeFast(paddedCopy(bytes), paddedView, bytes.length, timestamps, words, at);
   if (n !== GAVE_UP) return n;
   const it = new XorIterator(bytes);
   let i = at;
