@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open as openFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { open, type Database, type RangeOptions, type RootDatabase } from 'lmdb';
 import { MetricstorError, errorMessage, isMetricstorError } from '../errors.js';
 import { compareBytes, equalBytes } from './bytes.js';
@@ -17,6 +18,36 @@ export interface EmbeddedKvOptions {
   readonly durability?: EmbeddedDurability;
 }
 
+/** How the LMDB file is used: what it occupies, and what of it the live tree needs. */
+export interface FileUsage {
+  /** Bytes the data file occupies on disk. */
+  readonly fileBytes: number;
+  /** Pages up to the file's high-water mark (LMDB never gives pages back to the file system). */
+  readonly filePages: number;
+  /** Branch, leaf and overflow pages of the live tree and the free-page list. */
+  readonly usedPages: number;
+  readonly pageSize: number;
+  readonly entries: number;
+}
+
+export interface ReclaimOptions {
+  /** Rewrite only when at least this share of the file's pages is not in use (default 0.5). */
+  readonly minFreeFraction?: number;
+  /** Rewrite only when the file occupies at least this many bytes (default 64 MiB). */
+  readonly minFileBytes?: number;
+}
+
+export interface ReclaimSummary {
+  readonly rewritten: boolean;
+  readonly before: FileUsage;
+  readonly after: FileUsage;
+  readonly durationMs: number;
+}
+
+const RECLAIM_DIR = 'reclaim';
+const RECLAIM_TXN_ENTRIES = 5_000;
+const DEFAULT_RECLAIM: Required<ReclaimOptions> = { minFreeFraction: 0.5, minFileBytes: 64 * 1024 * 1024 };
+
 /**
  * The default KvStore: LMDB (through the lmdb package) in one directory. See
  * docs/adr/0001-embedded-kv.md for why LMDB and what the durability modes cost.
@@ -33,9 +64,14 @@ export interface EmbeddedKvOptions {
  */
 export class EmbeddedKv implements KvStore {
   private closed = false;
+  /** Set while reclaimSpace() swaps the file: every call waits for it. */
+  private exclusive: Promise<void> | null = null;
+  private writesInFlight = 0;
+  private onWritesDrained: (() => void) | null = null;
 
   private constructor(
-    private readonly db: RootDatabase<Buffer, Uint8Array>,
+    private db: RootDatabase<Buffer, Uint8Array>,
+    private readonly dir: string,
     private readonly durability: EmbeddedDurability,
     /** Longest key LMDB accepts with this page size (1978 bytes by default). */
     readonly maxKeyBytes: number,
@@ -44,40 +80,46 @@ export class EmbeddedKv implements KvStore {
   static async open(dir: string, options: EmbeddedKvOptions = {}): Promise<EmbeddedKv> {
     try {
       await mkdir(dir, { recursive: true });
-      const db = open<Buffer, Uint8Array>({
-        path: dir,
-        keyEncoding: 'binary',
-        encoding: 'binary',
-        // Our values are already encoded chunks; lmdb must not compress or cache them.
-        compression: false,
-        cache: false,
-        overlappingSync: true,
-      });
-      return new EmbeddedKv(db, options.durability ?? 'flush', maxKeySizeOf(db));
+      // A rewrite that did not reach its rename left only a copy behind; the data file is whole.
+      await rm(path.join(dir, RECLAIM_DIR), { recursive: true, force: true });
+      const db = openLmdb(dir);
+      return new EmbeddedKv(db, dir, options.durability ?? 'flush', maxKeySizeOf(db));
     } catch (err) {
       throw new MetricstorError('unavailable', `cannot open embedded KV in ${dir}: ${errorMessage(err)}`, { cause: err });
     }
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | null> {
+    if (this.exclusive !== null) await this.waitExclusive();
     this.checkOpen();
     this.checkKey(key);
     return this.wrap('get', () => this.db.get(key) ?? null);
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | null)[]> {
+    if (this.exclusive !== null) await this.waitExclusive();
     this.checkOpen();
     for (const key of keys) this.checkKey(key);
     return this.wrap('getMany', () => keys.map((key) => this.db.get(key) ?? null));
   }
 
   async batch(ops: readonly KvOp[]): Promise<void> {
+    if (this.exclusive !== null) await this.waitExclusive();
     this.checkOpen();
     // Everything is checked before the first operation is queued: a throw inside lmdb's batch
     // callback would still commit the operations queued before it.
     checkOps(ops);
     for (const op of ops) this.checkKey(op.key);
     if (ops.length === 0) return;
+    this.writesInFlight++;
+    try {
+      await this.batchNow(ops);
+    } finally {
+      this.writeDone();
+    }
+  }
+
+  private async batchNow(ops: readonly KvOp[]): Promise<void> {
     await this.wrapAsync('batch', async () => {
       // lmdb runs this callback before batch() returns and copies each key as it is queued, but
       // keeps a reference to each value until the commit: values are copied so that a caller who
@@ -102,6 +144,7 @@ export class EmbeddedKv implements KvStore {
   }
 
   async scan(range: KvRange): Promise<KvScanPage> {
+    if (this.exclusive !== null) await this.waitExclusive();
     this.checkOpen();
     checkRange(range);
     const limit = range.limit ?? DEFAULT_SCAN_LIMIT;
@@ -124,8 +167,18 @@ export class EmbeddedKv implements KvStore {
   }
 
   async compareAndSwap(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean> {
+    if (this.exclusive !== null) await this.waitExclusive();
     this.checkOpen();
     this.checkKey(key);
+    this.writesInFlight++;
+    try {
+      return await this.compareAndSwapNow(key, expected, value);
+    } finally {
+      this.writeDone();
+    }
+  }
+
+  private async compareAndSwapNow(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean> {
     const k = Buffer.from(key);
     const want = expected === null ? null : Buffer.from(expected);
     const next = value === null ? null : Buffer.from(value);
@@ -144,9 +197,103 @@ export class EmbeddedKv implements KvStore {
   }
 
   async close(): Promise<void> {
+    if (this.exclusive !== null) await this.waitExclusive();
     if (this.closed) return;
     this.closed = true;
     await this.wrapAsync('close', () => this.db.close());
+  }
+
+  /** The data file's size and how much of it the live tree uses (LMDB's own page counts). */
+  async fileUsage(): Promise<FileUsage> {
+    this.checkOpen();
+    return this.wrapAsync('fileUsage', () => fileUsageOf(this.db, this.dir));
+  }
+
+  /**
+   * Gives the pages LMDB holds free back to the file system. LMDB reuses freed pages but never
+   * shrinks its file, so after compaction has shrunk the data (or write-ahead records and
+   * rewritten open chunks have come and gone) the file stays at its high-water mark. When enough
+   * of it is unused this rewrites every entry in key order into a new file (appended, so leaf
+   * pages come out full) and renames it over the old one. Every call waits meanwhile, so the
+   * store is briefly read- and write-locked (about a second per 100 MB of live data). The data
+   * directory must not be open in another process. A crash before the rename leaves the old file
+   * whole; the copy is removed on the next open.
+   */
+  async reclaimSpace(options: ReclaimOptions = {}): Promise<ReclaimSummary> {
+    if (this.exclusive !== null) await this.waitExclusive();
+    this.checkOpen();
+    const t0 = Date.now();
+    const before = await this.fileUsage();
+    const want = { ...DEFAULT_RECLAIM, ...options };
+    const freeFraction = before.filePages === 0 ? 0 : 1 - before.usedPages / before.filePages;
+    if (before.fileBytes < want.minFileBytes || freeFraction < want.minFreeFraction) {
+      return { rewritten: false, before, after: before, durationMs: Date.now() - t0 };
+    }
+    let release!: () => void;
+    this.exclusive = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await this.writesDrained();
+      await this.wrapAsync('reclaimSpace', () => this.rewriteFile());
+    } finally {
+      this.exclusive = null;
+      release();
+    }
+    return { rewritten: true, before, after: await this.fileUsage(), durationMs: Date.now() - t0 };
+  }
+
+  private async rewriteFile(): Promise<void> {
+    await this.db.flushed;
+    const copyDir = path.join(this.dir, RECLAIM_DIR);
+    await rm(copyDir, { recursive: true, force: true });
+    await mkdir(copyDir);
+    const copy = openLmdb(copyDir);
+    try {
+      let after: Uint8Array | null = null;
+      for (;;) {
+        const options: RangeOptions = after === null ? { limit: RECLAIM_TXN_ENTRIES + 1 } : { start: after, limit: RECLAIM_TXN_ENTRIES + 1 };
+        let last: Uint8Array | null = null;
+        let copied = 0;
+        copy.transactionSync(() => {
+          for (const row of this.db.getRange(options)) {
+            if (after !== null && equalBytes(row.key, after)) continue;
+            if (copied === RECLAIM_TXN_ENTRIES) break;
+            copy.putSync(row.key, row.value, { append: true });
+            last = row.key;
+            copied++;
+          }
+        });
+        if (last === null) break;
+        after = last;
+        // Let timers and I/O run between transactions; every KV call waits for the swap anyway.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      await copy.flushed;
+    } finally {
+      await copy.close();
+    }
+    await this.db.close();
+    await rename(path.join(copyDir, 'data.mdb'), path.join(this.dir, 'data.mdb'));
+    await syncDirectory(this.dir);
+    await rm(copyDir, { recursive: true, force: true });
+    this.db = openLmdb(this.dir);
+  }
+
+  private async waitExclusive(): Promise<void> {
+    while (this.exclusive !== null) await this.exclusive;
+  }
+
+  private writeDone(): void {
+    this.writesInFlight--;
+    if (this.writesInFlight === 0 && this.onWritesDrained !== null) {
+      const drained = this.onWritesDrained;
+      this.onWritesDrained = null;
+      drained();
+    }
+  }
+
+  private writesDrained(): Promise<void> {
+    if (this.writesInFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.onWritesDrained = resolve));
   }
 
   private async durable(): Promise<void> {
@@ -183,6 +330,55 @@ export class EmbeddedKv implements KvStore {
   private mapError(what: string, err: unknown): MetricstorError {
     if (isMetricstorError(err)) return err;
     return new MetricstorError('unavailable', `embedded KV ${what} failed: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+function openLmdb(dir: string): RootDatabase<Buffer, Uint8Array> {
+  return open<Buffer, Uint8Array>({
+    path: dir,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+    // Our values are already encoded chunks; lmdb must not compress or cache them.
+    compression: false,
+    cache: false,
+    overlappingSync: true,
+  });
+}
+
+async function fileUsageOf(db: RootDatabase<Buffer, Uint8Array>, dir: string): Promise<FileUsage> {
+  const stats = db.getStats() as LmdbStats;
+  const pages = (s: LmdbTreeStats | undefined): number =>
+    s === undefined ? 0 : s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
+  const file = await stat(path.join(dir, 'data.mdb'));
+  return {
+    fileBytes: file.blocks * 512,
+    filePages: stats.lastPageNumber + 1,
+    // two meta pages besides the trees
+    usedPages: 2 + pages(stats) + pages(stats.free),
+    pageSize: stats.pageSize,
+    entries: stats.entryCount,
+  };
+}
+
+interface LmdbTreeStats {
+  readonly pageSize: number;
+  readonly treeBranchPageCount: number;
+  readonly treeLeafPageCount: number;
+  readonly overflowPages: number;
+  readonly entryCount: number;
+}
+
+interface LmdbStats extends LmdbTreeStats {
+  readonly lastPageNumber: number;
+  readonly free?: LmdbTreeStats;
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await openFile(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
