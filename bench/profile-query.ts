@@ -12,7 +12,8 @@
  * through the PromqlEngine; the CPU time of the process (process.cpuUsage) is split into the time
  * from each select() call to its answer and the rest (planning, evaluation, result building).
  * Queries run one at a time, so nothing else runs while a select is outstanding. --rounds repeats
- * the whole table, to see the spread on a shared machine. --cpu-profile writes a V8 CPU profile of
+ * the whole list that many times, interleaved, and reports per query the round with the median
+ * total (a shared machine's spikes stay out). --cpu-profile writes a V8 CPU profile of
  * the measured repetitions only (not the load or the warm-ups); bench/cpuprofile-summary.ts reads it.
  * --baseline names another checkout of this repository (e.g. from `git worktree add DIR COMMIT`):
  * its PromqlEngine answers the same queries over the same Storage, alternating with this one's,
@@ -180,6 +181,10 @@ async function baselineEngine(dir: string): Promise<typeof PromqlEngine> {
   return ((await import(url)) as { PromqlEngine: typeof PromqlEngine }).PromqlEngine;
 }
 
+function medianRound(rounds: readonly Figures[]): Figures {
+  return [...rounds].sort((a, b) => a.totalMs - b.totalMs)[Math.floor((rounds.length - 1) / 2)]!;
+}
+
 function cells(f: Figures): string[] {
   const rest = f.totalMs - f.selectMs;
   return [f.totalMs.toFixed(1), f.selectMs.toFixed(1), rest.toFixed(1), `${((100 * rest) / f.totalMs).toFixed(0)}%`];
@@ -217,18 +222,26 @@ async function main(): Promise<void> {
     }
     const profiler = args.cpuProfile === undefined ? null : new Profiler();
     await profiler?.start();
-    const rows: string[] = [];
+    const mine = cases.map((): Figures[] => []);
+    const theirs = cases.map((): Figures[] => []);
     for (let round = 0; round < args.rounds; round++) {
-      for (const { name, kind, once, baselineOnce } of cases) {
-        const base = baselineOnce === null ? null : await measure(baselineOnce, timed, args.reps);
-        const f = await measure(once, timed, args.reps);
-        const row = [name, kind, ...cells(f)];
-        if (base !== null) row.push(...cells(base), ((base.totalMs - base.selectMs) / (f.totalMs - f.selectMs)).toFixed(2));
-        rows.push(`| ${row.join(' | ')} |\n`);
+      for (const [i, { once, baselineOnce }] of cases.entries()) {
+        if (baselineOnce !== null) theirs[i]!.push(await measure(baselineOnce, timed, args.reps));
+        mine[i]!.push(await measure(once, timed, args.reps));
       }
     }
     if (profiler !== null) await profiler.stop(args.cpuProfile!);
-    process.stdout.write(`CPU ms per query, mean of ${args.reps} (every query warmed up once first)\n`);
+    const rows = cases.map(({ name, kind }, i) => {
+      const f = medianRound(mine[i]!);
+      const row = [name, kind, ...cells(f)];
+      if (theirs[i]!.length > 0) {
+        const base = medianRound(theirs[i]!);
+        row.push(...cells(base), ((base.totalMs - base.selectMs) / (f.totalMs - f.selectMs)).toFixed(2));
+      }
+      return `| ${row.join(' | ')} |\n`;
+    });
+    const rounds = args.rounds > 1 ? `, median round of ${args.rounds}` : '';
+    process.stdout.write(`CPU ms per query, mean of ${args.reps}${rounds} (every query warmed up once first)\n`);
     const header = ['class', 'kind', 'total', 'select', 'rest', 'rest share'];
     if (baseline !== null) header.push('baseline total', 'baseline select', 'baseline rest', 'baseline rest share', 'rest: baseline / this');
     process.stdout.write(`| ${header.join(' | ')} |\n|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|\n`);
