@@ -17,7 +17,7 @@ import { InstrumentedKv } from './kv/instrumented.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ServerMetrics } from './observability/metrics.js';
 import { startSelfIngest } from './observability/self-ingest.js';
-import { openKv, type OpenKvOptions } from './kv/index.js';
+import { EmbeddedKv, openKv, type OpenKvOptions, type ReclaimOptions } from './kv/index.js';
 import { startGrpcServer } from './grpc/server.js';
 import { remoteReadHandler } from './remote-read/handler.js';
 import { PromqlEngine } from './promql/engine/engine.js';
@@ -26,6 +26,7 @@ import { MAX_POINTS_PER_SERIES } from './api/params.js';
 import { Storage } from './storage/index.js';
 import { persistentWriterId } from './storage/writer-id.js';
 import { NS_LEASE } from './storage/keys.js';
+import { compactNow } from './storage/maintenance/compact-now.js';
 import { CompactionJob } from './storage/maintenance/compaction.js';
 import { RetentionJob } from './storage/maintenance/retention.js';
 import { MaintenanceScheduler, type MaintenanceJob } from './storage/maintenance/scheduler.js';
@@ -67,7 +68,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const retentionMs = config.storage.retentionDays * DAY_MS;
   const logger = options.logger ?? createLogger({ level: config.server.logLevel });
   const metrics = new ServerMetrics(options.registry ?? new Registry());
-  const kv: KvStore = new InstrumentedKv(await openKv(kvOptions(config)), metrics);
+  const backendKv = await openKv(kvOptions(config));
+  const kv: KvStore = new InstrumentedKv(backendKv, metrics);
+  // The embedded file can give the space compaction freed back to the file system.
+  const reclaimSpace = backendKv instanceof EmbeddedKv ? (o?: ReclaimOptions) => backendKv.reclaimSpace(o) : undefined;
   let selfIngest: { stop(): Promise<void> } | undefined;
   let storage: Storage | undefined;
   let maintenance: MaintenanceScheduler | undefined;
@@ -119,6 +123,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       maxFormBodyBytes: config.limits.maxFormBodyBytes,
       ingest: { remoteWrite: remoteWriteHandler(ingest), importPrometheus: importHandler(ingest) },
       remoteRead: remoteReadHandler(storage),
+      compactNow: compactNowOf(kv, storage, reclaimSpace),
       logError: (message) => logger.error('request failed', { error: message }),
       nowMs: Date.now,
     };
@@ -127,7 +132,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     maintenance = new MaintenanceScheduler({
       kv,
       holderId,
-      jobs: [new RetentionJob({ kv, retentionMs, ...jobInterval }), new CompactionJob({ kv, ...jobInterval })].map((job) =>
+      jobs: [new RetentionJob({ kv, retentionMs, ...jobInterval }), new CompactionJob({ kv, ...jobInterval, ...(reclaimSpace === undefined ? {} : { reclaimSpace: () => reclaimSpace() }) })].map((job) =>
         loggingRuns(job, holderId, logger),
       ),
       ...(config.storage.leaseTtlMs === undefined ? {} : { leaseTtlMs: config.storage.leaseTtlMs }),
@@ -243,6 +248,19 @@ function loggingRuns(job: MaintenanceJob, holderId: string, logger: Logger): Mai
       }
     },
   };
+}
+
+/** POST /api/v1/admin/tsdb/compact: compaction now, then any file space worth a rewrite given back. */
+function compactNowOf(kv: KvStore, storage: Storage, reclaimSpace: ((o?: ReclaimOptions) => Promise<unknown>) | undefined): () => Promise<unknown> {
+  return () =>
+    compactNow(
+      {
+        kv,
+        closeOpenChunks: () => storage.closeOpenChunks(),
+        ...(reclaimSpace === undefined ? {} : { reclaimSpace: () => reclaimSpace({ minFileBytes: 0, minFreeFraction: 0.25 }) }),
+      },
+      Date.now(),
+    );
 }
 
 /** Settings under the names of the Prometheus flags they correspond to. */

@@ -48,6 +48,11 @@ export interface ApiDeps {
   };
   /** Prometheus remote read (POST /api/v1/read), when the storage can serve it. */
   readonly remoteRead?: Koa.Middleware;
+  /**
+   * POST /api/v1/admin/tsdb/compact: closes the head's open chunks, compacts every window and gives
+   * freed space back to the file system; resolves to a summary. Absent when the server lacks it.
+   */
+  readonly compactNow?: () => Promise<unknown>;
   /** Where failures that are bugs (internal errors) are reported; stderr by default. */
   readonly logError?: (message: string) => void;
   /** The clock (milliseconds); tests pin it. */

@@ -2,7 +2,7 @@
 import type Koa from 'koa';
 import type { ApiDeps } from './deps.js';
 import type { ApiHandler } from './handler.js';
-import { cleanTombstones, deleteSeries } from './handlers/admin.js';
+import { cleanTombstones, compact, deleteSeries } from './handlers/admin.js';
 import { formatQuery, instantQuery, queryExemplars, rangeQuery } from './handlers/query.js';
 import { labelNames, labelValues, metadata, series } from './handlers/series.js';
 import {
@@ -64,6 +64,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/v1/alerts', methods: GET, handler: alerts },
   { path: '/api/v1/admin/tsdb/delete_series', methods: POST_PUT, handler: deleteSeries },
   { path: '/api/v1/admin/tsdb/clean_tombstones', methods: POST_PUT, handler: cleanTombstones },
+  { path: '/api/v1/admin/tsdb/compact', methods: POST_PUT, handler: compact },
 ];
 
 export function rawRoutes(deps: ApiDeps): RawRoute[] {

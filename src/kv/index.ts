@@ -6,7 +6,7 @@ import type { KvStore } from './kv.js';
 import { MemoryKv } from './memory.js';
 
 export type { KvEntry, KvOp, KvRange, KvScanPage, KvStore } from './kv.js';
-export { EmbeddedKv, type EmbeddedDurability, type EmbeddedKvOptions } from './embedded.js';
+export { EmbeddedKv, type EmbeddedDurability, type EmbeddedKvOptions, type FileUsage, type ReclaimOptions, type ReclaimSummary } from './embedded.js';
 export { MemoryKv } from './memory.js';
 export { FlareDbKv, type FlareDbConsistency } from './flaredb.js';
 export * from './bytes.js';

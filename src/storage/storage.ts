@@ -229,6 +229,13 @@ export class Storage implements MetricStorage {
     await this.committer.commit([], [], null, true);
   }
 
+  /** Closes and writes every open chunk, as close() does, but stays open: later samples start new chunks. */
+  async closeOpenChunks(): Promise<void> {
+    this.checkOpen();
+    this.head.closeAll();
+    await this.committer.commit([], [], null, true);
+  }
+
   // ---- write path -----------------------------------------------------------------------------
 
   async append(series: readonly SeriesAppend[]): Promise<void> {

@@ -1,5 +1,5 @@
 /** /api/v1/admin/tsdb/*: destructive operations. */
-import { badData } from '../../errors.js';
+import { MetricstorError, badData } from '../../errors.js';
 import type { ApiHandler } from '../handler.js';
 import { MAX_TIME_MS, MIN_TIME_MS, optionalTimeParam } from '../params.js';
 import { NO_CONTENT } from '../respond.js';
@@ -18,3 +18,12 @@ export const deleteSeries: ApiHandler = async (req, deps) => {
 
 /** Deletion is immediate, so there are no tombstones to clean. */
 export const cleanTombstones: ApiHandler = async () => NO_CONTENT;
+
+/**
+ * Compacts everything written so far now and answers with what was done: open chunks closed and
+ * written, every window rewritten into compacted blocks, and freed file space given back.
+ */
+export const compact: ApiHandler = async (_req, deps) => {
+  if (deps.compactNow === undefined) throw new MetricstorError('not_found', 'compaction on request is not available on this server');
+  return { data: await deps.compactNow() };
+};

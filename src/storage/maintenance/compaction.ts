@@ -22,6 +22,11 @@ export interface CompactionPass {
   /** Only windows starting at or after this (default: every window). */
   readonly fromMs?: number;
   /**
+   * Only windows starting before this; overrides the grace period. For a caller that has just
+   * closed every open chunk of its own and wants every window compacted now.
+   */
+  readonly closedBeforeMs?: number;
+  /**
    * Entries per scan, and operations per batch: the batches of several windows are committed
    * together up to this many operations (a window's own operations are never split).
    */
@@ -61,7 +66,7 @@ export interface CompactionSummary {
 export async function compactClosedWindows(kv: KvStore, pass: CompactionPass): Promise<CompactionSummary> {
   const pageSize = pass.pageSize ?? DEFAULT_PAGE_SIZE;
   const keepGoing = pass.shouldContinue ?? (() => true);
-  const closedBeforeMs = windowStartOfMs(pass.nowMs - (pass.graceMs ?? DEFAULT_COMPACTION_GRACE_MS));
+  const closedBeforeMs = pass.closedBeforeMs ?? windowStartOfMs(pass.nowMs - (pass.graceMs ?? DEFAULT_COMPACTION_GRACE_MS));
   const fromWindowMs = pass.fromMs === undefined ? Number.NEGATIVE_INFINITY : windowStartOfMs(pass.fromMs);
   const summary = {
     closedBeforeMs,
@@ -187,6 +192,16 @@ export interface CompactionJobOptions {
   readonly initialLookbackMs?: number;
   readonly pageSize?: number;
   readonly clock?: Clock;
+  /**
+   * Run after each complete pass: gives the space compaction freed back to the file system
+   * (EmbeddedKv.reclaimSpace, which decides itself whether that is worth it).
+   */
+  readonly reclaimSpace?: () => Promise<unknown>;
+}
+
+export interface CompactionJobSummary extends CompactionSummary {
+  /** What reclaimSpace reported after the pass; null when it did not run. */
+  readonly reclaim: unknown;
 }
 
 /** Compaction as a scheduled job, run only by the holder of the "compaction" lease. */
@@ -204,7 +219,7 @@ export class CompactionJob implements MaintenanceJob {
     this.clock = options.clock ?? systemClock;
   }
 
-  async run(ctx: JobContext): Promise<CompactionSummary> {
+  async run(ctx: JobContext): Promise<CompactionJobSummary> {
     const nowMs = this.clock.nowMs();
     const earliestMs = nowMs - (this.options.initialLookbackMs ?? 86_400_000);
     const fromMs =
@@ -218,7 +233,9 @@ export class CompactionJob implements MaintenanceJob {
       ...(this.options.pageSize !== undefined ? { pageSize: this.options.pageSize } : {}),
       shouldContinue: () => ctx.shouldContinue(),
     });
-    if (summary.complete) this.doneBeforeMs = Math.min(summary.closedBeforeMs, summary.retryFromMs ?? Number.POSITIVE_INFINITY);
-    return summary;
+    if (!summary.complete) return { ...summary, reclaim: null };
+    this.doneBeforeMs = Math.min(summary.closedBeforeMs, summary.retryFromMs ?? Number.POSITIVE_INFINITY);
+    const reclaim = ctx.shouldContinue() && this.options.reclaimSpace !== undefined ? await this.options.reclaimSpace() : null;
+    return { ...summary, reclaim };
   }
 }

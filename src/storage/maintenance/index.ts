@@ -8,7 +8,8 @@ export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export { Lease, leaseExpired, listLeases, readLease, type LeaseOptions, type LeaseRecord } from './lease.js';
 export { applyRetention, DEFAULT_RETENTION_MS, RetentionJob, type RetentionSummary } from './retention.js';
-export { compactClosedWindows, CompactionJob, type CompactionSummary } from './compaction.js';
+export { compactClosedWindows, CompactionJob, type CompactionJobSummary, type CompactionSummary } from './compaction.js';
+export { compactNow, type CompactNowDeps, type CompactNowSummary } from './compact-now.js';
 export { deleteSeriesData, type DeleteRequest, type DeleteSummary, type SeriesResolver } from './delete.js';
 export { MaintenanceScheduler, type JobStatus, type MaintenanceJob } from './scheduler.js';
 
