@@ -516,7 +516,12 @@ function writeDocs(command: string, info: Machine, totalSeconds: number, body: s
   else {
     const rest = current.slice(start + 1);
     const end = rest.search(/^## /m);
-    next = current.slice(0, start) + section + (end < 0 ? '' : `\n${rest.slice(end)}`);
+    // Dated "###" subsections (e.g. "Read path") are kept: only the generated part is replaced.
+    const old = end < 0 ? rest : rest.slice(0, end);
+    const sub = old.search(/^### /m);
+    const kept = sub < 0 ? '' : `${old.slice(sub).trimEnd()}\n`;
+    const tail = end < 0 ? '' : rest.slice(end);
+    next = current.slice(0, start) + [section, kept, tail].filter((part) => part !== '').join('\n');
   }
   writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`);
 }

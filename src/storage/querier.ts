@@ -19,7 +19,7 @@ const READ_CONCURRENCY = 16;
  * over many series) would only push out what smaller, repeated queries use, and pay for copies
  * nobody reads again.
  */
-const CACHE_SHARE_PER_SELECT = 0.25;
+const CACHE_SHARE_PER_SELECT = 0.5;
 const BYTES_PER_SAMPLE = 16;
 
 export interface QuerierDeps {
