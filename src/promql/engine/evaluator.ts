@@ -27,7 +27,7 @@ import type { SelectedData } from './select.js';
 import { subqueryWindow } from './select.js';
 import { WindowSlider, findResets, instantSampleIndexes, rangeSamples, withoutStaleMarkers } from './selectors.js';
 import type { EvalValue, SampleSeries, StepGrid, StepSeries } from './values.js';
-import { countPresent, dropMetricName, labelsKey, makeGrid, newStepSeries, stepTime } from './values.js';
+import { StepSeriesMaker, countPresent, dropMetricName, labelsKey, makeGrid, newStepSeries, stepTime } from './values.js';
 
 export interface EvalContext {
   readonly data: SelectedData;
@@ -172,11 +172,12 @@ export class Evaluator {
     const pinnedExactly = sampleTimes && atMs !== null;
     const stepGrid = pinnedExactly ? { ...grid, intervalMs: 0 } : grid;
     const offsetMs = pinnedExactly ? 0 : e.offsetMs;
+    const maker = new StepSeriesMaker(grid.steps);
+    const idx = new Int32Array(grid.steps);
     for (const s of this.selectorData(e)) {
-      const idx = instantSampleIndexes(s, stepGrid, atMs, offsetMs, this.ctx.lookbackMs);
-      if (idx === null) continue;
+      if (!instantSampleIndexes(s, stepGrid, atMs, offsetMs, this.ctx.lookbackMs, idx)) continue;
       this.checkSlots(out.length + 1, grid.steps);
-      const series = newStepSeries(s.labels, grid.steps);
+      const series = maker.make(s.labels);
       for (let step = 0; step < grid.steps; step++) {
         const i = idx[step]!;
         if (i < 0) continue;
@@ -355,6 +356,7 @@ export class Evaluator {
     };
     const hasScalarArgs = scalarArgs.some((a) => a !== null);
     const slider = new WindowSlider(grid, src.atMs, src.offsetMs, src.rangeMs);
+    const maker = new StepSeriesMaker(grid.steps);
     const out: StepSeries[] = [];
     const resets = impl.usesResets ? window.resets : null;
     for (const stored of src.series) {
@@ -381,7 +383,7 @@ export class Evaluator {
         if (v === null) continue;
         if (result === null) {
           this.checkSlots(out.length + 1, grid.steps);
-          result = newStepSeries(impl.keepMetricName ? s.labels : dropMetricName(s.labels), grid.steps);
+          result = maker.make(impl.keepMetricName ? s.labels : dropMetricName(s.labels));
         }
         result.values[step] = v;
         result.present[step] = 1;

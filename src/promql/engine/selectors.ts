@@ -41,8 +41,8 @@ export function referenceTimeMs(grid: StepGrid, step: number, atMs: number | nul
  * The one home of lookback and staleness. For each step of the grid, at the reference time
  * (referenceTimeMs): the series' value there is its newest sample at or
  * before the reference time, if that sample is no older than lookbackMs (both ends inclusive, as
- * in Prometheus 2.x) and is not a staleness marker. Returns, per step, the index of that sample
- * or -1, or null when the series has no value at any step.
+ * in Prometheus 2.x) and is not a staleness marker. Writes, per step, the index of that sample
+ * or -1 into `out` (grid.steps long), and returns whether the series has a value at any step.
  */
 export function instantSampleIndexes(
   series: SeriesData,
@@ -50,10 +50,11 @@ export function instantSampleIndexes(
   atMs: number | null,
   offsetMs: number,
   lookbackMs: number,
-): Int32Array | null {
+  out: Int32Array,
+): boolean {
   const ts = series.timestamps;
   const words = wordsOf(series.values);
-  const out = new Int32Array(grid.steps).fill(-1);
+  out.fill(-1);
   let found = false;
   let j = -1; // index of the newest sample <= reference time
   for (let step = 0; step < grid.steps; step++) {
@@ -64,7 +65,7 @@ export function instantSampleIndexes(
     out[step] = j;
     found = true;
   }
-  return found ? out : null;
+  return found;
 }
 
 /** The samples of a series usable in range vectors: staleness markers left out. */
