@@ -22,16 +22,17 @@
  * Prometheus measured, the answers of the others are compared with its answers, and latency
  * ratios are against it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CONFIG } from '../src/config/config.js';
-import { prometheusOnPath, startPrometheus, type PrometheusProcess } from '../src/promql/testing/prometheus-process.js';
 import { pushRemoteWrite, type PushSeries } from '../src/promql/testing/remote-write.js';
 import { startServer } from '../src/server.js';
 import { BENCH_QUERIES, benchmarkQueries, renderQueryReport, type QueryTarget } from './compare/queries.js';
+import { metricstor } from './compare/systems/metricstor.js';
+import { prometheus } from './compare/systems/prometheus.js';
+import type { RunningSystem, SystemKind } from './compare/systems/system.js';
 import { victoriaMetrics } from './compare/systems/victoriametrics.js';
-import type { RunningSystem } from './compare/systems/system.js';
 import { benchBackend, startFlareDbDev, type BenchBackend } from './flaredb-backend.js';
 import { countSamples, countSeries, generateSeriesSlices, type NodeExporterOptions } from './data/node-exporter.js';
 
@@ -103,57 +104,76 @@ async function flushVictoriaMetrics(baseUrl: string): Promise<void> {
   await res.text();
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  if (args.prometheus && !prometheusOnPath()) throw new Error('--prometheus: the prometheus binary is not on PATH');
-  const vmKind = args.victoriaMetrics ? victoriaMetrics() : undefined;
-  const vmMissing = vmKind?.unavailable();
-  if (vmMissing !== undefined) throw new Error(`--victoriametrics: ${vmMissing}`);
-  const durationMs = args.hours * 3_600_000;
-  // The data ends at the start of the current minute, so Prometheus takes it into its head.
-  const endMs = Math.floor(Date.now() / 60_000) * 60_000;
-  const opts: NodeExporterOptions = { hosts: args.hosts, durationMs, intervalMs: args.intervalMs, startMs: endMs - durationMs };
-  const lastSampleMs = opts.startMs! + (Math.ceil(durationMs / args.intervalMs) - 1) * args.intervalMs;
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'metricstor-bench-query-'));
-  const flaredb = args.backend === 'embedded' ? undefined : await startFlareDbDev(dataDir);
-  const eventual = args.backend === 'flaredb-eventual';
+/** Metricstor on a FlareDB dev process, run inside this process (its CPU is then not told apart). */
+async function startOnFlareDb(backend: Exclude<BenchBackend, 'embedded'>, dataDir: string): Promise<{ target: QueryTarget; stop(): Promise<void> }> {
+  await mkdir(dataDir, { recursive: true });
+  const flaredb = await startFlareDbDev(dataDir);
+  const eventual = backend === 'flaredb-eventual';
   const server = await startServer({
     ...DEFAULT_CONFIG,
     server: { ...DEFAULT_CONFIG.server, httpAddr: '127.0.0.1:0', grpcAddr: '127.0.0.1:0', logLevel: 'warn' },
     storage: {
       ...DEFAULT_CONFIG.storage,
       dataDir,
-      ...(flaredb === undefined
-        ? {}
-        : {
-            backend: 'flaredb' as const,
-            flaredb: eventual
-              ? { endpoints: [flaredb.address], namespace: 'metricstor-eventual', consistency: 'eventual' as const, leaseNamespace: 'metricstor-leases' }
-              : { endpoints: [flaredb.address] },
-          }),
+      backend: 'flaredb' as const,
+      flaredb: eventual
+        ? { endpoints: [flaredb.address], namespace: 'metricstor-eventual', consistency: 'eventual' as const, leaseNamespace: 'metricstor-leases' }
+        : { endpoints: [flaredb.address] },
     },
   }).catch(async (err: unknown) => {
-    await flaredb?.stop();
+    await flaredb.stop();
     throw err;
   });
-  let prometheus: PrometheusProcess | undefined;
-  let vm: RunningSystem | undefined;
-  const vmDir = vmKind === undefined ? undefined : await mkdtemp(path.join(os.tmpdir(), 'metricstor-bench-query-vm-'));
+  return {
+    target: { name: 'metricstor', baseUrl: `http://${server.httpAddress}` },
+    stop: async () => {
+      await server.close();
+      await flaredb.stop();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const kinds: SystemKind[] = [];
+  if (args.victoriaMetrics) kinds.push(victoriaMetrics());
+  if (args.prometheus) kinds.push(prometheus());
+  for (const kind of kinds) {
+    const missing = kind.unavailable();
+    if (missing !== undefined) throw new Error(`--${kind.name}: ${missing}`);
+  }
+  const durationMs = args.hours * 3_600_000;
+  // The data ends at the start of the current minute, so Prometheus takes it into its head.
+  const endMs = Math.floor(Date.now() / 60_000) * 60_000;
+  const opts: NodeExporterOptions = { hosts: args.hosts, durationMs, intervalMs: args.intervalMs, startMs: endMs - durationMs };
+  const lastSampleMs = opts.startMs! + (Math.ceil(durationMs / args.intervalMs) - 1) * args.intervalMs;
+  const root = await mkdtemp(path.join(os.tmpdir(), 'metricstor-bench-query-'));
+  const stops: (() => Promise<void>)[] = [];
   try {
-    if (args.prometheus) prometheus = await startPrometheus();
-    if (vmKind !== undefined && vmDir !== undefined) vm = await vmKind.start(vmDir);
-    const targets: QueryTarget[] = [{ name: 'metricstor', baseUrl: `http://${server.httpAddress}` }];
-    if (vm !== undefined) targets.push({ name: 'victoriametrics', baseUrl: vm.baseUrl });
-    if (prometheus !== undefined) targets.push({ name: 'prometheus', baseUrl: prometheus.baseUrl });
+    const targets: QueryTarget[] = [];
+    if (args.backend === 'embedded') {
+      kinds.unshift(metricstor({ head: 'buffered' }));
+    } else {
+      const onFlareDb = await startOnFlareDb(args.backend, path.join(root, 'metricstor'));
+      stops.push(onFlareDb.stop);
+      targets.push(onFlareDb.target);
+    }
+    const running: RunningSystem[] = [];
+    for (const kind of kinds) {
+      const system = await kind.start(path.join(root, kind.name));
+      stops.push(system.stop);
+      running.push(system);
+      targets.push({ name: system.name, baseUrl: system.baseUrl, pid: system.pid });
+    }
     const samples = countSamples(opts);
-    process.stdout.write(`backend: ${args.backend}${flaredb === undefined ? '' : ' (flaredb-dev process, no fsync)'}, head policy: ${DEFAULT_CONFIG.storage.headFlushIntervalMs === 0 ? 'write-through' : `buffered, ${DEFAULT_CONFIG.storage.headFlushIntervalMs / 1000} s flush`}\n`);
+    process.stdout.write(`backend: ${args.backend}${args.backend === 'embedded' ? ' (own process)' : ' (flaredb-dev process, no fsync; the server in the bench process)'}, head policy: buffered, 10 s flush\n`);
     process.stdout.write(
       `data: ${args.hosts} hosts × ${args.hours} h at ${args.intervalMs / 1000} s = ${countSeries(opts)} series, ` +
         `${(samples / 1e6).toFixed(2)} M samples\n`,
     );
     const loadStarted = performance.now();
     await load(opts, targets.map((t) => t.baseUrl));
-    if (vm !== undefined) await flushVictoriaMetrics(vm.baseUrl);
+    for (const system of running) if (system.name === 'victoriametrics') await flushVictoriaMetrics(system.baseUrl);
     const loadS = (performance.now() - loadStarted) / 1000;
     process.stdout.write(
       `loaded by remote write into ${targets.map((t) => t.name).join(', ')} in ${loadS.toFixed(1)} s ` +
@@ -171,12 +191,8 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`${renderQueryReport(report, 'prometheus')}\n`);
   } finally {
-    await vm?.stop();
-    await prometheus?.stop();
-    await server.close();
-    await flaredb?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-    if (vmDir !== undefined) await rm(vmDir, { recursive: true, force: true });
+    for (const stop of stops.reverse()) await stop();
+    await rm(root, { recursive: true, force: true });
   }
 }
 

@@ -12,6 +12,7 @@
 import { answerSize, answersDiffer, parseAnswer, type QueryAnswer } from './query-answer.js';
 import { QUERY_KINDS, queryRequest, timedQuery, type QueryKind, type TimedResponse } from './query-http.js';
 import { BENCH_QUERIES, type BenchQuery } from './query-list.js';
+import { cpuSeconds } from './proc-stats.js';
 import type { AnswerMismatch, QueryMeasurement, QueryReport } from './query-report.js';
 
 export type { BenchQuery } from './query-list.js';
@@ -24,6 +25,8 @@ export interface QueryTarget {
   readonly name: string;
   /** For example http://127.0.0.1:9090. */
   readonly baseUrl: string;
+  /** The server's process, when it is one of its own: its CPU time per request is then reported too. */
+  readonly pid?: number;
 }
 
 export interface QueryBenchOptions {
@@ -67,6 +70,9 @@ interface Pending {
   readonly path: string;
   readonly params: Record<string, string>;
   readonly timesMs: number[];
+  /** Server CPU over the timed requests whose CPU was read, and how many those were. */
+  serverCpuS: number;
+  cpuReads: number;
   failure: string | undefined;
   answer: QueryAnswer | undefined;
 }
@@ -93,6 +99,8 @@ export async function benchmarkQueries(targets: readonly QueryTarget[], opts: Qu
         path,
         params: { ...params, ...extraParams(target) },
         timesMs: [],
+        serverCpuS: 0,
+        cpuReads: 0,
         failure: undefined,
         answer: undefined,
       }));
@@ -105,7 +113,12 @@ export async function benchmarkQueries(targets: readonly QueryTarget[], opts: Qu
       for (let rep = 0; rep < opts.reps; rep++) {
         for (const p of pending) {
           if (p.failure !== undefined) continue;
+          const cpuBefore = p.target.pid === undefined ? 0 : cpuSeconds(p.target.pid);
           const timed = await timedQuery(p.target.baseUrl, p.path, p.params, timeoutMs);
+          if (p.target.pid !== undefined) {
+            p.serverCpuS += cpuSeconds(p.target.pid) - cpuBefore;
+            p.cpuReads++;
+          }
           p.timesMs.push(timed.timedOut ? timeoutMs : timed.ms);
           if (timed.timedOut || timed.status !== 200) p.failure = failureOf(timed, undefined, timeoutMs);
         }
@@ -120,6 +133,7 @@ export async function benchmarkQueries(targets: readonly QueryTarget[], opts: Qu
           kind,
           timesMs: p.answer !== undefined && !p.answer.ok ? [] : p.timesMs,
           ...(p.failure === undefined ? {} : { failure: p.failure }),
+          ...(p.cpuReads === 0 ? {} : { cpuMs: (p.serverCpuS * 1000) / p.cpuReads }),
           ...size,
         });
         if (referenceAnswer === undefined || p.target === reference || p.answer === undefined) continue;

@@ -20,6 +20,11 @@ export interface QueryMeasurement {
   readonly timesMs: readonly number[];
   /** Why the query failed (an error answer or a timeout); absent when it did not. */
   readonly failure?: string;
+  /**
+   * The server's CPU time per timed request (user + system from /proc, in 10 ms ticks, so only
+   * sums over many queries mean much); absent when its process was not known.
+   */
+  readonly cpuMs?: number;
   readonly series: number;
   readonly points: number;
 }
@@ -51,6 +56,8 @@ export interface LatencySummary {
   readonly failed: number;
   readonly p50Ms: number;
   readonly p95Ms: number;
+  /** Server CPU seconds for one request of each query; NaN when the server's CPU was not read. */
+  readonly cpuS: number;
 }
 
 /** Median latency of one measurement; NaN when it failed with an error. */
@@ -62,11 +69,13 @@ export function queryLatency(m: QueryMeasurement): number {
 export function summarise(report: QueryReport, system: string, kind: QueryKind, cls?: string): LatencySummary {
   const chosen = report.measurements.filter((m) => m.system === system && m.kind === kind && (cls === undefined || m.cls === cls));
   const latencies = ascending(chosen.map(queryLatency).filter((ms) => !Number.isNaN(ms)));
+  const withCpu = chosen.filter((m) => m.cpuMs !== undefined);
   return {
     queries: chosen.length,
     failed: chosen.filter((m) => m.failure !== undefined).length,
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
+    cpuS: withCpu.length === 0 ? NaN : withCpu.reduce((sum, m) => sum + m.cpuMs!, 0) / 1000,
   };
 }
 
@@ -105,6 +114,8 @@ export interface ClassRatio {
   readonly kind: QueryKind;
   readonly p50Ratio: number;
   readonly p95Ratio: number;
+  /** NaN when CPU was not read. */
+  readonly cpuRatio: number;
 }
 
 /** Per class and kind, the p50 and p95 of a system over the reference's, worst p50 ratio first. */
@@ -116,7 +127,7 @@ export function worstClasses(report: QueryReport, system: string, reference: str
       const theirs = summarise(report, reference, kind, cls);
       const p50Ratio = mine.p50Ms / theirs.p50Ms;
       if (!Number.isFinite(p50Ratio)) continue;
-      out.push({ cls, kind, p50Ratio, p95Ratio: mine.p95Ms / theirs.p95Ms });
+      out.push({ cls, kind, p50Ratio, p95Ratio: mine.p95Ms / theirs.p95Ms, cpuRatio: mine.cpuS / theirs.cpuS });
     }
   }
   return out.sort((a, b) => b.p50Ratio - a.p50Ratio).slice(0, count);
@@ -160,23 +171,32 @@ export function renderQueryReport(report: QueryReport, reference: string): strin
       `p50 and p95 are over queries.${hasReference ? ` Ratios: system ÷ ${reference}.` : ''}\n`,
   );
 
+  const withCpu = report.measurements.some((m) => m.cpuMs !== undefined);
   const overallRows: string[][] = [];
   for (const kind of kinds) {
     const ref = hasReference ? summarise(report, reference, kind) : undefined;
     for (const system of report.systems) {
       const s = summarise(report, system, kind);
       const row = [kind, system, String(s.queries), String(s.failed), formatMs(s.p50Ms), formatMs(s.p95Ms)];
-      if (ref !== undefined) row.push(system === reference ? '' : formatRatio(s.p50Ms / ref.p50Ms), system === reference ? '' : formatRatio(s.p95Ms / ref.p95Ms));
+      if (withCpu) row.push(Number.isNaN(s.cpuS) ? '–' : s.cpuS.toFixed(2));
+      if (ref !== undefined) {
+        const ratios = [s.p50Ms / ref.p50Ms, s.p95Ms / ref.p95Ms, ...(withCpu ? [s.cpuS / ref.cpuS] : [])];
+        row.push(...ratios.map((r) => (system === reference ? '' : formatRatio(r))));
+      }
       overallRows.push(row);
     }
   }
   const overallHeader = ['kind', 'system', 'queries', 'failed', 'p50 ms', 'p95 ms'];
-  if (hasReference) overallHeader.push('p50 ratio', 'p95 ratio');
-  parts.push(`#### All queries\n\n${table(overallHeader, overallRows, 2)}`);
+  if (withCpu) overallHeader.push('server CPU s');
+  if (hasReference) overallHeader.push('p50 ratio', 'p95 ratio', ...(withCpu ? ['CPU ratio'] : []));
+  parts.push(
+    `#### All queries\n\n${withCpu ? 'Server CPU: user + system seconds of the server process for one request of every query (from /proc, in 10 ms ticks; less noisy than latency on a shared machine).\n\n' : ''}` +
+      table(overallHeader, overallRows, 2),
+  );
 
   for (const kind of kinds) {
     const header = ['class', 'queries', ...report.systems.map((s) => `${s} p50 / p95 ms`)];
-    if (hasReference) header.push(...others.map((s) => `${s} ratio p50 / p95`));
+    if (hasReference) header.push(...others.map((s) => `${s} ratio p50 / p95${withCpu ? ' / CPU' : ''}`));
     const rows = classesOf(report).map((cls) => {
       const summaries = report.systems.map((s) => summarise(report, s, kind, cls));
       const row = [cls, String(summaries[0]?.queries ?? 0)];
@@ -185,7 +205,7 @@ export function renderQueryReport(report: QueryReport, reference: string): strin
         const ref = summarise(report, reference, kind, cls);
         for (const system of others) {
           const s = summarise(report, system, kind, cls);
-          row.push(`${formatRatio(s.p50Ms / ref.p50Ms)} / ${formatRatio(s.p95Ms / ref.p95Ms)}`);
+          row.push(`${formatRatio(s.p50Ms / ref.p50Ms)} / ${formatRatio(s.p95Ms / ref.p95Ms)}${withCpu ? ` / ${formatRatio(s.cpuS / ref.cpuS)}` : ''}`);
         }
       }
       return row;
@@ -198,7 +218,11 @@ export function renderQueryReport(report: QueryReport, reference: string): strin
       const classes = worstClasses(report, system, reference, WORST_CLASSES);
       parts.push(
         `#### ${system}: worst classes against ${reference}\n\n` +
-          table(['class', 'kind', 'p50 ratio', 'p95 ratio'], classes.map((c) => [c.cls, c.kind, formatRatio(c.p50Ratio), formatRatio(c.p95Ratio)]), 2),
+          table(
+            ['class', 'kind', 'p50 ratio', 'p95 ratio', ...(withCpu ? ['CPU ratio'] : [])],
+            classes.map((c) => [c.cls, c.kind, formatRatio(c.p50Ratio), formatRatio(c.p95Ratio), ...(withCpu ? [formatRatio(c.cpuRatio)] : [])]),
+            2,
+          ),
       );
       const worst = worstQueries(report, system, reference, LISTED_PER_SYSTEM);
       parts.push(

@@ -65,10 +65,11 @@ describe('bench: query list and report', () => {
   it('takes p50 and p95 over per-query medians, by nearest rank, and divides by the reference', () => {
     const report = syntheticReport();
     // 20 queries: p50 is the 10th smallest, p95 the 19th.
-    expect(summarise(report, 'prometheus', 'instant', 'a')).to.deep.equal({ queries: 20, failed: 0, p50Ms: 10, p95Ms: 19 });
-    expect(summarise(report, 'metricstor', 'instant', 'a')).to.deep.equal({ queries: 20, failed: 0, p50Ms: 20, p95Ms: 38 });
+    expect(summarise(report, 'prometheus', 'instant', 'a')).to.include({ queries: 20, failed: 0, p50Ms: 10, p95Ms: 19 });
+    expect(summarise(report, 'metricstor', 'instant', 'a')).to.include({ queries: 20, failed: 0, p50Ms: 20, p95Ms: 38 });
     // The failed query has no latency but is counted.
-    expect(summarise(report, 'metricstor', 'instant', 'b')).to.deep.equal({ queries: 2, failed: 1, p50Ms: 1, p95Ms: 1 });
+    expect(summarise(report, 'metricstor', 'instant', 'b')).to.include({ queries: 2, failed: 1, p50Ms: 1, p95Ms: 1 });
+    expect(summarise(report, 'metricstor', 'instant').cpuS).to.be.NaN;
     const md = renderQueryReport(report, 'prometheus');
     expect(md).to.include('| a | 20 | 20.0 / 38.0 | 10.0 / 19.0 | 2.00× / 2.00× |');
     expect(md).to.include('| b | 2 | 1.00 / 1.00 (1 failed) | 2.00 / 4.00 | 0.50× / 0.25× |');
@@ -78,6 +79,19 @@ describe('bench: query list and report', () => {
     expect(md).to.include('| instant | prometheus | 22 | 0 | 9.00 | 19.0 |  |  |');
     expect(md).to.include('- metricstor, instant: `broken`: bad_data: no');
     expect(md).to.include('- instant: `q3`: 1 series vs 2');
+    expect(md).to.not.include('CPU');
+  });
+
+  it('sums server CPU per kind and class and divides it by the reference', () => {
+    const base = syntheticReport();
+    const cpuMs = (m: QueryMeasurement): number => (m.system === 'prometheus' ? 10 : 30);
+    const report: QueryReport = { ...base, measurements: base.measurements.map((m) => (m.timesMs.length === 0 ? m : { ...m, cpuMs: cpuMs(m) })) };
+    // 22 queries at 10 ms for Prometheus; 21 at 30 ms for Metricstor (the failed one has none).
+    expect(summarise(report, 'prometheus', 'instant').cpuS).to.be.closeTo(0.22, 1e-9);
+    expect(summarise(report, 'metricstor', 'instant').cpuS).to.be.closeTo(0.63, 1e-9);
+    const md = renderQueryReport(report, 'prometheus');
+    expect(md).to.include('| instant | metricstor | 22 | 1 | 20.0 | 38.0 | 0.63 | 2.22× | 2.00× | 2.86× |');
+    expect(md).to.include('| a | 20 | 20.0 / 38.0 | 10.0 / 19.0 | 2.00× / 2.00× / 3.00× |');
   });
 
   it('lists the worst queries by ratio, worst first', () => {
@@ -138,7 +152,7 @@ describe('bench: query runner against a server', function () {
     ];
     const report = await benchmarkQueries(
       [
-        { name: 'metricstor', baseUrl },
+        { name: 'metricstor', baseUrl, pid: process.pid },
         { name: 'prometheus', baseUrl },
       ],
       { dataStartMs: endMs - 40 * 60_000, dataEndMs: endMs - 15_000, reps: 2, hostsInData: 2, queries, timeoutMs: 10_000 },
@@ -154,6 +168,8 @@ describe('bench: query runner against a server', function () {
         expect(m.failure, `${m.kind} ${m.query}`).to.equal(undefined);
         expect(m.timesMs).to.have.length(2);
         expect(m.series).to.be.greaterThan(0);
+        if (m.system === 'metricstor') expect(m.cpuMs).to.be.at.least(0);
+        else expect(m.cpuMs).to.equal(undefined);
       }
     }
     const rate30m = report.measurements.find((m) => m.cls === 'rate' && m.kind === 'range 30m')!;
