@@ -157,7 +157,7 @@ async function runQueries(kinds: readonly SystemKind[], dirs: ReadonlyMap<string
       const dir = dirs.get(kind.name);
       if (dir !== undefined) running.push(await kind.start(dir));
     }
-    const targets: QueryTarget[] = running.map((s) => ({ name: s.name, baseUrl: s.baseUrl }));
+    const targets: QueryTarget[] = running.map((s) => ({ name: s.name, baseUrl: s.baseUrl, pid: s.pid }));
     for (const s of running) await verifyIngested(s.baseUrl, dataset.expected, VERIFY_TIMEOUT_MS);
     const startMs = dataset.options.startMs!;
     return await benchmarkQueries(targets, { dataStartMs: startMs, dataEndMs: dataset.expected.lastSampleMs, reps, hostsInData: dataset.size.hosts, queries, log });
