@@ -249,4 +249,17 @@ describe('storage/maintenance/compaction', () => {
     expect(second).to.include({ windowsCompacted: 1, closedBeforeMs: W2 + WINDOW_MS });
     expect((await windowChunks(kv, SID, W0 - WINDOW_MS)).length).to.equal(2);
   });
+
+  it('as a job, reclaims file space after each complete pass and reports it', async () => {
+    const kv = new MemoryKv();
+    const clock = new FakeClock(NOW_MS);
+    let calls = 0;
+    const job = new CompactionJob({ kv, clock, reclaimSpace: async () => ({ rewritten: ++calls === 1 }) });
+    await putChunk(kv, SID, WRITER_A, 1n, scrape(W0, 3, 1000, (i) => i));
+    const first = await job.run({ startedAtMs: clock.nowMs(), shouldContinue: () => true });
+    expect(first).to.deep.include({ windowsCompacted: 1, complete: true, reclaim: { rewritten: true } });
+    const stopping = await job.run({ startedAtMs: clock.nowMs(), shouldContinue: () => false });
+    expect(stopping.reclaim).to.equal(null);
+    expect(calls).to.equal(1);
+  });
 });
