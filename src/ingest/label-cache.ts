@@ -1,34 +1,99 @@
 import type { ValidLabels } from './types.js';
 
+interface Entry {
+  /** A copy of the encoded label bytes this entry stands for. */
+  readonly key: Uint8Array;
+  readonly labels: ValidLabels;
+  /** The next entry whose bytes hash alike. */
+  readonly next: Entry | undefined;
+}
+
 /**
  * Remembers validated label sets by the exact bytes a sender encoded them with, so a series sent
- * again (every scrape) skips label decoding and validation. Bounded: two generations of at most
- * maxEntries each; when the young one fills up, the old one is dropped, so entries in use survive.
- * One cache belongs to one set of limits (the handler that owns it).
+ * again (every scrape) skips label decoding and validation. Looked up by a hash of those bytes in
+ * place, then compared byte for byte: no string is made per lookup. Bounded: two generations of
+ * at most maxEntries each; when the young one fills up, the old one is dropped, so entries in use
+ * survive. One cache belongs to one set of limits (the handler that owns it).
  */
 export class LabelCache {
-  private young = new Map<string, ValidLabels>();
-  private old = new Map<string, ValidLabels>();
+  private young = new Map<number, Entry>();
+  private old = new Map<number, Entry>();
+  private youngSize = 0;
+  private oldSize = 0;
 
   constructor(readonly maxEntries = 100_000) {}
 
-  get(rawKey: string): ValidLabels | undefined {
-    const hit = this.young.get(rawKey);
-    if (hit !== undefined) return hit;
-    const aged = this.old.get(rawKey);
-    if (aged !== undefined) this.set(rawKey, aged);
-    return aged;
+  /** The labels cached for bytes[start, end), if any. */
+  get(bytes: Uint8Array, start: number, end: number): ValidLabels | undefined {
+    const hash = hashBytes(bytes, start, end);
+    const hit = find(this.young.get(hash), bytes, start, end);
+    if (hit !== undefined) return hit.labels;
+    const aged = find(this.old.get(hash), bytes, start, end);
+    if (aged === undefined) return undefined;
+    this.insert(hash, aged.key, aged.labels);
+    return aged.labels;
   }
 
-  set(rawKey: string, labels: ValidLabels): void {
-    if (this.young.size >= this.maxEntries) {
-      this.old = this.young;
-      this.young = new Map();
-    }
-    this.young.set(rawKey, labels);
+  /** Caches labels for the given encoded bytes (copied; the caller may reuse its buffer). */
+  set(key: Uint8Array, labels: ValidLabels): void {
+    const hash = hashBytes(key, 0, key.length);
+    if (find(this.young.get(hash), key, 0, key.length) !== undefined) return;
+    this.insert(hash, key.slice(), labels);
   }
 
   get size(): number {
-    return this.young.size + this.old.size;
+    return this.youngSize + this.oldSize;
   }
+
+  private insert(hash: number, key: Uint8Array, labels: ValidLabels): void {
+    if (this.youngSize >= this.maxEntries) {
+      this.old = this.young;
+      this.oldSize = this.youngSize;
+      this.young = new Map();
+      this.youngSize = 0;
+    }
+    this.young.set(hash, { key, labels, next: this.young.get(hash) });
+    this.youngSize++;
+  }
+}
+
+function find(entry: Entry | undefined, bytes: Uint8Array, start: number, end: number): Entry | undefined {
+  for (let e = entry; e !== undefined; e = e.next) if (sameBytes(e.key, bytes, start, end)) return e;
+  return undefined;
+}
+
+function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+  if (key.length !== end - start) return false;
+  for (let i = 0; i < key.length; i++) if (key[i] !== bytes[start + i]) return false;
+  return true;
+}
+
+/** MurmurHash3 (x86, 32-bit) of bytes[start, end), little-endian words. */
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    h ^= mixWord(k);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  if (i < end) {
+    let k = 0;
+    for (let shift = 0; i < end; i++, shift += 8) k |= bytes[i]! << shift;
+    h ^= mixWord(k);
+  }
+  h ^= end - start;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+function mixWord(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
 }

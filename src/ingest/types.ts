@@ -15,8 +15,8 @@ export interface RawSeries {
   /** Its samples are samples[first .. first + count) of the request's SamplesBuffer. */
   readonly first: number;
   readonly count: number;
-  /** The encoded label bytes as a string, when the decoder can key a label cache with them. */
-  readonly rawKey?: string;
+  /** The encoded label bytes (a view of the request), when a label cache missed them. */
+  readonly rawKey?: Uint8Array;
   /** Set when the label cache already knew these labels; validation then trusts them. */
   readonly valid?: ValidLabels;
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LabelCache } from '../../src/ingest/label-cache.js';
+import { LabelCache, hashBytes } from '../../src/ingest/label-cache.js';
 import { ingestLimits } from '../../src/ingest/limits.js';
 import { decodeWriteRequestV1 } from '../../src/ingest/remote-write/decode-v1.js';
 import { validateWrite } from '../../src/ingest/validate.js';
@@ -47,13 +47,49 @@ describe('ingest: label cache', () => {
   it('stays bounded, keeping recently used entries', () => {
     const cache = new LabelCache(2);
     const v = { labels: [], key: '' };
-    cache.set('a', v);
-    cache.set('b', v);
-    cache.set('c', v); // "a" and "b" age into the old generation
-    expect(cache.get('a')).to.equal(v); // promoted back
-    cache.set('d', v); // young {c, a} is full: old becomes {c, a}, "b" is gone
-    expect(cache.get('b')).to.equal(undefined);
-    expect(cache.get('c')).to.equal(v);
+    const key = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const get = (s: string): unknown => cache.get(key(s), 0, key(s).length);
+    cache.set(key('a'), v);
+    cache.set(key('b'), v);
+    cache.set(key('c'), v); // "a" and "b" age into the old generation
+    expect(get('a')).to.equal(v); // promoted back
+    cache.set(key('d'), v); // young {c, a} is full: old becomes {c, a}, "b" is gone
+    expect(get('b')).to.equal(undefined);
+    expect(get('c')).to.equal(v);
     expect(cache.size).to.be.at.most(4);
+  });
+
+  it('looks bytes up in place, compares them exactly and keeps its own copy of a key', () => {
+    const cache = new LabelCache();
+    const a = { labels: [], key: 'a' };
+    const buf = new Uint8Array([9, 1, 2, 3, 4, 5, 9]);
+    cache.set(buf.subarray(1, 6), a);
+    buf[3] = 7; // the sender's buffer is reused; the cached key must not change with it
+    expect(cache.get(new Uint8Array([1, 2, 3, 4, 5]), 0, 5)).to.equal(a);
+    expect(cache.get(new Uint8Array([0, 1, 2, 3, 4, 5, 0]), 1, 6)).to.equal(a);
+    expect(cache.get(new Uint8Array([1, 2, 3, 4]), 0, 4)).to.equal(undefined);
+    expect(cache.get(new Uint8Array([1, 2, 3, 4, 6]), 0, 5)).to.equal(undefined);
+  });
+
+  it('tells apart label sets whose bytes hash alike', () => {
+    // Two keys with the same 32-bit hash (the birthday bound finds one among a few 100k keys).
+    const cache = new LabelCache(1_000_000);
+    const seen = new Map<number, Uint8Array>();
+    let pair: [Uint8Array, Uint8Array] | undefined;
+    for (let i = 0; i < 1_000_000 && pair === undefined; i++) {
+      const k = new TextEncoder().encode(`series-${i}`);
+      const h = hashBytes(k, 0, k.length);
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, k];
+      else seen.set(h, k);
+    }
+    expect(pair).to.not.equal(undefined);
+    const [x, y] = pair!;
+    const vx = { labels: [], key: 'x' };
+    const vy = { labels: [], key: 'y' };
+    cache.set(x, vx);
+    cache.set(y, vy);
+    expect(cache.get(x, 0, x.length)).to.equal(vx);
+    expect(cache.get(y, 0, y.length)).to.equal(vy);
   });
 });

@@ -113,11 +113,13 @@ function decodeTimeSeries(
   }
 
   // A series sent before with the same label bytes needs no decoding or validation again.
-  let rawKey: string | undefined;
+  let rawKey: Uint8Array | undefined;
   let valid: ValidLabels | undefined;
   if (cache !== undefined && labelsContiguous && labelFields.length > 0) {
-    rawKey = r.buf.toString('latin1', labelFields.starts[0]!, labelFields.ends[labelFields.length - 1]!);
-    valid = cache.get(rawKey);
+    const labelsStart = labelFields.starts[0]!;
+    const labelsEnd = labelFields.ends[labelFields.length - 1]!;
+    valid = cache.get(r.buf, labelsStart, labelsEnd);
+    if (valid === undefined) rawKey = r.buf.subarray(labelsStart, labelsEnd);
   }
   let labels: readonly Label[];
   if (valid !== undefined) {
