@@ -48,7 +48,9 @@ export function metricstor(options: MetricstorOptions): SystemKind {
     unavailable: () => undefined,
     version: () => {
       const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
-      return head.status === 0 ? `commit ${head.stdout.trim()}` : 'unknown commit';
+      if (head.status !== 0) return 'unknown commit';
+      const dirty = spawnSync('git', ['diff', '--quiet', 'HEAD', '--', 'src'], { cwd: REPO_ROOT }).status !== 0;
+      return `commit ${head.stdout.trim()}${dirty ? ' with uncommitted changes under src/' : ''}`;
     },
     start: async (dataDir) => {
       await mkdir(dataDir, { recursive: true });
