@@ -139,6 +139,7 @@ export class WindowSlider {
     this.ts = timestamps;
     this.lo = 0;
     this.hi = 0;
+    this.refMs = -Infinity;
   }
 
   /** Moves the window to a later step; true when it holds any sample. */
@@ -148,6 +149,9 @@ export class WindowSlider {
     const minMs = refMs - this.rangeMs;
     let hi = this.hi;
     let lo = this.lo;
+    // Where the new window starts at or after the previous one's end (step >= range), every
+    // earlier sample but the previous window's last is before it: skip them unread.
+    if (this.refMs <= minMs && hi - 1 > lo) lo = hi - 1;
     while (hi < ts.length && ts[hi]! <= refMs) hi++;
     while (lo < hi && ts[lo]! < minMs) lo++;
     this.hi = hi;

@@ -106,4 +106,21 @@ describe('engine: lookback and staleness', () => {
     const increase = (await e.evaluateInstant(call('increase', range(sel('plain'), 20 * SEC)), 70 * SEC)).result;
     expect(vectorValues(increase)).to.deep.equal([-5]);
   });
+
+  it('slides closed windows over steps shorter than, equal to and longer than the range', async () => {
+    const ts = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100].map((x) => x * SEC);
+    const s = new MemoryQueryable();
+    s.add(labels('m'), ts, values(...ts.map((_, i) => i)));
+    const e = engineOver(s);
+    for (const stepS of [5, 10, 20, 30]) {
+      for (const rangeS of [10, 20]) {
+        const expr = call('count_over_time', range(sel('m'), rangeS * SEC));
+        const out = (await e.evaluateRange(expr, 0, 100 * SEC, stepS * SEC)).result;
+        if (out.resultType !== 'matrix') throw new Error('expected matrix');
+        const steps = Array.from({ length: Math.floor(100 / stepS) + 1 }, (_, i) => i * stepS * SEC);
+        const naive = steps.map((t) => ts.filter((x) => x >= t - rangeS * SEC && x <= t).length);
+        expect(Array.from(out.series[0]!.values), `step ${stepS}s, range ${rangeS}s`).to.deep.equal(naive);
+      }
+    }
+  });
 });
