@@ -115,6 +115,14 @@ export class XorAppender {
     this.appendBits(t, words[at + HI_WORD]!, words[at + LO_WORD]!);
   }
 
+  /**
+   * Appends (t, value) with the value given as its two 32-bit words (hi: sign, exponent and top
+   * of the mantissa), for callers that already hold them.
+   */
+  appendWords(t: number, hi: number, lo: number): void {
+    this.appendBits(t, hi >>> 0, lo >>> 0);
+  }
+
   private appendBits(t: number, hi: number, lo: number): void {
     const n = this.count;
     if (!Number.isSafeInteger(t)) {

@@ -123,7 +123,7 @@ export class Head {
         if (c === null) continue;
       }
       if (c.numSamples === 0) c.firstT = t;
-      c.appender.appendFrom(values, i, t);
+      c.appender.appendWords(t, hi, lo);
       c.numSamples++;
       c.lastT = t;
       c.lastHi = hi;
