@@ -2,7 +2,7 @@
  * Read-path benchmark (docs/benchmarks.md, "Storage" → "Read path"): CPU time of Storage.select
  * for the selections the PromQL engine makes, on node_exporter-like data in the embedded KV.
  *
- *   npx tsx bench/read-path.ts [--hosts 50] [--hours 6] [--reps 5] [--store DIR] [--cpu-prof]
+ *   npx tsx bench/read-path.ts [--hosts 50] [--hours 6] [--reps 5] [--store DIR]
  *
  * The data (bench/data/node-exporter.ts, 75 series per host, 15 s scrapes) is appended in time
  * order through a buffered Storage, which is then closed, so every chunk is read from the KV.
@@ -13,7 +13,8 @@
  * before the first step): the first call on a fresh Storage (cold chunk and label caches), then
  * `reps` repeats. Reported per case: CPU milliseconds (user + system, process.cpuUsage) of the
  * cold call and the median repeat, and wall milliseconds of the median repeat. Prints a table and
- * a JSON line starting with {"bench":"read-path".
+ * a JSON line starting with {"bench":"read-path". Run under `node --expose-gc --import tsx` to
+ * collect garbage between cases, so that no case pays for the arrays of the one before.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -108,6 +109,12 @@ interface CaseResult {
   wallMs: number;
 }
 
+/** Full garbage collection when node runs with --expose-gc; nothing otherwise. */
+function collectGarbage(): void {
+  const gc: unknown = (globalThis as { gc?: unknown }).gc;
+  if (typeof gc === 'function') gc();
+}
+
 function cpuMsSince(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1000;
@@ -121,6 +128,7 @@ function median(xs: readonly number[]): number {
 async function measure(dir: string, all: readonly Case[], reps: number): Promise<CaseResult[]> {
   const out: CaseResult[] = [];
   for (const c of all) {
+    collectGarbage();
     // A fresh Storage per case: the cold call pays for label and chunk decoding like a first query.
     const kv = await EmbeddedKv.open(dir);
     const storage = await Storage.open(kv, { writerId: 0x7ead2n, orphanCheckMs: 0 });
