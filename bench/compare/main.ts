@@ -39,6 +39,8 @@ import { victoriaMetrics } from './systems/victoriametrics.js';
 const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md');
 const REQUEST_TIMEOUT_MS = 120_000;
 const VERIFY_TIMEOUT_MS = 60_000;
+/** The query benchmark of one size; past it the run stops with an error (the servers are stopped, so outstanding requests fail fast). */
+const QUERY_PHASE_TIMEOUT_MS = 45 * 60_000;
 /** Ingest of one system at one concurrency may take at most this long per million samples, plus a minute. */
 const PHASE_MS_PER_MILLION = 120_000;
 /** Rough rates for the run-time estimate (samples/s on this kind of machine). */
@@ -160,10 +162,23 @@ async function runQueries(kinds: readonly SystemKind[], dirs: ReadonlyMap<string
     const targets: QueryTarget[] = running.map((s) => ({ name: s.name, baseUrl: s.baseUrl, pid: s.pid }));
     for (const s of running) await verifyIngested(s.baseUrl, dataset.expected, VERIFY_TIMEOUT_MS);
     const startMs = dataset.options.startMs!;
-    return await benchmarkQueries(targets, { dataStartMs: startMs, dataEndMs: dataset.expected.lastSampleMs, reps, hostsInData: dataset.size.hosts, queries, log });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the query benchmark took over ${QUERY_PHASE_TIMEOUT_MS / 60_000} min`)), QUERY_PHASE_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([benchmarkQueries(targets, { dataStartMs: startMs, dataEndMs: dataset.expected.lastSampleMs, reps, hostsInData: dataset.size.hosts, queries, log }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   } finally {
     for (const s of running) await s.stop();
   }
+}
+
+/** The queries asked at every size: every n-th of the list. */
+function scalingQueries(options: BenchOptions): BenchQuery[] {
+  return BENCH_QUERIES.filter((_, i) => i % options.scalingQueryStride === 0);
 }
 
 async function runSize(options: BenchOptions, size: DatasetSize, isMainSize: boolean, kinds: readonly { kind: SystemKind; queryTarget: boolean }[], root: string, results: Results): Promise<void> {
@@ -195,11 +210,14 @@ async function runSize(options: BenchOptions, size: DatasetSize, isMainSize: boo
         queryDirs,
         dataset,
         options.queryReps,
-        everything ? BENCH_QUERIES : BENCH_QUERIES.filter((_, i) => i % options.scalingQueryStride === 0),
+        everything ? BENCH_QUERIES : scalingQueries(options),
       );
+      // The scaling rows summarise the same queries at every size.
+      const scalingSet = new Set(scalingQueries(options).map((q) => q.query));
+      const scalingReport: QueryReport = { ...report, measurements: report.measurements.filter((m) => scalingSet.has(m.query)) };
       for (const system of report.systems) {
         for (const kind of QUERY_KINDS) {
-          const s = summarise(report, system, kind);
+          const s = summarise(scalingReport, system, kind);
           if (s.queries > 0) results.queryLatency.push({ size, system, kind, p50Ms: s.p50Ms, p95Ms: s.p95Ms, failed: s.failed });
         }
       }
@@ -291,7 +309,7 @@ function render(options: BenchOptions, header: readonly string[], loadEnd: strin
       '',
       '### Scaling',
       '',
-      `Ingest at concurrency ${Math.max(...options.concurrencies)} and query latency (p50 / p95 over the query list) at each size.`,
+      `Ingest at concurrency ${Math.max(...options.concurrencies)}, and query latency (p50 / p95 over the same ${scalingQueries(options).length} queries, every ${options.scalingQueryStride === 1 ? '' : `${options.scalingQueryStride}th `}query of the list, at every size).`,
       '',
       renderScalingTable(results.ingest, results.disk, results.queryLatency, Math.max(...options.concurrencies)),
     );
