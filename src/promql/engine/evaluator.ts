@@ -172,9 +172,10 @@ export class Evaluator {
     const pinnedExactly = sampleTimes && atMs !== null;
     const stepGrid = pinnedExactly ? { ...grid, intervalMs: 0 } : grid;
     const offsetMs = pinnedExactly ? 0 : e.offsetMs;
-    const maker = new StepSeriesMaker(grid.steps);
+    const data = this.selectorData(e);
+    const maker = new StepSeriesMaker(grid.steps, data.length);
     const idx = new Int32Array(grid.steps);
-    for (const s of this.selectorData(e)) {
+    for (const s of data) {
       if (!instantSampleIndexes(s, stepGrid, atMs, offsetMs, this.ctx.lookbackMs, idx)) continue;
       this.checkSlots(out.length + 1, grid.steps);
       const series = maker.make(s.labels);
@@ -356,7 +357,7 @@ export class Evaluator {
     };
     const hasScalarArgs = scalarArgs.some((a) => a !== null);
     const slider = new WindowSlider(grid, src.atMs, src.offsetMs, src.rangeMs);
-    const maker = new StepSeriesMaker(grid.steps);
+    const maker = new StepSeriesMaker(grid.steps, src.series.length);
     const out: StepSeries[] = [];
     const resets = impl.usesResets ? window.resets : null;
     for (const stored of src.series) {

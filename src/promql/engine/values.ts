@@ -51,19 +51,26 @@ const BLOCK_SLOTS = 8192;
 
 /**
  * Makes the StepSeries of one node's output with their arrays cut from shared blocks: one pair
- * of allocations per many series instead of one pair per series.
+ * of allocations per many series instead of one pair per series. Blocks are never larger than
+ * what the remaining series (at most maxSeries in all) can use.
  */
 export class StepSeriesMaker {
   private values = new Float64Array(0);
   private present = new Uint8Array(0);
   private used = 0;
+  private made = 0;
 
-  constructor(private readonly steps: number) {}
+  constructor(
+    private readonly steps: number,
+    private readonly maxSeries: number,
+  ) {}
 
   make(labels: Labels): StepSeries {
     const steps = this.steps;
+    this.made++;
     if (this.used + steps > this.present.length) {
-      const slots = Math.max(1, Math.floor(BLOCK_SLOTS / steps)) * steps;
+      const perBlock = Math.max(1, Math.floor(BLOCK_SLOTS / steps));
+      const slots = Math.max(1, Math.min(perBlock, this.maxSeries - this.made + 1)) * steps;
       this.values = new Float64Array(slots);
       this.present = new Uint8Array(slots);
       this.used = 0;
