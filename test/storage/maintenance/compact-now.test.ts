@@ -5,6 +5,7 @@ import type { Matcher } from '../../../src/model/matchers.js';
 import { Storage } from '../../../src/storage/index.js';
 import { CHUNK_ENCODING_BLOCK, DAY_MS, NS_CHUNK, WINDOW_MS, decodeChunkHeader } from '../../../src/storage/keys.js';
 import { compactNow } from '../../../src/storage/maintenance/compact-now.js';
+import { applyRetention } from '../../../src/storage/maintenance/retention.js';
 import type { SeriesData } from '../../../src/storage/types.js';
 import { FakeClock } from './fake-clock.js';
 import { labels } from './fixture.js';
@@ -27,7 +28,7 @@ async function chunkEncodings(kv: MemoryKv): Promise<number[]> {
 }
 
 describe('storage/maintenance compactNow', () => {
-  it('closes the head, rewrites every window into blocks, and reads (select and remote-read chunks) stay identical', async () => {
+  it('closes the head, rewrites every window into blocks, and reads (select and remote-read chunks), deletion and retention work on them', async () => {
     const kv = new MemoryKv();
     // The clock sits inside the last window, so the scheduler's grace would leave it alone.
     const clock = new FakeClock(T0 + 3 * WINDOW_MS + 600_000);
@@ -92,6 +93,17 @@ describe('storage/maintenance compactNow', () => {
       expect(again.reclaim).to.equal(null);
       const last = (await storage.select({ matchers: [{ type: '=', name: '__name__', value: 'm_counter' }], startMs: T0, endMs: T0 + 4 * WINDOW_MS }))[0]!;
       expect(last.timestamps.length).to.equal(n + 1);
+
+      // Deletion cuts a block like a chunk; retention drops whole windows of blocks.
+      const cut = { startMs: T0 + WINDOW_MS + 600_000, endMs: T0 + WINDOW_MS + 1_200_000 };
+      await storage.deleteSeries({ matcherSets: [[{ type: '=', name: '__name__', value: 'm_gauge' }]], ...cut });
+      const gaugeAfter = (await storage.select({ matchers: [{ type: '=', name: '__name__', value: 'm_gauge' }], startMs: T0, endMs: T0 + 4 * WINDOW_MS }))[0]!;
+      const kept = Array.from(timestamps).filter((t) => t < cut.startMs || t > cut.endMs);
+      expect(Array.from(gaugeAfter.timestamps)).to.deep.equal(kept);
+      await applyRetention(kv, { cutoffMs: T0 + 2 * WINDOW_MS, nowMs: clock.nowMs() });
+      const afterRetention = await storage.select(params);
+      for (const s of afterRetention) expect(s.timestamps[0]).to.be.at.least(T0 + 2 * WINDOW_MS);
+      expect(afterRetention).to.have.length(3);
     } finally {
       await storage.close();
     }
