@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       '| selection | series | samples | cold CPU ms | CPU ms (median) | wall ms (median) |',
       '|---|---:|---:|---:|---:|---:|',
       ...results.map(
-        (r) => `| ${r.label} | ${fmt(r.series)} | ${fmt(r.samples)} | ${fmt(r.coldCpuMs, 1)} | ${fmt(r.cpuMs, 1)} | ${fmt(r.wallMs, 1)} |`,
+        (r) => `| ${r.label.replaceAll('|', '\\|')} | ${fmt(r.series)} | ${fmt(r.samples)} | ${fmt(r.coldCpuMs, 1)} | ${fmt(r.cpuMs, 1)} | ${fmt(r.wallMs, 1)} |`,
       ),
     ];
     console.log(lines.join('\n'));
