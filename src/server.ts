@@ -132,7 +132,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     maintenance = new MaintenanceScheduler({
       kv,
       holderId,
-      jobs: [new RetentionJob({ kv, retentionMs, ...jobInterval }), new CompactionJob({ kv, ...jobInterval, ...(reclaimSpace === undefined ? {} : { reclaimSpace: () => reclaimSpace() }) })].map((job) =>
+      jobs: [new RetentionJob({ kv, retentionMs, ...jobInterval }), new CompactionJob({ kv, ...jobInterval, ...(reclaimSpace === undefined ? {} : { reclaimSpace: () => reclaimSpace({ maxUsedBytes: SCHEDULED_RECLAIM_MAX_USED_BYTES }) }) })].map((job) =>
         loggingRuns(job, holderId, logger),
       ),
       ...(config.storage.leaseTtlMs === undefined ? {} : { leaseTtlMs: config.storage.leaseTtlMs }),
@@ -249,6 +249,13 @@ function loggingRuns(job: MaintenanceJob, holderId: string, logger: Logger): Mai
     },
   };
 }
+
+/**
+ * The scheduled compaction rewrites the embedded file only while its live pages take at most this
+ * much, so that no scheduled run holds the KV for more than about ten seconds; larger stores
+ * reclaim on request (POST /api/v1/admin/tsdb/compact).
+ */
+const SCHEDULED_RECLAIM_MAX_USED_BYTES = 1024 * 1024 * 1024;
 
 /** POST /api/v1/admin/tsdb/compact: compaction now, then any file space worth a rewrite given back. */
 function compactNowOf(kv: KvStore, storage: Storage, reclaimSpace: ((o?: ReclaimOptions) => Promise<unknown>) | undefined): () => Promise<unknown> {

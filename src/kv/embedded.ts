@@ -35,6 +35,11 @@ export interface ReclaimOptions {
   readonly minFreeFraction?: number;
   /** Rewrite only when the file occupies at least this many bytes (default 64 MiB). */
   readonly minFileBytes?: number;
+  /**
+   * Rewrite only when the pages in use take at most this many bytes (default: no limit); bounds
+   * how long every call waits for the rewrite.
+   */
+  readonly maxUsedBytes?: number;
 }
 
 export interface ReclaimSummary {
@@ -46,7 +51,11 @@ export interface ReclaimSummary {
 
 const RECLAIM_DIR = 'reclaim';
 const RECLAIM_TXN_ENTRIES = 5_000;
-const DEFAULT_RECLAIM: Required<ReclaimOptions> = { minFreeFraction: 0.5, minFileBytes: 64 * 1024 * 1024 };
+const DEFAULT_RECLAIM: Required<ReclaimOptions> = {
+  minFreeFraction: 0.5,
+  minFileBytes: 64 * 1024 * 1024,
+  maxUsedBytes: Number.POSITIVE_INFINITY,
+};
 
 /**
  * The default KvStore: LMDB (through the lmdb package) in one directory. See
@@ -226,7 +235,8 @@ export class EmbeddedKv implements KvStore {
     const before = await this.fileUsage();
     const want = { ...DEFAULT_RECLAIM, ...options };
     const freeFraction = before.filePages === 0 ? 0 : 1 - before.usedPages / before.filePages;
-    if (before.fileBytes < want.minFileBytes || freeFraction < want.minFreeFraction) {
+    const usedBytes = before.usedPages * before.pageSize;
+    if (before.fileBytes < want.minFileBytes || freeFraction < want.minFreeFraction || usedBytes > want.maxUsedBytes) {
       return { rewritten: false, before, after: before, durationMs: Date.now() - t0 };
     }
     let release!: () => void;

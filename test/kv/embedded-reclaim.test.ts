@@ -78,7 +78,7 @@ describe('EmbeddedKv.reclaimSpace', () => {
     }
   });
 
-  it('leaves a file that is mostly in use alone', async () => {
+  it('leaves a file alone that is mostly in use, small, or too large to rewrite', async () => {
     const kv = await EmbeddedKv.open(path.join(dir, 'kv'));
     try {
       await kv.batch(Array.from({ length: 500 }, (_, i) => ({ type: 'put' as const, key: keyOf(i), value: valueOf(i, 100) })));
@@ -86,6 +86,9 @@ describe('EmbeddedKv.reclaimSpace', () => {
       expect(summary.rewritten).to.equal(false);
       expect(summary.after).to.deep.equal(summary.before);
       expect((await kv.reclaimSpace()).rewritten, 'below the default 64 MiB').to.equal(false);
+      await fragmented(kv);
+      const tooLarge = await kv.reclaimSpace({ minFileBytes: 0, minFreeFraction: 0.3, maxUsedBytes: 4096 });
+      expect(tooLarge.rewritten, 'live pages above maxUsedBytes').to.equal(false);
     } finally {
       await kv.close();
     }
