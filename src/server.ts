@@ -132,9 +132,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     maintenance = new MaintenanceScheduler({
       kv,
       holderId,
-      jobs: [new RetentionJob({ kv, retentionMs, ...jobInterval }), new CompactionJob({ kv, ...jobInterval, ...(reclaimSpace === undefined ? {} : { reclaimSpace: () => reclaimSpace({ maxUsedBytes: SCHEDULED_RECLAIM_MAX_USED_BYTES }) }) })].map((job) =>
-        loggingRuns(job, holderId, logger),
-      ),
+      jobs: [
+        new RetentionJob({ kv, retentionMs, ...jobInterval }),
+        new CompactionJob({
+          kv,
+          ...jobInterval,
+          ...(reclaimSpace === undefined ? {} : { reclaimSpace: () => reclaimSpace({ maxUsedBytes: SCHEDULED_RECLAIM_MAX_USED_BYTES }) }),
+        }),
+      ].map((job) => loggingRuns(job, holderId, logger)),
       ...(config.storage.leaseTtlMs === undefined ? {} : { leaseTtlMs: config.storage.leaseTtlMs }),
     });
     metrics.watch({ storage, maintenance });
