@@ -3,7 +3,7 @@
  * envelope {status, data, warnings?} and the error envelope {status, errorType, error}.
  */
 import { pipeline, Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import type Koa from 'koa';
 import type { ErrorType } from '../errors.js';
 import { errorMessage, isMetricstorError } from '../errors.js';
@@ -38,6 +38,16 @@ export const HTTP_STATUS_BY_ERROR_TYPE: Readonly<Record<ErrorType, number>> = {
  */
 const GZIP_LEVEL = 1;
 
+/**
+ * A query answer up to this many characters is built whole and sent with its headers in one
+ * socket write (a stream costs a write per chunk, one for the end, a pipeline and a gzip
+ * stream); a longer one is streamed.
+ */
+const WHOLE_BODY_MAX_CHARS = 64 * 1024;
+
+/** Bodies shorter than this are sent uncompressed: gzip would not make them smaller. */
+const GZIP_MIN_CHARS = 1024;
+
 /** Seconds a client should wait after an `overloaded` or `unavailable` answer. */
 const RETRY_AFTER_SECONDS = 1;
 
@@ -52,26 +62,46 @@ export function writeSuccess(ctx: Koa.Context, result: ApiResult): void {
   ctx.type = 'application/json';
   const warnings = result.warnings && result.warnings.length > 0 ? `,"warnings":${jsonEncode(result.warnings)}` : '';
   if (result.data instanceof QueryData) {
-    const data = result.data;
-    const source = Readable.from(
-      (function* envelope(): Generator<string> {
-        yield '{"status":"success","data":';
-        yield* queryDataChunks(data.result);
-        yield `${warnings}}`;
-      })(),
-      { objectMode: false },
-    );
-    // Query results can be large; compress them for clients that ask, as Prometheus does.
-    ctx.vary('Accept-Encoding');
-    if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
-      ctx.set('Content-Encoding', 'gzip');
-      ctx.body = pipeline(source, createGzip({ level: GZIP_LEVEL }), () => undefined);
-    } else {
-      ctx.body = source;
-    }
+    writeQueryData(ctx, result.data, warnings);
     return;
   }
   ctx.body = `{"status":"success","data":${jsonEncode(result.data)}${warnings}}`;
+}
+
+/** A query answer: whole when it is short, else streamed; gzipped for clients that ask, as Prometheus does. */
+function writeQueryData(ctx: Koa.Context, data: QueryData, warnings: string): void {
+  ctx.vary('Accept-Encoding');
+  const gzip = ctx.acceptsEncodings('gzip', 'identity') === 'gzip';
+  const chunks = queryDataChunks(data.result);
+  let head = '{"status":"success","data":';
+  for (let next = chunks.next(); ; next = chunks.next()) {
+    if (next.done === true) {
+      const body = `${head}${warnings}}`;
+      if (gzip && body.length >= GZIP_MIN_CHARS) {
+        ctx.set('Content-Encoding', 'gzip');
+        ctx.body = gzipSync(body, { level: GZIP_LEVEL });
+      } else {
+        ctx.body = body;
+      }
+      return;
+    }
+    head += next.value;
+    if (head.length > WHOLE_BODY_MAX_CHARS) break;
+  }
+  const source = Readable.from(
+    (function* envelope(): Generator<string> {
+      yield head;
+      yield* chunks;
+      yield `${warnings}}`;
+    })(),
+    { objectMode: false },
+  );
+  if (gzip) {
+    ctx.set('Content-Encoding', 'gzip');
+    ctx.body = pipeline(source, createGzip({ level: GZIP_LEVEL }), () => undefined);
+  } else {
+    ctx.body = source;
+  }
 }
 
 /** Writes the error envelope; anything that is not a MetricstorError counts as `internal`. */
