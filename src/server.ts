@@ -22,6 +22,7 @@ import { startGrpcServer } from './grpc/server.js';
 import { remoteReadHandler } from './remote-read/handler.js';
 import { PromqlEngine } from './promql/engine/engine.js';
 import { formatExpr, parseDuration, parseExpr, parseSeriesSelector } from './promql/parser/index.js';
+import { cachedParser } from './promql/parser/parse-cache.js';
 import { MAX_POINTS_PER_SERIES } from './api/params.js';
 import { Storage } from './storage/index.js';
 import { persistentWriterId } from './storage/writer-id.js';
@@ -89,7 +90,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       ...(config.storage.orphanCheckMs === undefined ? {} : { orphanCheckMs: config.storage.orphanCheckMs }),
     });
     const engine = new PromqlEngine(storage, {
-      parse: parseExpr,
+      parse: cachedParser(parseExpr),
       limits: {
         lookbackDeltaMs: config.query.lookbackDeltaMs,
         timeoutMs: config.query.timeoutMs,
