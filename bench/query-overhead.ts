@@ -7,9 +7,11 @@
  *   npx tsx bench/query-overhead.ts                       2,000 requests per query, both systems
  *   npx tsx bench/query-overhead.ts --requests=500        fewer requests
  *   npx tsx bench/query-overhead.ts --no-prometheus       Metricstor only
- *   npx tsx bench/query-overhead.ts --cpu-prof=DIR        also write Metricstor's V8 CPU profile to DIR
+ *   npx tsx bench/query-overhead.ts --cpu-prof=DIR        run Metricstor from the sources (tsx) and write
+ *                                                        its V8 CPU profile to DIR
  *
- * Both servers get the same 10 series of `up` over the last hour at 15 s through remote write.
+ * Metricstor runs compiled, as `npm run bench` runs it (building dist/ when it is older than the
+ * sources). Both servers get the same 10 series of `up` over the last hour at 15 s through remote write.
  * CPU time is read from /proc/<pid>/stat around each query's timed requests (after a warm-up), so
  * the client's own work and other load on the machine count for little.
  */
@@ -22,6 +24,7 @@ import { freePort } from '../src/promql/testing/net.js';
 import { pushRemoteWrite, type PushSeries } from '../src/promql/testing/remote-write.js';
 import { startProcess } from './compare/managed-process.js';
 import { cpuSeconds } from './compare/proc-stats.js';
+import { metricstor } from './compare/systems/metricstor.js';
 import { prometheus } from './compare/systems/prometheus.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -158,11 +161,13 @@ async function measure(target: Target, queries: readonly QueryRequest[], request
   return out;
 }
 
-async function startMetricstor(dataDir: string, cpuProfDir: string | undefined): Promise<Target> {
+/** From the sources through tsx, so that node's --cpu-prof can be given. */
+async function startProfiledMetricstor(dataDir: string, cpuProfDir: string): Promise<Target> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${httpPort}`;
   const args = [
-    ...(cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`]),
+    '--cpu-prof',
+    `--cpu-prof-dir=${cpuProfDir}`,
     '--import',
     'tsx',
     CLI,
@@ -207,7 +212,13 @@ async function main(): Promise<void> {
   const queries = queryRequests(endMs);
   const results = new Map<string, Measured[]>();
   try {
-    const starters: (() => Promise<Target>)[] = [() => startMetricstor(path.join(root, 'metricstor'), args.cpuProfDir)];
+    const metricstorDir = path.join(root, 'metricstor');
+    const profileDir = args.cpuProfDir;
+    const starters: (() => Promise<Target>)[] = [
+      profileDir === undefined
+        ? async () => metricstor({ head: 'buffered' }).start(metricstorDir)
+        : () => startProfiledMetricstor(metricstorDir, profileDir),
+    ];
     if (args.prometheus) {
       const kind = prometheus();
       const why = kind.unavailable();
