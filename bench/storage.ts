@@ -146,6 +146,10 @@ class CountingKv implements KvStore {
     return this.inner.scan(range);
   }
 
+  scanMany(ranges: readonly KvRange[]): Promise<KvScanPage[]> {
+    return this.inner.scanMany(ranges);
+  }
+
   compareAndSwap(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean> {
     if (value !== null) this.puts++;
     return this.inner.compareAndSwap(key, expected, value);

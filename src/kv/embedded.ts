@@ -156,6 +156,26 @@ export class EmbeddedKv implements KvStore {
     if (this.exclusive !== null) await this.waitExclusive();
     this.checkOpen();
     checkRange(range);
+    try {
+      return this.readPage(range);
+    } catch (err) {
+      throw this.mapError('scan', err);
+    }
+  }
+
+  /** All ranges in one synchronous pass: one call, one read transaction, no await per range. */
+  async scanMany(ranges: readonly KvRange[]): Promise<KvScanPage[]> {
+    if (this.exclusive !== null) await this.waitExclusive();
+    this.checkOpen();
+    for (const range of ranges) checkRange(range);
+    try {
+      return ranges.map((range) => this.readPage(range));
+    } catch (err) {
+      throw this.mapError('scanMany', err);
+    }
+  }
+
+  private readPage(range: KvRange): KvScanPage {
     const limit = range.limit ?? DEFAULT_SCAN_LIMIT;
     const bounded = range.end.length > 0;
     if (bounded && compareBytes(range.start, range.end) >= 0) return { entries: [] };
@@ -164,13 +184,9 @@ export class EmbeddedKv implements KvStore {
     if (range.start.length > 0) options.start = range.start;
     if (bounded) options.end = range.end;
     const entries: KvEntry[] = [];
-    try {
-      for (const row of this.db.getRange(options)) {
-        if (entries.length === limit) return { entries, next: row.key };
-        entries.push({ key: row.key, value: row.value });
-      }
-    } catch (err) {
-      throw this.mapError('scan', err);
+    for (const row of this.db.getRange(options)) {
+      if (entries.length === limit) return { entries, next: row.key };
+      entries.push({ key: row.key, value: row.value });
     }
     return { entries };
   }

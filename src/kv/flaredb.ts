@@ -153,6 +153,19 @@ export class FlareDbKv implements KvStore {
     });
   }
 
+  /** One scan per range, at most `batchConcurrency` in flight: the FlareDB scan RPCs carry one range each. */
+  async scanMany(ranges: readonly KvRange[]): Promise<KvScanPage[]> {
+    const pages = new Array<KvScanPage>(ranges.length);
+    await runBounded(
+      ranges.map((range, at) => ({ range, at })),
+      this.batchConcurrency,
+      async ({ range, at }) => {
+        pages[at] = await this.scan(range);
+      },
+    );
+    return pages;
+  }
+
   private async scanOne(strong: boolean, start: Uint8Array, end: Uint8Array, limit: number): Promise<KvScanPage> {
     const request = { start, end, limit };
     const page = strong

@@ -1,6 +1,6 @@
 import type { KvOp, KvRange, KvScanPage, KvStore } from './kv.js';
 
-export type KvOperation = 'get' | 'getMany' | 'batch' | 'scan' | 'compareAndSwap';
+export type KvOperation = 'get' | 'getMany' | 'batch' | 'scan' | 'scanMany' | 'compareAndSwap';
 
 /** Told about every KV call: which operation, how long it took, whether it failed. */
 export interface KvCallObserver {
@@ -28,6 +28,10 @@ export class InstrumentedKv implements KvStore {
 
   scan(range: KvRange): Promise<KvScanPage> {
     return this.timed('scan', () => this.inner.scan(range));
+  }
+
+  scanMany(ranges: readonly KvRange[]): Promise<KvScanPage[]> {
+    return this.timed('scanMany', () => this.inner.scanMany(ranges));
   }
 
   compareAndSwap(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean> {

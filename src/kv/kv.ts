@@ -8,6 +8,7 @@
  * - A resolved `batch` is durable: it survives a crash of the process.
  * - `scan` returns entries with start <= key < end in ascending key order, at most `limit` of them,
  *   and `next` (the key to resume from) when more may remain. An empty `end` means unbounded.
+ * - `scanMany` answers each range as `scan` would: one page per range, in the ranges' order.
  * - `compareAndSwap` sets `key` to `value` (or deletes it when `value` is null) only if its current
  *   value equals `expected` (null = absent), atomically with respect to every other call.
  * - Errors from an unreachable backend are MetricstorError of type `unavailable`.
@@ -19,6 +20,7 @@ export interface KvStore {
   getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | null)[]>;
   batch(ops: readonly KvOp[]): Promise<void>;
   scan(range: KvRange): Promise<KvScanPage>;
+  scanMany(ranges: readonly KvRange[]): Promise<KvScanPage[]>;
   compareAndSwap(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean>;
   close(): Promise<void>;
 }

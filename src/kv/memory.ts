@@ -64,6 +64,12 @@ export class MemoryKv implements KvStore {
     return { entries: out };
   }
 
+  async scanMany(ranges: readonly KvRange[]): Promise<KvScanPage[]> {
+    const pages: KvScanPage[] = [];
+    for (const range of ranges) pages.push(await this.scan(range));
+    return pages;
+  }
+
   async compareAndSwap(
     key: Uint8Array,
     expected: Uint8Array | null,

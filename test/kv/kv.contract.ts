@@ -168,6 +168,27 @@ export function kvContract(
         }
         expect(seen).to.deep.equal(expected);
       });
+
+      it('scanMany answers each range as scan does, in the order of the ranges', async () => {
+        const ranges = [
+          { start: b(10), end: b(16) },
+          { start: b(0), end: b(5) },
+          { start: b(6), end: b(6) },
+          { start: b(30), end: new Uint8Array(0), limit: 2 },
+          { start: b(10), end: b(4) },
+        ];
+        const pages = await kv.scanMany(ranges);
+        expect(pages.length).to.equal(ranges.length);
+        for (let i = 0; i < ranges.length; i++) {
+          const one = await kv.scan(ranges[i]!);
+          expect(pages[i]!.entries.map((e) => `${hex(e.key)}=${hex(e.value)}`)).to.deep.equal(one.entries.map((e) => `${hex(e.key)}=${hex(e.value)}`));
+          expect(pages[i]!.next === undefined ? null : hex(pages[i]!.next!)).to.equal(one.next === undefined ? null : hex(one.next));
+        }
+        expect(pages[0]!.entries.map((e) => hex(e.key))).to.deep.equal(['0a', '0c', '0e']);
+        expect(pages[3]!.entries.map((e) => hex(e.key))).to.deep.equal(['1e', '20']);
+        expect(pages[3]!.next).to.not.equal(undefined);
+        expect(await kv.scanMany([])).to.deep.equal([]);
+      });
     });
 
     describe('bytewise order', () => {
