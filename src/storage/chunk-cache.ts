@@ -30,6 +30,8 @@ export class ChunkCache {
   }
 
   static keyOf(chunkKey: Uint8Array): string {
+    // Keys read from the embedded KV are Buffers already; wrapping them again costs as much as the string.
+    if (Buffer.isBuffer(chunkKey)) return chunkKey.toString('latin1');
     return Buffer.from(chunkKey.buffer, chunkKey.byteOffset, chunkKey.byteLength).toString('latin1');
   }
 

@@ -1,19 +1,19 @@
 import { chunkNumSamples, decodeXorInto } from '../chunk/index.js';
 import { wordsOf } from '../chunk/float-words.js';
-import type { KvStore } from '../kv/kv.js';
+import type { KvEntry, KvStore } from '../kv/kv.js';
 import type { SelectParams, SeriesData } from './types.js';
 import type { DecodedChunk } from './chunk-cache.js';
 import { ChunkCache } from './chunk-cache.js';
 import { decodeStoredChunk } from './chunk-decode.js';
 import type { Head } from './head.js';
 import { CHUNK_ENCODING_XOR, chunkScanRange, chunkValueData, decodeChunkHeader } from './keys.js';
-import { scanEach } from './kv-scan.js';
+import { entriesInRanges } from './kv-scan.js';
 import type { SampleRun } from './merge.js';
 import { clip, mergeRuns } from './merge.js';
 import type { SeriesIndex } from './series-index.js';
 
-/** Series read from the KV at once; enough to hide latency without flooding the KV. */
-const READ_CONCURRENCY = 16;
+/** Series whose chunk ranges are read by one KV call (scanMany). */
+const SERIES_PER_READ = 256;
 /**
  * Share of the chunk cache one select may fill. A select reading more than that (a long range
  * over many series) would only push out what smaller, repeated queries use, and pay for copies
@@ -36,7 +36,8 @@ export interface CacheAdmission {
 
 /**
  * Every series matching the selector with its samples in [startMs, endMs]: postings of the days
- * in range → ids → labels → one chunk scan per series, merged with this node's chunks in memory.
+ * in range → ids → labels → the chunk ranges of many series in one KV call, merged with this node's
+ * chunks in memory.
  * Series without samples in range are left out.
  */
 export async function selectSeries(deps: QuerierDeps, params: SelectParams): Promise<SeriesData[]> {
@@ -44,15 +45,11 @@ export async function selectSeries(deps: QuerierDeps, params: SelectParams): Pro
   if (!(startMs <= endMs)) return [];
   const selected = await deps.index.select(params.matchers, startMs, endMs);
   const admission: CacheAdmission = { bytesLeft: deps.cache.maxBytes * CACHE_SHARE_PER_SELECT };
-  const refs: ChunkRef[][] = new Array<ChunkRef[]>(selected.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < selected.length) {
-      const i = next++;
-      refs[i] = await chunkRefs(deps, selected[i]!.sid, startMs, endMs, admission);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, selected.length) }, worker));
+  const refs: ChunkRef[][] = [];
+  for (let from = 0; from < selected.length; from += SERIES_PER_READ) {
+    const sids = selected.slice(from, from + SERIES_PER_READ).map((s) => s.sid);
+    for (const r of await chunkRefs(deps, sids, startMs, endMs, admission)) refs.push(r);
+  }
   const runs = assemble(deps.cache, refs, startMs, endMs, admission);
   const out: SeriesData[] = [];
   selected.forEach((s, i) => {
@@ -83,47 +80,61 @@ function containsKey(keys: readonly Uint8Array[], key: Uint8Array): boolean {
   return false;
 }
 
-/** The chunks of one series that overlap [startMs, endMs]: this node's in memory, then the KV's. */
-async function chunkRefs(deps: QuerierDeps, sid: bigint, startMs: number, endMs: number, admission: CacheAdmission): Promise<ChunkRef[]> {
+/** The in-memory chunks of a series that overlap the range, and the keys of all its chunks in memory. */
+function headChunks(deps: QuerierDeps, sid: bigint, startMs: number, endMs: number): { refs: ChunkRef[]; keys: Uint8Array[] | null } {
   const refs: ChunkRef[] = [];
-  // Memory first: a chunk that leaves the head after this point is already in the KV.
-  let headKeys: Uint8Array[] | null = null;
   const sh = deps.head.get(sid);
-  if (sh !== undefined && sh.chunks.length > 0) {
-    headKeys = [];
-    for (const c of sh.chunks) {
-      headKeys.push(c.key);
-      if (c.numSamples > 0 && c.lastT >= startMs && c.firstT <= endMs) {
-        const data = c.appender.bytes();
-        refs.push({ minTimeMs: c.firstT, maxTimeMs: c.lastT, xor: data, decoded: null, cacheKey: null });
-      }
+  if (sh === undefined || sh.chunks.length === 0) return { refs, keys: null };
+  const keys: Uint8Array[] = [];
+  for (const c of sh.chunks) {
+    keys.push(c.key);
+    if (c.numSamples > 0 && c.lastT >= startMs && c.firstT <= endMs) {
+      refs.push({ minTimeMs: c.firstT, maxTimeMs: c.lastT, xor: c.appender.bytes(), decoded: null, cacheKey: null });
     }
   }
-  const range = chunkScanRange(sid, startMs, endMs);
-  await scanEach(deps.kv, range.start, range.end, (e) => {
-    const header = decodeChunkHeader(e.value);
-    if (header.maxTimeMs < startMs || header.minTimeMs > endMs) return;
-    if (headKeys !== null && containsKey(headKeys, e.key)) return;
-    const { minTimeMs, maxTimeMs } = header;
-    let cacheKey: string | null = null;
-    if (header.closed) {
-      cacheKey = ChunkCache.keyOf(e.key);
-      const cached = deps.cache.get(cacheKey);
-      if (cached !== undefined) {
-        refs.push({ minTimeMs, maxTimeMs, xor: null, decoded: cached, cacheKey: null });
-        return;
-      }
+  return { refs, keys };
+}
+
+/** The chunks of each series that overlap [startMs, endMs]: this node's in memory, then the KV's. */
+async function chunkRefs(deps: QuerierDeps, sids: readonly bigint[], startMs: number, endMs: number, admission: CacheAdmission): Promise<ChunkRef[][]> {
+  // Memory first: a chunk that leaves the head after this point is already in the KV.
+  const heads = sids.map((sid) => headChunks(deps, sid, startMs, endMs));
+  const stored = await entriesInRanges(
+    deps.kv,
+    sids.map((sid) => chunkScanRange(sid, startMs, endMs)),
+  );
+  return heads.map((head, s) => {
+    const refs = head.refs;
+    for (const e of stored[s]!) {
+      if (head.keys !== null && containsKey(head.keys, e.key)) continue;
+      addStored(deps.cache, refs, e, startMs, endMs, admission);
     }
-    if (header.encoding === CHUNK_ENCODING_XOR) {
-      refs.push({ minTimeMs, maxTimeMs, xor: chunkValueData(e.value), decoded: null, cacheKey });
+    if (refs.length > 1) refs.sort((a, b) => a.minTimeMs - b.minTimeMs);
+    return refs;
+  });
+}
+
+/** Adds a stored chunk to refs if it overlaps the range: from the cache when closed and cached there. */
+function addStored(cache: ChunkCache, refs: ChunkRef[], e: KvEntry, startMs: number, endMs: number, admission: CacheAdmission): void {
+  const header = decodeChunkHeader(e.value);
+  if (header.maxTimeMs < startMs || header.minTimeMs > endMs) return;
+  const { minTimeMs, maxTimeMs } = header;
+  let cacheKey: string | null = null;
+  if (header.closed) {
+    cacheKey = ChunkCache.keyOf(e.key);
+    const cached = cache.get(cacheKey);
+    if (cached !== undefined) {
+      refs.push({ minTimeMs, maxTimeMs, xor: null, decoded: cached, cacheKey: null });
       return;
     }
-    const decoded = withWords(decodeStoredChunk(header.encoding, chunkValueData(e.value)));
-    if (cacheKey !== null) admit(deps.cache, admission, cacheKey, decoded);
-    refs.push({ minTimeMs, maxTimeMs, xor: null, decoded, cacheKey: null });
-  });
-  if (refs.length > 1) refs.sort((a, b) => a.minTimeMs - b.minTimeMs);
-  return refs;
+  }
+  if (header.encoding === CHUNK_ENCODING_XOR) {
+    refs.push({ minTimeMs, maxTimeMs, xor: chunkValueData(e.value), decoded: null, cacheKey });
+    return;
+  }
+  const decoded = withWords(decodeStoredChunk(header.encoding, chunkValueData(e.value)));
+  if (cacheKey !== null) admit(cache, admission, cacheKey, decoded);
+  refs.push({ minTimeMs, maxTimeMs, xor: null, decoded, cacheKey: null });
 }
 
 /** First index of sorted `t` in [from, to) with t >= x. */
