@@ -10,6 +10,7 @@
  *                                  200 hosts is issue 9's 15,000 series)
  *   npm run bench:ingest -- --concurrency=16   one concurrency only (default: 4 and 16)
  *   BENCH_PROFILE_DIR=dir npm run bench:ingest -- --quick   also writes a CPU profile of each server
+ *   BENCH_MEMORY=1 npm run bench:ingest   each server also prints its process.memoryUsage() on stop
  *
  * Requests are pre-generated from bench/data/node-exporter.ts the way Prometheus sends them: one
  * sample per TimeSeries entry, 2,000 samples per request, series split into one shard per
@@ -273,6 +274,7 @@ async function serve(dir: string, head: HeadPolicyName, backend: BenchBackend, f
   const addr = server.address();
   process.stdout.write(`listening on ${typeof addr === 'object' && addr !== null ? addr.port : 0}\n`);
   process.once('SIGTERM', () => {
+    if (process.env['BENCH_MEMORY']) process.stderr.write(`memory ${JSON.stringify(process.memoryUsage())}\n`);
     server.closeAllConnections();
     server.close(() => {
       void storage
