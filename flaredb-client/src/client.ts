@@ -337,14 +337,18 @@ export class FlareDbClient {
     this.counts.calls++;
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const deadlineMs = Date.now() + timeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+    // A call that gets a slot at once and succeeds never waits, so its timer is made only when
+    // it has to wait (for a slot or before a retry); the RPC itself carries gRPC's deadline.
+    const waits = new CallWaits(deadlineMs, options.signal);
+    if (options.signal?.aborted === true) throw this.abortError(method, options.signal.reason, false, timeoutMs);
     let retry = 0;
     let failoversInRow = 0;
     for (let attempt = 1; ; attempt++) {
-      const release = await this.limiter.acquire(signal).catch((err: unknown) => {
-        throw this.abortError(method, err, timeout, timeoutMs);
-      });
+      const release =
+        this.limiter.tryAcquire() ??
+        (await this.limiter.acquire(waits.signal()).catch((err: unknown) => {
+          throw this.abortError(method, err, waits.timedOut(), timeoutMs);
+        }));
       const index = this.current;
       const stubs = this.stubs[index]!;
       let failure: FlareDbError;
@@ -373,8 +377,8 @@ export class FlareDbClient {
       if (Date.now() + waitMs >= deadlineMs) throw failure;
       this.counts.retries++;
       if (waitMs > 0) {
-        await sleep(waitMs, signal).catch((err: unknown) => {
-          throw timeout.aborted ? failure : this.abortError(method, err, timeout, timeoutMs);
+        await sleep(waitMs, waits.signal()).catch((err: unknown) => {
+          throw waits.timedOut() ? failure : this.abortError(method, err, waits.timedOut(), timeoutMs);
         });
       }
     }
@@ -409,10 +413,33 @@ export class FlareDbClient {
     });
   }
 
-  private abortError(method: string, err: unknown, timeout: AbortSignal, timeoutMs: number): FlareDbError {
+  private abortError(method: string, err: unknown, timedOut: boolean, timeoutMs: number): FlareDbError {
     if (err instanceof FlareDbError) return err;
-    if (timeout.aborted) return new FlareDbError(status.DEADLINE_EXCEEDED, `${method}: deadline of ${timeoutMs}ms exceeded`);
+    if (timedOut) return new FlareDbError(status.DEADLINE_EXCEEDED, `${method}: deadline of ${timeoutMs}ms exceeded`);
     return new FlareDbError(status.CANCELLED, `${method}: cancelled: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** The abort signal a call's waits use (its deadline, and the caller's signal), made on first use. */
+class CallWaits {
+  private timeout: AbortSignal | undefined;
+  private combined: AbortSignal | undefined;
+
+  constructor(
+    private readonly deadlineMs: number,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {}
+
+  signal(): AbortSignal {
+    if (this.combined !== undefined) return this.combined;
+    this.timeout = AbortSignal.timeout(Math.max(0, this.deadlineMs - Date.now()));
+    this.combined = this.callerSignal === undefined ? this.timeout : AbortSignal.any([this.timeout, this.callerSignal]);
+    return this.combined;
+  }
+
+  /** Whether the deadline has passed (by the timer once there is one, else by the clock). */
+  timedOut(): boolean {
+    return this.timeout === undefined ? Date.now() >= this.deadlineMs : this.timeout.aborted;
   }
 }
 
@@ -426,6 +453,8 @@ function channelOptionsOf(options: FlareDbClientOptions): ChannelOptions {
     'grpc.use_local_subchannel_pool': 1,
     // Scan pages of large values may pass gRPC's default 4 MiB.
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    // Channelz bookkeeping is work on every call, and nothing here reads it.
+    'grpc.enable_channelz': 0,
   };
   const keepalive = options.keepalive;
   if (keepalive?.timeMs !== undefined) out['grpc.keepalive_time_ms'] = keepalive.timeMs;

@@ -23,6 +23,13 @@ export class InFlightLimiter {
     return this.waiting.size;
   }
 
+  /** A slot's release function when one is free now, else undefined (nothing is queued). */
+  tryAcquire(): (() => void) | undefined {
+    if (this.active >= this.max) return undefined;
+    this.active++;
+    return this.releaser();
+  }
+
   /** Waits for a free slot; rejects with the signal's reason if it aborts while waiting. */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);

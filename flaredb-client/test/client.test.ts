@@ -111,6 +111,16 @@ describe('FlareDbClient', () => {
       expect(client.stats().inFlight).to.equal(0);
     });
 
+    it('sends nothing for a call whose signal has already aborted', async () => {
+      const held: sendUnaryData<RawGetResponse>[] = [];
+      const fake = track(await startFakeServer({ rawGet: (_call, cb) => void held.push(cb) }));
+      const client = track(new FlareDbClient({ endpoints: [fake.address], timeoutMs: 5000 }));
+      const err = await rejectionOf(client.rawGet(bytes(1), { signal: AbortSignal.abort('gone') }));
+      expect(err.code).to.equal(status.CANCELLED);
+      expect(client.stats()).to.include({ attempts: 0, inFlight: 0 });
+      expect(held).to.have.length(0);
+    });
+
     it('counts time spent queued behind the in-flight cap against the deadline', async () => {
       const held: sendUnaryData<RawGetResponse>[] = [];
       const fake = track(await startFakeServer({ rawGet: (_call, cb) => void held.push(cb) }));

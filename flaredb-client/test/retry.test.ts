@@ -50,6 +50,18 @@ describe('InFlightLimiter', () => {
     expect(limiter.inFlight).to.equal(0);
   });
 
+  it('tryAcquire takes a free slot at once and answers undefined, queueing nothing, when none is free', () => {
+    const limiter = new InFlightLimiter(1);
+    const release = limiter.tryAcquire();
+    expect(release).to.be.a('function');
+    expect(limiter.tryAcquire()).to.equal(undefined);
+    expect(limiter.queued).to.equal(0);
+    release!();
+    expect(limiter.inFlight).to.equal(0);
+    limiter.tryAcquire()!();
+    expect(limiter.inFlight).to.equal(0);
+  });
+
   it('drops a waiter whose signal aborts, and rejects the rest on demand', async () => {
     const limiter = new InFlightLimiter(1);
     const held = await limiter.acquire();
