@@ -58,7 +58,8 @@ const MAX_PUT_ATTEMPTS = 16;
  * remembers the version it last saw for each key (or assumes a new key is absent), and when that
  * guess is stale the failed CAS answers the current version, which the retry uses. A single writer
  * of a key therefore spends one RPC per put. `compareAndSwap` (by value) is a Get followed by a
- * CAS or conditional Delete on the version read, so it is atomic across every gateway.
+ * CAS or conditional Delete on the version read, so it is atomic across every gateway; creating an
+ * absent key (expected null) is one CAS on version 0, with no Get.
  *
  * In eventual mode KvRaw has no conditional write: `compareAndSwap` is a RawGet and a RawPut
  * serialized per key inside this process only, so it is not atomic across processes. Keys that
@@ -256,15 +257,16 @@ export class FlareDbKv implements KvStore {
   private async casStrong(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean> {
     const id = keyId(key);
     const ns = { namespace: this.strongNamespace };
-    const current = await this.client.get(key, ns);
-    this.versions.set(id, current?.version ?? 0);
-    if (!sameValue(current?.value ?? null, expected)) return false;
-    if (current === null) {
-      if (value === null) return true;
+    if (expected === null) {
+      // Create-if-absent is a CAS on version 0 by itself; a Get first would only cost an RPC.
+      if (value === null) return (await this.getOne(key)) === null;
       const res = await this.client.compareAndSwap(key, value, 0, ns);
       this.versions.set(id, res.success ? res.newVersion : res.currentVersion);
       return res.success;
     }
+    const current = await this.client.get(key, ns);
+    this.versions.set(id, current?.version ?? 0);
+    if (current === null || !equalBytes(current.value, expected)) return false;
     if (value === null) {
       const res = await this.client.delete(key, current.version, ns);
       this.versions.set(id, res.success ? 0 : res.currentVersion);

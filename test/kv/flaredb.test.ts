@@ -67,6 +67,25 @@ describe('FlareDbKv', () => {
     }
   });
 
+  it('creates an absent key in strong mode with one CAS and no read, and refuses a second create', async () => {
+    const ns = `rpc${namespaces++}`;
+    const first = FlareDbKv.open({ endpoints: [strongServer.address], namespace: ns, consistency: 'strong' });
+    const second = FlareDbKv.open({ endpoints: [strongServer.address], namespace: ns, consistency: 'strong' });
+    try {
+      expect(await first.compareAndSwap(b(7), null, b(1))).to.equal(true);
+      expect(first.stats().attempts).to.equal(1);
+      expect(await second.compareAndSwap(b(7), null, b(2))).to.equal(false);
+      expect(second.stats().attempts).to.equal(1);
+      expect(Array.from((await second.get(b(7)))!)).to.deep.equal([1]);
+      // The failed create taught `second` the version, so its next put is one CAS.
+      await second.batch([{ type: 'put', key: b(7), value: b(3) }]);
+      expect(second.stats().attempts).to.equal(3);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   it('keeps keys under strong prefixes in the strong namespace, where CAS is atomic across stores', async () => {
     const options = {
       endpoints: [eventualServer.address],
