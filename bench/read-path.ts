@@ -92,6 +92,7 @@ function cases(endMs: number, hours: number): Case[] {
     instant('rate(node_cpu_seconds_total[5m]), instant', [cpu]),
     instant('node_cpu_seconds_total{mode=~"user|system"}, instant', [cpu, { type: '=~', name: 'mode', value: 'user|system' }]),
     instant('node_cpu_seconds_total{mode!="idle"}, instant', [cpu, { type: '!=', name: 'mode', value: 'idle' }]),
+    instant('node_load1{instance=~"host-0[0-3].*"}, instant', [eq('__name__', 'node_load1'), { type: '=~', name: 'instance', value: 'host-0[0-3].*' }]),
     instant('{job="node"} (every series), instant', [eq('job', 'node')]),
     instant('node_load1{instance="host-001:9100"}, instant', [eq('__name__', 'node_load1'), eq('instance', 'host-001:9100')]),
     range('rate(node_cpu_seconds_total[5m]), 1 h range', [cpu], HOUR_MS),

@@ -27,7 +27,7 @@ import type { Hash64, LabelsHasher } from './labels-codec.js';
 import { decodeLabels, encodeLabels, hashLabels, hashToSid, nextSid, sameLabels } from './labels-codec.js';
 import type { Postings } from './postings.js';
 import { EMPTY_POSTINGS, intersect, subtract, union, unionAll } from './postings.js';
-import { firstEntry, scanEach } from './kv-scan.js';
+import { entriesInRanges, firstEntry, scanEach } from './kv-scan.js';
 import { sortByLabels } from './labels-order.js';
 
 /**
@@ -330,7 +330,14 @@ export class SeriesIndex {
 
   private async postingsWhere(day: number, name: string, pick: (value: string) => boolean): Promise<Postings> {
     const values = (await this.valuesOfDay(day, name)).filter(pick);
-    return unionAll(await Promise.all(values.map((v) => this.postingsOf(day, name, v))));
+    if (values.length === 1) return this.postingsOf(day, name, values[0]!);
+    const ranges = values.map((v) => {
+      const prefix = postingsPrefix(day, name, v);
+      return { start: prefix, end: prefixEnd(prefix) };
+    });
+    // The postings of every picked value in one KV call; each list is in sid order already.
+    const lists = await entriesInRanges(this.kv, ranges);
+    return unionAll(lists.map((entries) => BigUint64Array.from(entries, (e) => postingKeySid(e.key))));
   }
 
   private async valuesOfDay(day: number, name: string): Promise<string[]> {
