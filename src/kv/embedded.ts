@@ -240,8 +240,8 @@ export class EmbeddedKv implements KvStore {
    * rewritten open chunks have come and gone) the file stays at its high-water mark. When enough
    * of it is unused this rewrites every entry in key order into a new file (appended, so leaf
    * pages come out full) and renames it over the old one. Every call waits meanwhile, so the
-   * store is briefly read- and write-locked (about a second per 100 MB of live data). The data
-   * directory must not be open in another process. A crash before the rename leaves the old file
+   * store is briefly read- and write-locked (about a second per 100 MB of live data). Nothing is
+   * rewritten while another process has the directory open. A crash before the rename leaves the old file
    * whole; the copy is removed on the next open.
    */
   async reclaimSpace(options: ReclaimOptions = {}): Promise<ReclaimSummary> {
@@ -252,7 +252,7 @@ export class EmbeddedKv implements KvStore {
     const want = { ...DEFAULT_RECLAIM, ...options };
     const freeFraction = before.filePages === 0 ? 0 : 1 - before.usedPages / before.filePages;
     const usedBytes = before.usedPages * before.pageSize;
-    if (before.fileBytes < want.minFileBytes || freeFraction < want.minFreeFraction || usedBytes > want.maxUsedBytes) {
+    if (before.fileBytes < want.minFileBytes || freeFraction < want.minFreeFraction || usedBytes > want.maxUsedBytes || this.openElsewhere()) {
       return { rewritten: false, before, after: before, durationMs: Date.now() - t0 };
     }
     let release!: () => void;
@@ -265,6 +265,19 @@ export class EmbeddedKv implements KvStore {
       release();
     }
     return { rewritten: true, before, after: await this.fileUsage(), durationMs: Date.now() - t0 };
+  }
+
+  /**
+   * True when another process has the store open (it holds a slot in LMDB's reader table): that
+   * process would keep using the old file after the rename, so the rewrite must not happen.
+   */
+  private openElsewhere(): boolean {
+    this.db.readerCheck(); // clears the slots of processes that died
+    for (const line of this.db.readerList().split('\n').slice(1)) {
+      const pid = Number(line.trim().split(/\s+/)[0]);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) return true;
+    }
+    return false;
   }
 
   private async rewriteFile(): Promise<void> {
@@ -297,9 +310,10 @@ export class EmbeddedKv implements KvStore {
     } finally {
       await copy.close();
     }
+    await syncPath(path.join(copyDir, 'data.mdb'));
     await this.db.close();
     await rename(path.join(copyDir, 'data.mdb'), path.join(this.dir, 'data.mdb'));
-    await syncDirectory(this.dir);
+    await syncPath(this.dir);
     await rm(copyDir, { recursive: true, force: true });
     this.db = openLmdb(this.dir);
   }
@@ -399,8 +413,9 @@ interface LmdbStats extends LmdbTreeStats {
   readonly free?: LmdbTreeStats;
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await openFile(dir, 'r');
+/** fsync of a file or a directory, so that what was written or renamed there survives power loss. */
+async function syncPath(p: string): Promise<void> {
+  const handle = await openFile(p, 'r');
   try {
     await handle.sync();
   } finally {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -108,6 +109,42 @@ describe('EmbeddedKv.reclaimSpace', () => {
       expect(await swapped).to.equal(true);
       expect(await kv.get(keyOf(5000))).to.deep.equal(Buffer.from([1, 2, 3]));
       expect(await everything(kv)).to.have.length(1002);
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it('rewrites nothing while another process has the store open', async function () {
+    this.timeout(30_000);
+    const kvDir = path.join(dir, 'kv');
+    const kv = await EmbeddedKv.open(kvDir);
+    try {
+      await fragmented(kv);
+      // A second process opens the same directory, reads once (taking a reader slot) and waits.
+      const script = `const { open } = require('lmdb');
+        const db = open({ path: process.argv[1], keyEncoding: 'binary', encoding: 'binary' });
+        db.get(Buffer.from([0x43]));
+        process.stdout.write('open\\n');
+        process.stdin.on('data', () => {}).on('end', () => db.close().then(() => process.exit(0)));`;
+      const other = spawn(process.execPath, ['-e', script, kvDir], { stdio: ['pipe', 'pipe', 'inherit'] });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('the other process did not open the store within 20 s')), 20_000);
+          other.stdout.once('data', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          other.once('exit', (code) => reject(new Error(`the other process exited early (${code})`)));
+        });
+        const refused = await kv.reclaimSpace({ minFileBytes: 0, minFreeFraction: 0.3 });
+        expect(refused.rewritten, 'another process holds the file').to.equal(false);
+      } finally {
+        other.stdin.end();
+        await new Promise<void>((resolve) => (other.exitCode !== null ? resolve() : other.once('exit', () => resolve())));
+      }
+      const done = await kv.reclaimSpace({ minFileBytes: 0, minFreeFraction: 0.3 });
+      expect(done.rewritten, 'the other process has gone').to.equal(true);
+      expect(await everything(kv)).to.have.length(1000);
     } finally {
       await kv.close();
     }
