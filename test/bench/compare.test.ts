@@ -58,7 +58,8 @@ describe('bench: side-by-side harness, pure parts', () => {
     const pid = process.pid;
     const cpu = parseCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     const used = process.cpuUsage();
-    expect(cpu).to.be.within(0, (used.user + used.system) / 1e6 + 0.05);
+    // The figure adds the CPU of waited-for children (servers a test run started) to the process's own.
+    expect(cpu).to.be.at.least((used.user + used.system) / 1e6 - 0.05);
     expect(cpu).to.be.greaterThan(0);
     const rss = parsePeakRssBytes(readFileSync(`/proc/${pid}/status`, 'utf8'));
     expect(rss).to.be.at.least(process.memoryUsage().rss * 0.5);
