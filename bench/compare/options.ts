@@ -22,7 +22,7 @@ export interface BenchOptions {
   readonly quick: boolean;
 }
 
-export const USAGE = `npm run bench -- [--hosts=50,200,800] [--hours=6,6,1.5] [--systems=metricstor,victoriametrics,prometheus]
+export const USAGE = `npm run bench -- [--hosts=50,200,800] [--hours=6,6,1] [--systems=metricstor,victoriametrics,prometheus]
   [--concurrency=4,16] [--heads=buffered,write-through] [--query-reps=1] [--no-queries]
   [--scaling-query-stride=8] [--full-scaling] [--flaredb=HOSTSxHOURS | --no-flaredb] [--quick] [--no-write]
 --hours takes one value for every size or one per size. The main size is the middle one: it gets
