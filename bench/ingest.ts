@@ -42,6 +42,8 @@ import { WriteQueue } from '../src/ingest/write-queue.js';
 import { Storage } from '../src/storage/index.js';
 import type { HeadFlush } from '../src/storage/index.js';
 import type { NodeExporterOptions } from './data/node-exporter.js';
+import { cpuSeconds } from './compare/proc-stats.js';
+import { replay, type ReplayLimits } from './compare/ingest-runner.js';
 import { buildRequests, SAMPLES_PER_REQUEST, type Workload } from './remote-write-requests.js';
 import { benchBackend, kvRpcs, openBenchKv, queryLatency, startFlareDbDev, type BenchBackend, type QueryTiming } from './flaredb-backend.js';
 
@@ -53,7 +55,7 @@ function headPolicyName(arg: string | undefined): HeadPolicyName {
   if (arg === 'write-through' || arg === 'buffered') return arg;
   throw new Error(`--head takes write-through or buffered, not ${arg ?? 'nothing'}`);
 }
-const CLK_TCK = 100; // Linux USER_HZ
+const REPLAY_LIMITS: ReplayLimits = { requestTimeoutMs: 60_000, phaseTimeoutMs: 30 * 60_000 };
 const limits = ingestLimits();
 
 /** CPU seconds (user + system) of this process spent in fn; robust against a busy machine. */
@@ -105,13 +107,6 @@ function decodeBench(bodies: Buffer[], passes: number): DecodeFigures {
   return { cached, uncached, generated: samples / bestGenerated, bytesPerSample: compressedBytes / samples };
 }
 
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
 /** A `Name: N kB` line of /proc/<pid>/status, in MiB. */
 function statusMiB(pid: number, field: 'VmHWM' | 'RssAnon' | 'RssFile'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -140,32 +135,6 @@ async function startServerProcess(dir: string, head: HeadPolicyName, backend: Be
   return { child, port };
 }
 
-function post(agent: http.Agent, port: number, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/api/v1/write',
-        agent,
-        headers: {
-          'Content-Type': 'application/x-protobuf',
-          'Content-Encoding': 'snappy',
-          'X-Prometheus-Remote-Write-Version': '0.1.0',
-          'Content-Length': body.length,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 interface EndToEnd {
   concurrency: number;
   samples: number;
@@ -191,31 +160,12 @@ async function endToEnd(shards: Workload[], head: HeadPolicyName, backend: Bench
     const m = /kv-rpcs (\d+)/.exec(d.toString());
     if (m) rpcs = Number(m[1]);
   });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: shards.length });
   let exited = false;
   try {
     const cpu0 = cpuSeconds(child.pid!);
-    const latenciesMs: number[] = [];
-    const t0 = process.hrtime.bigint();
-    await Promise.all(
-      shards.map(async (shard) => {
-        for (const body of shard.bodies) {
-          const start = process.hrtime.bigint();
-          let status = await post(agent, port, body);
-          // 429 is the queue saying "later"; a benchmark sender retries like Prometheus would.
-          for (let tries = 0; status === 429 && tries < 100; tries++) {
-            await new Promise((r) => setTimeout(r, 10));
-            status = await post(agent, port, body);
-          }
-          if (status !== 204) throw new Error(`remote write answered ${status}`);
-          latenciesMs.push(Number(process.hrtime.bigint() - start) / 1e6);
-        }
-      }),
-    );
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const { seconds, latenciesMs } = await replay(shards, `http://127.0.0.1:${port}/api/v1/write`, REPLAY_LIMITS);
     const cpu = cpuSeconds(child.pid!) - cpu0;
     const samples = shards.reduce((n, s) => n + s.samples, 0);
-    latenciesMs.sort((a, b) => a - b);
     const peakRss = statusMiB(child.pid!, 'VmHWM');
     const rssAnon = statusMiB(child.pid!, 'RssAnon');
     const rssFile = statusMiB(child.pid!, 'RssFile');
@@ -243,7 +193,6 @@ async function endToEnd(shards: Workload[], head: HeadPolicyName, backend: Bench
       queries,
     };
   } finally {
-    agent.destroy();
     if (!exited) await stopChild(child);
     await flaredb?.stop();
     await rm(dir, { recursive: true, force: true });
