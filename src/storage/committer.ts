@@ -10,6 +10,16 @@ export interface BatchLimits {
 
 export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBatchBytes: 8 * 1024 * 1024, maxBatchOps: 50_000 };
 
+/**
+ * A write-ahead log outside the KV that the flush protocol drives: `flushStarting` is called in
+ * the synchronous step that snapshots the head for a flush, so every record it has before that
+ * point is covered by the snapshots; `flushCommitted` once those snapshots are committed.
+ */
+export interface FlushListener {
+  flushStarting(): number;
+  flushCommitted(position: number): Promise<void>;
+}
+
 interface Waiter {
   resolve(): void;
   reject(err: unknown): void;
@@ -40,6 +50,7 @@ export class Committer {
     /** write-through: every batch writes every changed chunk. */
     private readonly writeThrough: boolean,
     private readonly limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+    private readonly flushListener: FlushListener | null = null,
   ) {}
 
   /** Resolves once `ops` (and, with `flush`, every chunk change before this call) are committed. */
@@ -104,6 +115,8 @@ export class Committer {
     this.flushWanted = false;
 
     const snapshots: ChunkSnapshot[] = this.head.takeChanged(flush);
+    const listener = flush ? this.flushListener : null;
+    const logPosition = listener?.flushStarting() ?? null;
     for (const s of snapshots) ops.push({ type: 'put', key: s.chunk.key, value: s.value });
     let covered: Uint8Array[] = [];
     if (flush) {
@@ -128,6 +141,8 @@ export class Committer {
     this.head.committed(snapshots);
     this.index.markCommitted(marks);
     if (!flush) for (const w of walPuts) this.uncoveredWal.push(w.key);
+    // A segment left behind is deleted by the next flush; the samples are committed either way.
+    if (listener !== null && logPosition !== null) await listener.flushCommitted(logPosition).catch(() => undefined);
     for (const w of waiters) w.resolve();
   }
 }

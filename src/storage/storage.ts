@@ -26,7 +26,7 @@ import type {
   TsdbStats,
 } from './types.js';
 import { ChunkCache } from './chunk-cache.js';
-import { Committer } from './committer.js';
+import { Committer, DEFAULT_BATCH_LIMITS } from './committer.js';
 import { Head } from './head.js';
 import {
   dayOfMs,
@@ -50,6 +50,8 @@ import { SeriesIndex } from './series-index.js';
 import { computeStats } from './stats.js';
 import { decodeWalRecord, encodeWalRecord } from './wal-codec.js';
 import type { WalSeries } from './wal-codec.js';
+import { SegmentLog, type SegmentLogCounters, type SegmentReplay } from './wal/segment-log.js';
+import { FileWriteAheadLog, KvWriteAheadLog, type WriteAheadLog } from './wal/write-ahead-log.js';
 
 export interface StorageRuntimeStats {
   readonly chunkCacheHits: number;
@@ -82,6 +84,11 @@ export interface StorageOptions {
   readonly orphanCheckMs?: number;
   /** Series in the write-path cache. Default one million. */
   readonly maxCachedSeries?: number;
+  /**
+   * A directory this process alone owns, for the buffered head's write-ahead records as segment
+   * files. Absent: the records are KV keys, which other writers can adopt (a shared KV).
+   */
+  readonly walDir?: string;
   /** Replaces the series hash; only tests use it (to force collisions). */
   readonly hasher?: LabelsHasher;
 }
@@ -114,7 +121,10 @@ export class Storage implements MetricStorage {
   private head!: Head;
   private committer!: Committer;
   private writerLease!: Lease;
-  private walCounter = 0;
+  private log!: WriteAheadLog;
+  private segments: SegmentLog | null = null;
+  /** What opening found in the write-ahead segments (file log only). */
+  walReplay: SegmentReplay | null = null;
   private timer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private lastOrphanCheckMs = 0;
@@ -145,10 +155,23 @@ export class Storage implements MetricStorage {
     const s = new Storage(kv, options);
     const incarnation = await s.takeWriterLease();
     s.head = new Head(s.writerId, incarnation);
-    s.committer = new Committer(kv, s.head, s.index, !s.buffered);
+    s.segments = options.walDir === undefined ? null : await SegmentLog.open(options.walDir);
+    s.committer = new Committer(kv, s.head, s.index, !s.buffered, DEFAULT_BATCH_LIMITS, s.segments);
+    s.log = s.segments === null ? new KvWriteAheadLog(s.committer, s.writerId, incarnation) : new FileWriteAheadLog(s.committer, s.segments);
     await s.recoverOrphans(true);
+    if (s.segments !== null) s.walReplay = await s.replaySegments(s.segments);
     s.startTimer();
     return s;
+  }
+
+  /** Appends the records of the segments left behind to the head; the flush then deletes those segments. */
+  private async replaySegments(segments: SegmentLog): Promise<SegmentReplay> {
+    const nowMs = this.clock.nowMs();
+    const report = await segments.replay((payload) => {
+      for (const s of decodeWalRecord(payload)) this.head.append(this.head.getOrCreate(s.sid), s.timestamps, s.values, nowMs);
+    });
+    if (report.segments > 0) await this.committer.commit([], [], null, true);
+    return report;
   }
 
   private get leaseTtlMs(): number {
@@ -223,6 +246,11 @@ export class Storage implements MetricStorage {
     };
   }
 
+  /** Writes, fdatasyncs and segments of the file write-ahead log; null with the KV log. */
+  get walCounters(): SegmentLogCounters | null {
+    return this.segments?.counters ?? null;
+  }
+
   /** Writes every changed open chunk to the KV now (buffered policy) and deletes covered records. */
   async flush(): Promise<void> {
     this.checkOpen();
@@ -261,11 +289,8 @@ export class Storage implements MetricStorage {
       this.head.append(sh, s.timestamps, s.values, nowMs);
       wal?.push({ sid: e.sid, timestamps: s.timestamps, values: s.values });
     }
-    const walPut =
-      wal !== null && wal.length > 0
-        ? { key: walKey(this.writerId, makeSeq(this.head.incarnation, this.walCounter++)), value: encodeWalRecord(wal) }
-        : null;
-    await this.committer.commit(ops, marks, walPut, false);
+    if (wal !== null && wal.length > 0) await this.log.append(encodeWalRecord(wal), ops, marks);
+    else await this.committer.commit(ops, marks, null, false);
   }
 
   // ---- recovery of write-ahead records ----------------------------------------------------------
@@ -439,6 +464,7 @@ export class Storage implements MetricStorage {
     this.head.closeAll();
     await this.committer.commit([], [], null, true);
     this.closed = true;
+    await this.segments?.close();
     await this.expireLease(writerLeaseName(this.writerId));
   }
 
@@ -464,6 +490,7 @@ export class Storage implements MetricStorage {
   abandon(): void {
     this.stopTimers();
     this.closed = true;
+    this.segments?.abandon();
   }
 
   /** Figures for tests, benchmarks and metrics. */

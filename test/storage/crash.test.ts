@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -77,6 +77,7 @@ const cases = [
   { policy: 'write-through', adopt: false },
   { policy: 'buffered', adopt: false },
   { policy: 'buffered', adopt: true },
+  { policy: 'buffered-file-wal', adopt: false },
 ];
 
 for (const { policy, adopt } of cases) {
@@ -94,10 +95,18 @@ for (const { policy, adopt } of cases) {
       const acked = await runAndKill(dir, policy, leaseTtlMs);
       expect(acked.length).to.be.greaterThan(0);
       if (leaseTtlMs !== undefined) await new Promise((r) => setTimeout(r, leaseTtlMs + 100));
-      const kv = await EmbeddedKv.open(dir);
+      const fileWal = policy === 'buffered-file-wal';
+      const kv = await EmbeddedKv.open(fileWal ? path.join(dir, 'kv') : dir);
       try {
-        const storage = await Storage.open(kv, { writerId: adopt ? CRASH_WRITER_ID + 1n : CRASH_WRITER_ID });
+        const storage = await Storage.open(kv, {
+          writerId: adopt ? CRASH_WRITER_ID + 1n : CRASH_WRITER_ID,
+          ...(fileWal ? { walDir: path.join(dir, 'wal') } : {}),
+        });
         await checkRecovered(storage, acked);
+        if (fileWal) {
+          expect(storage.walReplay?.segments, 'the killed writer left segments').to.be.greaterThan(0);
+          expect(await readdir(path.join(dir, 'wal')), 'replayed segments are deleted').to.deep.equal([]);
+        }
         if (adopt) {
           const wal = await kv.scan({ start: walPrefix(), end: prefixEnd(walPrefix()), limit: 10 });
           expect(wal.entries, 'adopted records are deleted').to.have.length(0);
