@@ -2,6 +2,7 @@
  * The composition root: builds KV → storage → engine → HTTP in dependency order and tears them
  * down in reverse. Nothing else in the code base creates these parts for production use.
  */
+import path from 'node:path';
 import { Registry } from 'prom-client';
 import YAML from 'yaml';
 import type { ApiDeps, PromqlText } from './api/deps.js';
@@ -84,11 +85,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         config.storage.headFlushIntervalMs > 0 ? { intervalMs: config.storage.headFlushIntervalMs } : 'write-through',
       retentionMs,
       chunkCacheBytes: config.storage.chunkCacheBytes,
-      // One embedded node owns its data directory: it stays the same writer across restarts.
-      ...(config.storage.backend === 'embedded' ? { writerId: await persistentWriterId(config.storage.dataDir) } : {}),
+      // One embedded node owns its data directory: it stays the same writer across restarts and
+      // keeps its write-ahead records in segment files there rather than in the KV.
+      ...(config.storage.backend === 'embedded'
+        ? { writerId: await persistentWriterId(config.storage.dataDir), walDir: path.join(config.storage.dataDir, 'wal') }
+        : {}),
       ...(config.storage.leaseTtlMs === undefined ? {} : { writerLeaseTtlMs: config.storage.leaseTtlMs }),
       ...(config.storage.orphanCheckMs === undefined ? {} : { orphanCheckMs: config.storage.orphanCheckMs }),
     });
+    const replay = storage.walReplay;
+    if (replay !== null && replay.segments > 0) {
+      const { tornTail, ...found } = replay;
+      logger[tornTail === null ? 'info' : 'warn']('write-ahead log replayed', { ...found, ...(tornTail === null ? {} : { tornTail }) });
+    }
     const engine = new PromqlEngine(storage, {
       parse: cachedParser(parseExpr),
       limits: {
