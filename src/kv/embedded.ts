@@ -50,6 +50,8 @@ export interface ReclaimSummary {
 }
 
 const RECLAIM_DIR = 'reclaim';
+/** Address space reserved for the map (not disk: the file grows only as pages are written). */
+const MAP_SIZE_BYTES = 2 ** 40;
 const RECLAIM_TXN_ENTRIES = 5_000;
 const DEFAULT_RECLAIM: Required<ReclaimOptions> = {
   minFreeFraction: 0.5,
@@ -382,6 +384,9 @@ function openLmdb(dir: string): RootDatabase<Buffer, Uint8Array> {
     compression: false,
     cache: false,
     overlappingSync: true,
+    // One mapping for the life of the file. Left to grow, lmdb maps the file again at twice the
+    // size and keeps every earlier mapping, so each page read is resident once per mapping.
+    mapSize: MAP_SIZE_BYTES,
   });
 }
 
