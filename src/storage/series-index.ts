@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { MetricstorError, badData } from '../errors.js';
 import { prefixEnd } from '../kv/bytes.js';
-import type { KvOp, KvStore } from '../kv/kv.js';
+import type { KvEntry, KvOp, KvRange, KvStore } from '../kv/kv.js';
 import type { Labels } from '../model/labels.js';
 import type { CompiledMatcher, Matcher } from '../model/matchers.js';
 import { compileMatcher, matchesAll } from '../model/matchers.js';
@@ -26,7 +26,7 @@ import {
 import type { Hash64, LabelsHasher } from './labels-codec.js';
 import { decodeLabels, encodeLabels, hashLabels, hashToSid, nextSid, sameLabels } from './labels-codec.js';
 import type { Postings } from './postings.js';
-import { EMPTY_POSTINGS, intersect, subtract, union, unionAll } from './postings.js';
+import { EMPTY_POSTINGS, intersect, union, unionAll } from './postings.js';
 import { entriesInRanges, firstEntry, scanEach } from './kv-scan.js';
 import { sortByLabels } from './labels-order.js';
 
@@ -85,6 +85,11 @@ export interface SeriesIndexOptions {
 /** The most ids probed after hash collisions before giving up; 2^-60 odds of ever needing 2. */
 const MAX_PROBES = 64;
 const EMPTY = new Uint8Array(0);
+/**
+ * Postings read per equality matcher before choosing which lists to read whole; also the number
+ * of candidates below which the labels are checked instead of reading more postings.
+ */
+const POSTINGS_FIRST_PAGE = 1000;
 
 export interface SelectedSeries {
   readonly sid: bigint;
@@ -285,40 +290,69 @@ export class SeriesIndex {
     return days;
   }
 
-  /** Series matching all `matchers` with index entries on a day in [startMs, endMs], sorted by labels. */
+  /**
+   * Series matching all `matchers` with index entries on a day in [startMs, endMs], sorted by labels.
+   * Postings only narrow the candidates down; every candidate's labels are then checked against
+   * every matcher, so a matcher whose postings would cost more to read than checking the
+   * candidates' labels is left to that check (see postingsForDay).
+   */
   async select(matchers: readonly Matcher[], startMs: number, endMs: number): Promise<SelectedSeries[]> {
     const compiled = matchers.map(compileMatcher);
     const selecting = compiled.filter((m) => !m.matches(''));
     if (selecting.length === 0) throw badData('vector selector must contain at least one non-empty matcher');
-    // Equality first: a single scan that usually narrows everything else down.
-    selecting.sort((a, b) => (a.type === '=' ? 0 : 1) - (b.type === '=' ? 0 : 1));
-    const subtracting = compiled.filter((m) => m.matches(''));
     let ids: Postings = EMPTY_POSTINGS;
     for (const day of await this.daysWithData(startMs, endMs)) {
-      ids = union(ids, await this.postingsForDay(day, selecting, subtracting));
+      ids = union(ids, await this.postingsForDay(day, selecting));
     }
     const series = await this.loadLabels(ids);
     return sortByLabels(series.filter((s) => matchesAll(compiled, s.labels)));
   }
 
-  private async postingsForDay(
-    day: number,
-    selecting: readonly CompiledMatcher[],
-    subtracting: readonly CompiledMatcher[],
-  ): Promise<Postings> {
+  /**
+   * A superset of the series of `day` that match every selecting matcher. The first page of each
+   * equality matcher's postings is read in one KV call; the shortest whole list starts the
+   * candidates and the other whole ones narrow them. A list longer than a page, or a matcher that
+   * is not an equality, is read only while more candidates are left than a page holds: below
+   * that, checking their labels costs less than reading its postings. Matchers that also match
+   * the empty string (negative ones) are always left to the label check, since their postings
+   * cover every series they exclude, on the whole day.
+   */
+  private async postingsForDay(day: number, selecting: readonly CompiledMatcher[]): Promise<Postings> {
+    const equalities = selecting.filter((m) => m.type === '=');
+    const others = selecting.filter((m) => m.type !== '=');
+    const ranges = equalities.map((m) => {
+      const prefix = postingsPrefix(day, m.name, m.value);
+      return { start: prefix, end: prefixEnd(prefix), limit: POSTINGS_FIRST_PAGE };
+    });
+    const firstPages = ranges.length === 0 ? [] : await this.kv.scanMany(ranges);
+    const whole: Postings[] = [];
+    const partial: { range: KvRange; entries: KvEntry[]; next: Uint8Array }[] = [];
+    firstPages.forEach((page, i) => {
+      if (page.next === undefined) whole.push(BigUint64Array.from(page.entries, (e) => postingKeySid(e.key)));
+      else partial.push({ range: ranges[i]!, entries: page.entries, next: page.next });
+    });
+    whole.sort((a, b) => a.length - b.length);
     let ids: Postings | null = null;
-    for (const m of selecting) {
-      const p: Postings =
-        m.type === '=' ? await this.postingsOf(day, m.name, m.value) : await this.postingsWhere(day, m.name, m.matches);
+    for (const p of whole) {
       ids = ids === null ? p : intersect(ids, p);
       if (ids.length === 0) return ids;
     }
-    let result = ids ?? EMPTY_POSTINGS;
-    for (const m of subtracting) {
-      if (result.length === 0) break;
-      result = subtract(result, await this.postingsWhere(day, m.name, (v) => !m.matches(v)));
+    const worthReading = (): boolean => ids === null || ids.length > POSTINGS_FIRST_PAGE;
+    for (const p of partial) {
+      if (!worthReading()) break;
+      const sids = p.entries.map((e) => postingKeySid(e.key));
+      await scanEach(this.kv, p.next, p.range.end, (e) => sids.push(postingKeySid(e.key)));
+      const list = BigUint64Array.from(sids); // in sid order: the sid ends the key
+      ids = ids === null ? list : intersect(ids, list);
+      if (ids.length === 0) return ids;
     }
-    return result;
+    for (const m of others) {
+      if (!worthReading()) break;
+      const list = await this.postingsWhere(day, m.name, m.matches);
+      ids = ids === null ? list : intersect(ids, list);
+      if (ids.length === 0) return ids;
+    }
+    return ids ?? EMPTY_POSTINGS;
   }
 
   private async postingsOf(day: number, name: string, value: string): Promise<Postings> {

@@ -119,6 +119,42 @@ describe('storage series selection by matchers', () => {
   });
 });
 
+describe('storage series selection over postings longer than a page', () => {
+  let storage: Storage;
+  // 2,400 series: job="node" on all, 12 modes on every host, 200 hosts (postings of more than one page)
+  const modes = Array.from({ length: 12 }, (_, i) => `m${i}`);
+  const hosts = Array.from({ length: 200 }, (_, i) => `h${String(i).padStart(3, '0')}`);
+  const all = hosts.flatMap((instance) => modes.map((mode) => ({ __name__: 'cpu', job: 'node', instance, mode })));
+
+  before(async () => {
+    storage = await Storage.open(new MemoryKv(), { clock: new ManualClock(T0), writerId: 3n });
+    await storage.append(all.map((l) => series(l, [[T0, 1]])));
+  });
+  after(async () => storage.close());
+
+  const expectSame = async (matchers: Matcher[], keep: (l: Record<string, string>) => boolean): Promise<void> => {
+    const got = await storage.series({ matcherSets: [matchers], startMs: T0, endMs: T0 });
+    expect(got, JSON.stringify(matchers)).to.deep.equal(all.filter(keep).map(lbls).sort(compareLabels));
+  };
+
+  it('intersects a short list with long ones, whatever the order of the matchers', async () => {
+    const eq = (name: string, value: string): Matcher => ({ type: '=', name, value });
+    await expectSame([eq('job', 'node'), eq('instance', 'h007')], (l) => l.instance === 'h007');
+    await expectSame([eq('__name__', 'cpu'), eq('job', 'node'), eq('mode', 'm3'), eq('instance', 'h150')], (l) => l.mode === 'm3' && l.instance === 'h150');
+    await expectSame([eq('job', 'node'), eq('__name__', 'cpu')], () => true);
+    await expectSame([eq('job', 'node'), eq('mode', 'm1')], (l) => l.mode === 'm1');
+    await expectSame([eq('job', 'node'), eq('instance', 'nope')], () => false);
+  });
+
+  it('applies regular expressions and negative matchers to many candidates and to few', async () => {
+    await expectSame([{ type: '=', name: 'job', value: 'node' }, { type: '=~', name: 'instance', value: 'h00.' }], (l) => l.instance!.startsWith('h00'));
+    await expectSame([{ type: '=', name: 'instance', value: 'h042' }, { type: '=~', name: 'mode', value: 'm1.*' }], (l) => l.instance === 'h042' && l.mode!.startsWith('m1'));
+    await expectSame([{ type: '=', name: 'job', value: 'node' }, { type: '!=', name: 'mode', value: 'm0' }], (l) => l.mode !== 'm0');
+    await expectSame([{ type: '=', name: 'instance', value: 'h001' }, { type: '!~', name: 'mode', value: 'm[0-5]' }], (l) => l.instance === 'h001' && !/^m[0-5]$/.test(l.mode!));
+    await expectSame([{ type: '=~', name: 'mode', value: 'm1|m2' }, { type: '!~', name: 'instance', value: 'h1.*' }], (l) => (l.mode === 'm1' || l.mode === 'm2') && !l.instance!.startsWith('h1'));
+  });
+});
+
 describe('storage label size limit', () => {
   it('refuses a whole append when a new series has a label too long to index, writing nothing', async () => {
     const kv = new MemoryKv();
