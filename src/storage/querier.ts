@@ -161,6 +161,12 @@ function upperBound(t: Float64Array, from: number, to: number, x: number): numbe
   return lo;
 }
 
+/** How many of sorted `t` lie within [startMs, endMs]. */
+function samplesWithin(t: Float64Array, startMs: number, endMs: number): number {
+  const lo = lowerBound(t, 0, t.length, startMs);
+  return upperBound(t, lo, t.length, endMs) - lo;
+}
+
 /** A decoded chunk with the word view of its values. */
 function withWords(run: SampleRun): DecodedChunk {
   return { timestamps: run.timestamps, values: run.values, words: wordsOf(run.values) };
@@ -224,7 +230,8 @@ function assemble(
   admission: CacheAdmission,
 ): SampleRun[] {
   const runs: SampleRun[] = new Array<SampleRun>(perSeries.length);
-  // Room for every whole chunk: each is decoded whole at the end of what is kept so far, then clipped.
+  // Room for the samples in range of each decoded chunk and for every XOR chunk whole: each is
+  // decoded whole at the end of what is kept so far, then clipped.
   let capacity = 0;
   for (let s = 0; s < perSeries.length; s++) {
     const refs = perSeries[s]!;
@@ -232,7 +239,7 @@ function assemble(
       runs[s] = mergeRuns(refs.map((r) => clip(decodedRun(cache, r, admission), startMs, endMs)));
       continue;
     }
-    for (const r of refs) capacity += r.decoded !== null ? r.decoded.timestamps.length : chunkNumSamples(r.xor!);
+    for (const r of refs) capacity += r.decoded !== null ? samplesWithin(r.decoded.timestamps, startMs, endMs) : chunkNumSamples(r.xor!);
   }
   const timestamps = new Float64Array(capacity);
   const values = new Float64Array(capacity);
