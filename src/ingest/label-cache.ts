@@ -25,7 +25,11 @@ export class LabelCache {
 
   /** The labels cached for bytes[start, end), if any. */
   get(bytes: Uint8Array, start: number, end: number): ValidLabels | undefined {
-    const hash = hashBytes(bytes, start, end);
+    return this.getHashed(hashBytes(bytes, start, end), bytes, start, end);
+  }
+
+  /** As get, with hashBytes(bytes, start, end) already computed (by a decode worker). */
+  getHashed(hash: number, bytes: Uint8Array, start: number, end: number): ValidLabels | undefined {
     const hit = find(this.young.get(hash), bytes, start, end);
     if (hit !== undefined) return hit.labels;
     const aged = find(this.old.get(hash), bytes, start, end);

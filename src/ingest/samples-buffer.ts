@@ -17,6 +17,16 @@ export class SamplesBuffer {
     this.valueBytes = new Uint8Array(this.values.buffer);
   }
 
+  /** A buffer over existing columns (sent by a decode worker); valueBytes holds 8 bytes per timestamp. */
+  static wrap(timestamps: Float64Array, valueBytes: Uint8Array, length: number): SamplesBuffer {
+    const buffer = new SamplesBuffer(1);
+    buffer.timestamps = timestamps;
+    buffer.valueBytes = valueBytes;
+    buffer.values = new Float64Array(valueBytes.buffer, valueBytes.byteOffset, timestamps.length);
+    buffer.length = length;
+    return buffer;
+  }
+
   /** Appends one sample whose value is the 8 little-endian bytes at src[at]. */
   pushWire(timestampMs: number, src: Uint8Array, at: number): void {
     if (this.length === this.timestamps.length) this.grow();

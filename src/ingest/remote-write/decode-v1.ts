@@ -18,7 +18,7 @@ export function decodeWriteRequestV1(body: Uint8Array, cache?: LabelCache): Deco
   const r = new WireReader(body);
   const series: RawSeries[] = [];
   const metadata: MetricMetadata[] = [];
-  const scratch: Scratch = { samples: new PositionList(), labelFields: new PositionList() };
+  const fields = newSeriesFields();
   // A 1.0 sample takes at least 13 bytes on the wire when it has a value and a timestamp.
   const out = new SamplesBuffer(Math.ceil(body.length / 16));
   let exemplarCount = 0;
@@ -29,7 +29,7 @@ export function decodeWriteRequestV1(body: Uint8Array, cache?: LabelCache): Deco
     if (field === 1) {
       if (wireType !== WIRE_LEN) throw wrongWireType(field, wireType, 'WriteRequest');
       const end = r.lengthEnd('WriteRequest.timeseries');
-      const ts = decodeTimeSeries(r, end, scratch, cache, out);
+      const ts = decodeTimeSeries(r, end, fields, cache, out);
       exemplarCount += ts.exemplars;
       series.push(ts.series);
     } else if (field === 3) {
@@ -43,13 +43,8 @@ export function decodeWriteRequestV1(body: Uint8Array, cache?: LabelCache): Deco
   return { series, samples: out, metadata, exemplarCount };
 }
 
-interface Scratch {
-  readonly samples: PositionList;
-  readonly labelFields: PositionList;
-}
-
 /** A reusable growable list of (start, end) byte offsets. */
-class PositionList {
+export class PositionList {
   starts = new Uint32Array(64);
   ends = new Uint32Array(64);
   length = 0;
@@ -69,21 +64,35 @@ class PositionList {
   }
 }
 
-function decodeTimeSeries(
-  r: WireReader,
-  end: number,
-  scratch: Scratch,
-  cache: LabelCache | undefined,
-  out: SamplesBuffer,
-): { series: RawSeries; exemplars: number } {
+/** What one TimeSeries message holds, found by walking its fields without decoding them. */
+export interface SeriesFields {
+  /** Label fields (each a whole field: tag, length, Label message), in wire order. */
+  readonly labelFields: PositionList;
+  /** Sample messages (their payload bytes), in wire order. */
+  readonly samples: PositionList;
+  /** Whether the label fields follow each other with nothing in between. */
+  labelsContiguous: boolean;
+  exemplars: number;
+  histograms: number;
+}
+
+export function newSeriesFields(): SeriesFields {
+  return { labelFields: new PositionList(), samples: new PositionList(), labelsContiguous: true, exemplars: 0, histograms: 0 };
+}
+
+/**
+ * Walks the fields of the TimeSeries at [r.pos, end) into `fields` (reused between series):
+ * wire types, lengths and exemplars are checked here; labels and samples are only located.
+ */
+export function walkTimeSeries(r: WireReader, end: number, fields: SeriesFields): void {
   const outerEnd = r.end;
   r.end = end;
-  const { samples, labelFields } = scratch;
+  const { samples, labelFields } = fields;
   samples.length = 0;
   labelFields.length = 0;
-  let labelsContiguous = true;
-  let exemplars = 0;
-  let histograms = 0;
+  fields.labelsContiguous = true;
+  fields.exemplars = 0;
+  fields.histograms = 0;
   while (!r.atEnd()) {
     const tagStart = r.pos;
     const tag = r.tag('TimeSeries');
@@ -93,7 +102,7 @@ function decodeTimeSeries(
     if (field === 1) {
       const labelEnd = r.lengthEnd('TimeSeries.labels');
       const n = labelFields.length;
-      if (n > 0 && labelFields.ends[n - 1] !== tagStart) labelsContiguous = false;
+      if (n > 0 && labelFields.ends[n - 1] !== tagStart) fields.labelsContiguous = false;
       labelFields.push(tagStart, labelEnd);
       r.pos = labelEnd;
     } else if (field === 2) {
@@ -103,14 +112,27 @@ function decodeTimeSeries(
     } else if (field === 3) {
       const exemplarEnd = r.lengthEnd('TimeSeries.exemplars');
       checkExemplar(r, exemplarEnd);
-      exemplars++;
+      fields.exemplars++;
     } else if (field === 4) {
       r.pos = r.lengthEnd('TimeSeries.histograms');
-      histograms++;
+      fields.histograms++;
     } else {
       r.skip(wireType, 'TimeSeries');
     }
   }
+  r.end = outerEnd;
+}
+
+function decodeTimeSeries(
+  r: WireReader,
+  end: number,
+  fields: SeriesFields,
+  cache: LabelCache | undefined,
+  out: SamplesBuffer,
+): { series: RawSeries; exemplars: number } {
+  const outerEnd = r.end;
+  walkTimeSeries(r, end, fields);
+  const { samples, labelFields, labelsContiguous, exemplars, histograms } = fields;
 
   // A series sent before with the same label bytes needs no decoding or validation again.
   let rawKey: Uint8Array | undefined;
@@ -121,20 +143,7 @@ function decodeTimeSeries(
     valid = cache.get(r.buf, labelsStart, labelsEnd);
     if (valid === undefined) rawKey = r.buf.subarray(labelsStart, labelsEnd);
   }
-  let labels: readonly Label[];
-  if (valid !== undefined) {
-    labels = valid.labels;
-  } else {
-    const decoded: Label[] = new Array<Label>(labelFields.length);
-    for (let i = 0; i < labelFields.length; i++) {
-      r.pos = labelFields.starts[i]!;
-      r.end = labelFields.ends[i]!;
-      r.tag('TimeSeries');
-      const labelEnd = r.lengthEnd('TimeSeries.labels');
-      decoded[i] = decodeLabel(r, labelEnd);
-    }
-    labels = decoded;
-  }
+  const labels = valid !== undefined ? valid.labels : decodeLabelFields(r, labelFields);
   if (histograms > 0) {
     throw badData(`series ${formatLabelsBrief(labels)}: native histograms are not supported`);
   }
@@ -156,8 +165,34 @@ function decodeTimeSeries(
   return { series, exemplars };
 }
 
-function decodeSamples(r: WireReader, samples: PositionList, out: SamplesBuffer): void {
+export function decodeSamples(r: WireReader, samples: PositionList, out: SamplesBuffer): void {
   for (let i = 0; i < samples.length; i++) decodeSample(r, samples.starts[i]!, samples.ends[i]!, out, false);
+}
+
+/** Decodes the label fields at the given positions (each a whole field: tag, length, Label). */
+function decodeLabelFields(r: WireReader, labelFields: PositionList): Label[] {
+  const labels: Label[] = new Array<Label>(labelFields.length);
+  for (let i = 0; i < labelFields.length; i++) {
+    r.pos = labelFields.starts[i]!;
+    r.end = labelFields.ends[i]!;
+    r.tag('TimeSeries');
+    const labelEnd = r.lengthEnd('TimeSeries.labels');
+    labels[i] = decodeLabel(r, labelEnd);
+  }
+  return labels;
+}
+
+/** Decodes label fields that follow each other in bytes [start, end). */
+export function decodeLabelRange(r: WireReader, start: number, end: number): Label[] {
+  const labels: Label[] = [];
+  r.pos = start;
+  r.end = end;
+  while (!r.atEnd()) {
+    r.tag('TimeSeries');
+    const labelEnd = r.lengthEnd('TimeSeries.labels');
+    labels.push(decodeLabel(r, labelEnd));
+  }
+  return labels;
 }
 
 function decodeLabel(r: WireReader, end: number): Label {
@@ -205,7 +240,7 @@ function checkExemplar(r: WireReader, end: number): void {
   r.end = outerEnd;
 }
 
-function decodeMetadata(r: WireReader, end: number): MetricMetadata {
+export function decodeMetadata(r: WireReader, end: number): MetricMetadata {
   const outerEnd = r.end;
   r.end = end;
   let type = 0;
