@@ -5,9 +5,9 @@ import { gunzipLimited, readBodyLimited } from './body.js';
 import { importExposition, parseImportParams } from './import.js';
 import { LabelCache } from './label-cache.js';
 import type { IngestLimits } from './limits.js';
-import { decodeWriteRequestV1 } from './remote-write/decode-v1.js';
-import { decodeWriteRequestV2 } from './remote-write/decode-v2.js';
-import { decodeSnappyBlock } from './remote-write/snappy-block.js';
+import { decodeRemoteWriteBody } from './decode-workers/decode-body.js';
+import type { DecodePool } from './decode-workers/pool.js';
+import type { RemoteWriteVersion } from './decode-workers/protocol.js';
 import { validateWrite } from './validate.js';
 import type { WriteQueue } from './write-queue.js';
 
@@ -21,6 +21,8 @@ export interface IngestDeps {
   readonly labelCacheEntries?: number;
   /** Told what each request wrote or why it was refused (self-monitoring). */
   readonly observer?: IngestObserver;
+  /** Threads that decompress and scan remote write bodies; absent: this thread does it. */
+  readonly decodePool?: DecodePool;
 }
 
 export type IngestProtocol = 'remote_write' | 'import';
@@ -31,7 +33,7 @@ export interface IngestObserver {
   rejected(protocol: IngestProtocol, reason: string, samples: number): void;
 }
 
-export type RemoteWriteVersion = '1.0' | '2.0';
+export type { RemoteWriteVersion };
 
 const V1_PROTO = 'prometheus.WriteRequest';
 const V2_PROTO = 'io.prometheus.write.v2.Request';
@@ -87,8 +89,7 @@ export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
       const body = await readBodyLimited(ctx.req, deps.limits.maxBodyBytes);
       // Waiting writers hold only their compressed bodies; decoding happens inside the slot.
       samplesWritten = await deps.queue.run(async () => {
-        const raw = decodeSnappyBlock(body, deps.limits.maxDecodedBytes);
-        const decoded = version === '2.0' ? decodeWriteRequestV2(raw) : decodeWriteRequestV1(raw, cache);
+        const decoded = await decodeRemoteWriteBody(version, body, deps.limits.maxDecodedBytes, cache, deps.decodePool);
         samplesSent = decoded.samples.length;
         const appends = validateWrite(decoded, deps.limits, cache);
         // Samples first: a retry after a failed metadata put rewrites identical samples harmlessly.

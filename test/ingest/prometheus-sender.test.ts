@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { expect } from 'chai';
+import { DecodePool } from '../../src/ingest/decode-workers/pool.js';
 import { remoteWriteHandler } from '../../src/ingest/http.js';
 import { ingestLimits } from '../../src/ingest/limits.js';
 import { WriteQueue } from '../../src/ingest/write-queue.js';
@@ -54,6 +55,7 @@ describe('ingest: remote write from a real Prometheus 2.42', function () {
   let target: http.Server | undefined;
   let receiver: { url: string; close: () => Promise<void> } | undefined;
   let storage: Storage | undefined;
+  let decodePool: DecodePool | undefined;
 
   before(function () {
     if (prometheusOnPath()) return;
@@ -66,12 +68,14 @@ describe('ingest: remote write from a real Prometheus 2.42', function () {
     await prometheus?.stop();
     await new Promise<void>((r) => (target ? target.close(() => r()) : r()));
     await receiver?.close();
+    await decodePool?.close();
     await storage?.close();
   });
 
   it('stores every series and sample Prometheus stored itself', async () => {
     storage = await Storage.open(new MemoryKv(), { orphanCheckMs: 0 });
-    const deps = { storage, limits: ingestLimits(), queue: new WriteQueue() };
+    decodePool = new DecodePool(2);
+    const deps = { storage, limits: ingestLimits(), queue: new WriteQueue(), decodePool };
     receiver = await startApp({ '/api/v1/write': remoteWriteHandler(deps) });
     const targetPort = await freePort();
     target = await startTarget(targetPort);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DecodePool } from '../../src/ingest/decode-workers/pool.js';
 import { importHandler, remoteWriteHandler, type IngestDeps } from '../../src/ingest/http.js';
 import { ingestLimits } from '../../src/ingest/limits.js';
 import { WriteQueue } from '../../src/ingest/write-queue.js';
@@ -25,11 +26,17 @@ describe('ingest: through the real storage over MemoryKv', () => {
   let kv: MemoryKv;
   let storage: Storage;
   let app: { url: string; close: () => Promise<void> };
+  let decodePool: DecodePool;
+
+  before(() => {
+    decodePool = new DecodePool(2);
+  });
+  after(() => decodePool.close());
 
   beforeEach(async () => {
     kv = new MemoryKv();
     storage = await Storage.open(kv, { orphanCheckMs: 0 });
-    const deps: IngestDeps = { storage, limits: ingestLimits(), queue: new WriteQueue(), nowMs: () => 1_700_000_000_000 };
+    const deps: IngestDeps = { storage, limits: ingestLimits(), queue: new WriteQueue(), nowMs: () => 1_700_000_000_000, decodePool };
     app = await startApp({ '/api/v1/write': remoteWriteHandler(deps), '/api/v1/import/prometheus': importHandler(deps) });
   });
   afterEach(async () => {

@@ -1,0 +1,152 @@
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { MetricstorError } from '../../errors.js';
+import { ownedBytes, type DecodeJob, type DecodeReply, type RemoteWriteVersion } from './protocol.js';
+
+/** Decode workers when the setting is left unset: one per core, at most this many. */
+export const MAX_DEFAULT_DECODE_WORKERS = 4;
+
+export function defaultDecodeWorkers(): number {
+  return Math.min(MAX_DEFAULT_DECODE_WORKERS, os.availableParallelism());
+}
+
+/** A worker that failed this soon after it started is replaced only after the same delay, so a broken entry cannot spin. */
+const QUICK_FAILURE_MS = 1000;
+
+interface Pending {
+  readonly resolve: (reply: DecodeReply) => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly startedMs: number;
+  readonly pending: Map<number, Pending>;
+  stopped: boolean;
+}
+
+/**
+ * Threads that decompress and scan remote write bodies, so that the event loop spends its time on
+ * storage. Callers bound the work in flight (each job is sent from inside a WriteQueue slot); a
+ * job goes to the worker with the fewest jobs. A worker that dies fails its jobs with
+ * `unavailable` (503, the sender retries) and is replaced.
+ */
+export class DecodePool {
+  private readonly slots: (Slot | undefined)[];
+  private readonly respawnTimers = new Set<NodeJS.Timeout>();
+  private nextId = 1;
+  private closed = false;
+
+  /** `spawn` makes one worker thread (tests pass their own). */
+  constructor(
+    readonly size: number,
+    private readonly spawn: () => Worker = spawnDecodeWorker,
+  ) {
+    if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`decode workers must be a positive integer, got ${size}`);
+    this.slots = new Array<Slot | undefined>(size);
+    for (let i = 0; i < size; i++) this.start(i);
+  }
+
+  /** Worker threads running now (fewer than size only while a failed one waits to be replaced). */
+  get running(): number {
+    return this.slots.filter((s) => s !== undefined).length;
+  }
+
+  /** Sends a compressed body to a worker; the body's bytes may be moved there (do not use them after). */
+  decode(version: RemoteWriteVersion, body: Uint8Array, maxDecodedBytes: number): Promise<DecodeReply> {
+    const slot = this.pick();
+    if (slot === undefined) {
+      return Promise.reject(new MetricstorError('unavailable', this.closed ? 'decode workers are closed' : 'no decode worker is running; retry later'));
+    }
+    const id = this.nextId++;
+    const bytes = ownedBytes(body);
+    const job: DecodeJob = { id, version, body: bytes, maxDecodedBytes };
+    return new Promise<DecodeReply>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      try {
+        slot.worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
+      } catch {
+        // Memory the platform will not move (a pooled or external buffer): send a copy.
+        slot.worker.postMessage({ ...job, body: Uint8Array.from(bytes) });
+      }
+    });
+  }
+
+  /** Stops every worker; jobs in flight fail with `unavailable`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.respawnTimers) clearTimeout(timer);
+    this.respawnTimers.clear();
+    const stopping: Promise<number>[] = [];
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = this.slots[i];
+      if (slot === undefined) continue;
+      this.slots[i] = undefined;
+      this.fail(slot, 'decode workers are closed');
+      stopping.push(slot.worker.terminate());
+    }
+    await Promise.all(stopping);
+  }
+
+  private pick(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (slot !== undefined && (best === undefined || slot.pending.size < best.pending.size)) best = slot;
+    }
+    return best;
+  }
+
+  private start(index: number): void {
+    const worker = this.spawn();
+    worker.unref();
+    const slot: Slot = { worker, startedMs: Date.now(), pending: new Map(), stopped: false };
+    this.slots[index] = slot;
+    worker.on('message', (reply: DecodeReply) => {
+      const pending = slot.pending.get(reply.id);
+      if (pending === undefined) return;
+      slot.pending.delete(reply.id);
+      pending.resolve(reply);
+    });
+    worker.on('error', (err) => this.lost(index, slot, `decode worker failed: ${err.message}`));
+    worker.on('exit', (code) => this.lost(index, slot, `decode worker exited with code ${code}`));
+  }
+
+  /** A worker died: its jobs fail and it is replaced (at once, or after a pause if it died young). */
+  private lost(index: number, slot: Slot, reason: string): void {
+    if (slot.stopped) return;
+    this.fail(slot, `${reason}; retry`);
+    void slot.worker.terminate();
+    if (this.closed || this.slots[index] !== slot) return;
+    this.slots[index] = undefined;
+    const delay = Date.now() - slot.startedMs < QUICK_FAILURE_MS ? QUICK_FAILURE_MS : 0;
+    const timer = setTimeout(() => {
+      this.respawnTimers.delete(timer);
+      if (!this.closed) this.start(index);
+    }, delay);
+    timer.unref();
+    this.respawnTimers.add(timer);
+  }
+
+  private fail(slot: Slot, message: string): void {
+    slot.stopped = true;
+    const pending = [...slot.pending.values()];
+    slot.pending.clear();
+    for (const p of pending) p.reject(new MetricstorError('unavailable', message));
+  }
+}
+
+/**
+ * Starts the worker module next to this one: the compiled .js, or under the tsx loader (tests,
+ * `tsx` scripts) the .ts source, through tsx's require hook, since a worker does not run the
+ * parent's --import hooks before its entry.
+ */
+export function spawnDecodeWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+  const source = fileURLToPath(new URL('./worker.ts', import.meta.url));
+  const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  const entry = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`;
+  return new Worker(entry, { eval: true });
+}
