@@ -10,6 +10,7 @@ import { buildApp, listen } from './api/server.js';
 import { openServerSecurity, type ServerSecurity } from './api/auth-setup.js';
 import { QueryGate } from './api/query-gate.js';
 import type { Config } from './config/config.js';
+import { DecodePool, defaultDecodeWorkers } from './ingest/decode-workers/pool.js';
 import { importHandler, remoteWriteHandler, type IngestDeps } from './ingest/http.js';
 import { ingestLimits } from './ingest/limits.js';
 import { DEFAULT_WRITE_QUEUE, WriteQueue } from './ingest/write-queue.js';
@@ -78,6 +79,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   let storage: Storage | undefined;
   let maintenance: MaintenanceScheduler | undefined;
   let security: ServerSecurity | undefined;
+  let decodePool: DecodePool | undefined;
   try {
     security = await openServerSecurity(config.server, (level, message) => logger[level](message));
     storage = await Storage.open(kv, {
@@ -111,7 +113,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const { maxFormBodyBytes: _queryApiLimit, ...ingestLimitSettings } = config.limits;
     const limits = ingestLimits(ingestLimitSettings);
     const queue = new WriteQueue({ ...DEFAULT_WRITE_QUEUE, maxConcurrent: config.ingest.maxConcurrency, maxWaiting: config.ingest.maxQueue });
-    const ingest: IngestDeps = { storage, limits, queue, observer: metrics };
+    const decodeWorkers = config.ingest.decodeWorkers ?? defaultDecodeWorkers();
+    decodePool = decodeWorkers > 0 ? new DecodePool(decodeWorkers) : undefined;
+    const ingest: IngestDeps = { storage, limits, queue, observer: metrics, ...(decodePool === undefined ? {} : { decodePool }) };
     const deps: ApiDeps = {
       storage,
       engine,
@@ -186,6 +190,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const opened = storage;
     const scheduler = maintenance;
     const openedSecurity = security;
+    const openedDecodePool = decodePool;
     let closing: Promise<void> | undefined;
     return {
       httpAddress: http.address,
@@ -200,6 +205,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
             await Promise.all([http.close(), grpc.close()]);
           } finally {
             openedSecurity.close();
+            await openedDecodePool?.close();
             try {
               await scheduler.stop();
               await opened.close();
@@ -215,6 +221,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   } catch (err) {
     await selfIngest?.stop();
     security?.close();
+    await decodePool?.close();
     await maintenance?.stop().catch(() => undefined);
     await storage?.close().catch(() => undefined);
     await kv.close().catch(() => undefined);

@@ -105,6 +105,8 @@ export interface Config {
     readonly maxConcurrency: number;
     /** Most writes waiting for a slot; beyond it 429 with Retry-After. */
     readonly maxQueue: number;
+    /** Remote write decode threads; 0: the event loop decodes; unset: one per core, at most 4. */
+    readonly decodeWorkers?: number;
   };
   /** Request limits: the query API's form bodies, and the ingest limits (see IngestLimits). */
   readonly limits: {
