@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { expect } from 'chai';
+import { parseCpuSeconds } from '../../bench/compare/proc-stats.js';
+import { DEFAULT_WRITE_QUEUE } from '../../src/ingest/write-queue.js';
 import { encodeWriteRequest, type PushSeries } from '../../src/promql/testing/remote-write.js';
 import { startFuzzServer } from '../fuzz/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { deliverAtOnce } from './at-once.js';
 import { remoteWrite, serve, sleep, type Child } from './serve.js';
 
 const report = (text: string): void => {
@@ -12,6 +16,10 @@ const report = (text: string): void => {
 
 const STEP_MS = 60_000;
 const POINTS = 1440;
+/** How long a probe may go unanswered before it counts as refused; the whole query backlog takes seconds. */
+const PROBE_TIMEOUT_MS = 60_000;
+/** How long requests sent to a stopped server may take to reach it; local sends take milliseconds. */
+const ARRIVAL_TIMEOUT_MS = 30_000;
 
 /** SERIES series of one day at one sample a minute, ending now. */
 function dayOfData(series: number, endMs: number): PushSeries[] {
@@ -30,10 +38,26 @@ async function load(url: string, series: PushSeries[]): Promise<void> {
   }
 }
 
-async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/**
+ * CPU milliseconds used so far by the main thread of process `pid`, which in a Node server is the
+ * event loop. Other processes on a loaded machine stretch wall-clock time, not this.
+ */
+function eventLoopCpuMs(pid: number): number {
+  return parseCpuSeconds(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) * 1000;
+}
+
+interface Measured<T> {
+  readonly value: T;
+  readonly ms: number;
+  /** Event-loop CPU the server spent while `run` was waiting for it. */
+  readonly serverCpuMs: number;
+}
+
+async function measured<T>(serverPid: number, run: () => Promise<T>): Promise<Measured<T>> {
+  const cpuBefore = eventLoopCpuMs(serverPid);
   const start = performance.now();
   const value = await run();
-  return { ms: performance.now() - start, value };
+  return { value, ms: performance.now() - start, serverCpuMs: eventLoopCpuMs(serverPid) - cpuBefore };
 }
 
 function percentile(values: readonly number[], p: number): number {
@@ -42,7 +66,9 @@ function percentile(values: readonly number[], p: number): number {
 }
 
 describe('overload', function () {
-  this.timeout(60_000);
+  // Only a bound against hangs: starting a server and loading a day of data take several times
+  // longer on a loaded machine. What the tests check does not depend on it.
+  this.timeout(180_000);
   const children: Child[] = [];
   afterEach(async () => {
     for (const c of children.splice(0)) await c.kill();
@@ -54,6 +80,7 @@ describe('overload', function () {
       env: { METRICSTOR_QUERY_MAX_CONCURRENCY: '2', METRICSTOR_QUERY_MAX_QUEUE: '2' },
     });
     children.push(server.child);
+    const pid = server.child.proc.pid!;
     const endMs = Math.floor(Date.now() / 60_000) * 60_000;
     await load(server.url, dayOfData(200, endMs));
     const heavy = new URLSearchParams({
@@ -62,38 +89,51 @@ describe('overload', function () {
       end: String(endMs / 1000),
       step: '15',
     });
-    const single = await timed(() => fetch(`${server.url}/api/v1/query_range?${heavy}`).then((r) => r.status));
+    const single = await measured(pid, () => fetch(`${server.url}/api/v1/query_range?${heavy}`).then((r) => r.status));
     expect(single.value).to.equal(200);
 
     // 12 heavy queries at once: 2 run, 2 wait, 8 are refused.
+    const sendQueries = (): Promise<{ status: number; retryAfter: string | null; text: string }[]> =>
+      Promise.all(
+        Array.from({ length: 12 }, () =>
+          fetch(`${server.url}/api/v1/query_range?${heavy}`).then(async (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), text: await r.text() })),
+        ),
+      );
+    const burstCpuBefore = eventLoopCpuMs(pid);
+    const queries = await deliverAtOnce(pid, server.httpPort, 12, sendQueries, ARRIVAL_TIMEOUT_MS);
+    // The probes start once the queries are in, so they overlap the queries' work.
     let running = true;
-    const healthMs: number[] = [];
-    const writeMs: number[] = [];
+    const health: Measured<number>[] = [];
+    const writes: Measured<number>[] = [];
     const probes = (async () => {
       for (let i = 0; running && i < 1000; i++) {
-        healthMs.push((await timed(() => fetch(`${server.url}/-/healthy`).then((r) => r.status))).ms);
-        const w = await timed(() =>
-          remoteWrite(server.url, [{ labels: { __name__: 'rel_probe' }, timestamps: [endMs + i], values: [i] }]),
+        health.push(
+          await measured(pid, () =>
+            fetch(`${server.url}/-/healthy`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }).then(
+              (r) => r.status,
+              () => 0,
+            ),
+          ),
         );
-        expect(w.value).to.equal(204);
-        writeMs.push(w.ms);
+        const sample = { labels: { __name__: 'rel_probe' }, timestamps: [endMs + i], values: [i] };
+        writes.push(await measured(pid, () => remoteWrite(server.url, [sample], PROBE_TIMEOUT_MS)));
         await sleep(50);
       }
     })();
-    const answers = await Promise.all(
-      Array.from({ length: 12 }, () =>
-        fetch(`${server.url}/api/v1/query_range?${heavy}`).then(async (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), text: await r.text() })),
-      ),
-    );
+    const answers = await queries.answers;
+    const burstCpuMs = eventLoopCpuMs(pid) - burstCpuBefore;
     running = false;
     await probes;
     const statuses = answers.map((a) => a.status).sort();
+    const wall = (ms: readonly Measured<number>[], p: number): string => percentile(ms.map((m) => m.ms), p).toFixed(0);
+    const maxCpu = (ms: readonly Measured<number>[]): number => Math.max(...ms.map((m) => m.serverCpuMs));
     report(
-      `one heavy query alone ${single.ms.toFixed(0)} ms; 12 at once: ${statuses.join(',')}; ` +
-        `/-/healthy p50 ${percentile(healthMs, 50).toFixed(0)} ms max ${Math.max(...healthMs).toFixed(0)} ms; ` +
-        `1-sample write p50 ${percentile(writeMs, 50).toFixed(0)} ms max ${Math.max(...writeMs).toFixed(0)} ms (${writeMs.length} probes)`,
+      `one heavy query alone ${single.ms.toFixed(0)} ms (${single.serverCpuMs.toFixed(0)} ms server CPU); 12 at once: ${statuses.join(',')}; ` +
+        `/-/healthy p50 ${wall(health, 50)} ms max ${wall(health, 100)} ms (server CPU meanwhile max ${maxCpu(health).toFixed(0)} ms); ` +
+        `1-sample write p50 ${wall(writes, 50)} ms max ${wall(writes, 100)} ms (server CPU meanwhile max ${maxCpu(writes).toFixed(0)} ms; ${writes.length} probes); server CPU over the 12: ${burstCpuMs.toFixed(0)} ms`,
     );
-    // At most 2 run and 2 wait at any moment; requests arrive spread over a few ms, so later ones may find room.
+    // At most 2 run and 2 wait at any moment; the server reads the requests over a few turns of its
+    // event loop, so later ones may find room.
     expect(statuses.every((s) => s === 200 || s === 503), statuses.join()).to.equal(true);
     expect(statuses.filter((s) => s === 200).length).to.be.at.least(4);
     const refused = answers.filter((a) => a.status === 503);
@@ -102,12 +142,15 @@ describe('overload', function () {
       expect(r.retryAfter).to.equal('1');
       expect(JSON.parse(r.text)).to.include({ status: 'error', errorType: 'unavailable' });
     }
-    expect(healthMs.length).to.be.greaterThan(0);
-    // Generous for two loaded cores. Evaluation runs in synchronous chunks (storage reads, then the
-    // evaluation itself), so a write that needs several turns of the event loop can wait behind a
-    // few of them; see docs/reliability.md.
-    expect(Math.max(...healthMs)).to.be.lessThan(Math.max(2000, single.ms * 2));
-    expect(Math.max(...writeMs)).to.be.lessThan(Math.max(10_000, single.ms * 6));
+    expect(health.length).to.be.greaterThan(0);
+    expect(health.map((h) => h.value).filter((s) => s !== 200), '/-/healthy answers other than 200').to.deep.equal([]);
+    expect(writes.map((w) => w.value).filter((s) => s !== 204), 'probe writes answered other than 204').to.deep.equal([]);
+    // Evaluation runs in synchronous chunks (storage reads, then the evaluation itself), so a write
+    // that needs several turns of the event loop can wait behind a few of them; see
+    // docs/reliability.md. The bounds count the server's event-loop time while a probe waited (never
+    // more than the wall-clock time), so other work on the machine does not stretch them.
+    expect(maxCpu(health), 'server CPU ms spent while /-/healthy waited').to.be.below(Math.max(2000, 2 * single.serverCpuMs));
+    expect(maxCpu(writes), 'server CPU ms spent while a write waited').to.be.below(Math.max(10_000, 6 * single.serverCpuMs));
   });
 
   it('answers 429 with Retry-After when the write queue is full, and holds no more than it allows', async () => {
@@ -122,20 +165,35 @@ describe('overload', function () {
         dayOfData(40, endMs).map((s) => ({ ...s, labels: { ...s.labels, __name__: 'rel_ingest', batch: String(k) } })),
       ),
     );
-    const answers = await Promise.all(
-      bodies.map((body) =>
-        fetch(`${server.url}/api/v1/write`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
-          body,
-        }).then(async (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), text: await r.text() })),
-      ),
-    );
+    const sentAt = performance.now();
+    const sendWrites = (): Promise<{ status: number; retryAfter: string | null; text: string; ms: number }[]> =>
+      Promise.all(
+        bodies.map((body) =>
+          fetch(`${server.url}/api/v1/write`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
+            body,
+          }).then(async (r) => ({
+            status: r.status,
+            retryAfter: r.headers.get('retry-after'),
+            text: await r.text(),
+            ms: performance.now() - sentAt,
+          })),
+        ),
+      );
+    const answers = await (await deliverAtOnce(server.child.proc.pid!, server.httpPort, bodies.length, sendWrites, ARRIVAL_TIMEOUT_MS)).answers;
     const counts = new Map<number, number>();
     for (const a of answers) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
-    report(`30 concurrent writes of 57,600 samples, 1 slot + 2 waiting: ${[...counts].map(([s, n]) => `${s}×${n}`).join(', ')}`);
+    // A write that got a place in line and then waited out the queue's limit (its slot-holder slow on
+    // a loaded machine) is refused too, with the same answer; it can only come that late.
+    const waitedOut = answers.filter((a) => a.status === 429 && a.ms >= DEFAULT_WRITE_QUEUE.maxWaitMs);
+    report(
+      `30 concurrent writes of 57,600 samples, 1 slot + 2 waiting: ${[...counts].map(([s, n]) => `${s}×${n}`).join(', ')}` +
+        ` (${waitedOut.length} of the 429s after waiting ${DEFAULT_WRITE_QUEUE.maxWaitMs} ms); last answer after ${Math.max(...answers.map((a) => a.ms)).toFixed(0)} ms`,
+    );
     expect([...counts.keys()].every((s) => s === 204 || s === 429), JSON.stringify([...counts])).to.equal(true);
-    expect(counts.get(204) ?? 0).to.be.at.least(3);
+    expect(counts.get(204) ?? 0).to.be.at.least(1);
+    expect((counts.get(204) ?? 0) + waitedOut.length, 'writes given the slot or a place in line').to.be.at.least(3);
     expect(counts.get(429) ?? 0).to.be.at.least(1);
     for (const a of answers.filter((x) => x.status === 429)) {
       expect(a.retryAfter).to.equal('1');
