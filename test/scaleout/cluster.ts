@@ -172,13 +172,13 @@ export async function writeSample(url: string, labels: Record<string, string>, t
   }
 }
 
-/** Raw samples of a selector over [startMs, endMs] through one gateway, as `ts=value` strings sorted by time. */
-export async function rawSamples(url: string, selector: string, startMs: number, endMs: number): Promise<{ status: number; samples: string[] }> {
+/** Raw samples of a selector over [startMs, endMs] through one gateway, as `ts=value` strings sorted by time (status 0: no answer within `timeoutMs`). */
+export async function rawSamples(url: string, selector: string, startMs: number, endMs: number, timeoutMs = 15_000): Promise<{ status: number; samples: string[] }> {
   const rangeS = Math.ceil((endMs - startMs) / 1000) + 1;
   const params = new URLSearchParams({ query: `${selector}[${rangeS}s]`, time: String(endMs / 1000) });
   let res: Response;
   try {
-    res = await fetch(`${url}/api/v1/query?${params}`, { signal: AbortSignal.timeout(15_000) });
+    res = await fetch(`${url}/api/v1/query?${params}`, { signal: AbortSignal.timeout(timeoutMs) });
   } catch {
     return { status: 0, samples: [] };
   }
