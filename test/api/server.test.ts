@@ -16,7 +16,7 @@ describe('startServer', function () {
     try {
       expect(server.httpAddress).to.match(/^127\.0\.0\.1:\d+$/);
       expect((await fetch(`${base}/-/ready`)).status).to.equal(200);
-      expect((await readdir(dataDir)).sort()).to.deep.equal(['kv', 'writer-id']);
+      expect((await readdir(dataDir)).sort()).to.deep.equal(['kv', 'wal', 'writer-id']);
       expect(await readdir(path.join(dataDir, 'kv'))).to.not.deep.equal([]);
       const deadline = Date.now() + 10_000;
       const ran = (): boolean =>
