@@ -158,8 +158,9 @@ export class Storage implements MetricStorage {
     s.segments = options.walDir === undefined ? null : await SegmentLog.open(options.walDir);
     s.committer = new Committer(kv, s.head, s.index, !s.buffered, DEFAULT_BATCH_LIMITS, s.segments);
     s.log = s.segments === null ? new KvWriteAheadLog(s.committer, s.writerId, incarnation) : new FileWriteAheadLog(s.committer, s.segments);
-    await s.recoverOrphans(true);
+    // Segments first: any flush from here on (orphan replay included) covers their samples.
     if (s.segments !== null) s.walReplay = await s.replaySegments(s.segments);
+    await s.recoverOrphans(true);
     s.startTimer();
     return s;
   }

@@ -89,6 +89,23 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
     await s.close();
   });
 
+  it('keeps segments until they are replayed, when KV records are replayed (and flushed) too', async () => {
+    const clock = new ManualClock(T0);
+    const withFiles = await Storage.open(kv!, { clock, writerId: 9n, headFlush: BUFFERED, walDir: walDir() });
+    await withFiles.append([series({ __name__: 'up' }, [[T0, 1]])]);
+    withFiles.abandon();
+    const withKv = await Storage.open(kv!, { clock, writerId: 9n, headFlush: BUFFERED });
+    await withKv.append([series({ __name__: 'up' }, [[T0 + 1000, 2]])]);
+    withKv.abandon();
+    expect(await family(kv!, NS_WAL)).to.have.length(1);
+    expect(await readdir(walDir())).to.have.length(1);
+    const s = await Storage.open(kv!, { clock, writerId: 9n, headFlush: BUFFERED, walDir: walDir() });
+    expect(await readUp(s)).to.deep.equal([[T0, 1], [T0 + 1000, 2]]);
+    expect(await family(kv!, NS_WAL)).to.have.length(0);
+    expect(await readdir(walDir())).to.deep.equal([]);
+    await s.close();
+  });
+
   it('reports a torn end of the last segment and keeps the records before it', async () => {
     const clock = new ManualClock(T0);
     const a = await Storage.open(kv!, { clock, writerId: 8n, headFlush: BUFFERED, walDir: walDir() });

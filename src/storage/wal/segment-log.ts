@@ -47,6 +47,8 @@ export class SegmentLog {
   private readonly segments: number[];
   /** Segments present when the log was opened, for replay. */
   private readonly found: readonly number[];
+  /** Until replay has run, the segments found at open hold records no flush has covered. */
+  private replayed: boolean;
   private broken: { seq: number; message: string } | null = null;
   private closed = false;
   private syncs = 0;
@@ -59,6 +61,7 @@ export class SegmentLog {
     found: number[],
   ) {
     this.found = found;
+    this.replayed = found.length === 0;
     this.segments = [...found];
     this.lastCreatedSeq = found.length > 0 ? found[found.length - 1]! : 0;
     this.writeSeq = this.lastCreatedSeq + 1;
@@ -107,6 +110,7 @@ export class SegmentLog {
       }
       tornTail = { file, offset: damage.offset, reason: damage.reason };
     }
+    this.replayed = true;
     return { segments: this.found.length, records, bytes, tornTail };
   }
 
@@ -131,8 +135,12 @@ export class SegmentLog {
     return this.writeSeq;
   }
 
-  /** Deletes every segment below `seq` (a value from flushStarting whose flush has committed). */
+  /**
+   * Deletes every segment below `seq` (a value from flushStarting whose flush has committed);
+   * nothing before `replay`, since the segments found at open are in no flush yet.
+   */
   async flushCommitted(seq: number): Promise<void> {
+    if (!this.replayed) return;
     while (this.segments.length > 0 && this.segments[0]! < seq) {
       const old = this.segments.shift()!;
       await unlink(path.join(this.dir, segmentName(old))).catch((err: NodeJS.ErrnoException) => {

@@ -85,6 +85,21 @@ describe('write-ahead segment log', function () {
     await log.close();
   });
 
+  it('deletes no segment found at open before replay has read it', async () => {
+    let log = await SegmentLog.open(dir);
+    await log.append(record(1));
+    await log.close();
+    log = await SegmentLog.open(dir);
+    await log.flushCommitted(log.flushStarting());
+    expect(await segmentFiles(dir)).to.deep.equal([segmentName(1)]);
+    const numbers: number[] = [];
+    await log.replay((p) => numbers.push(numberOf(p)));
+    expect(numbers).to.deep.equal([1]);
+    await log.flushCommitted(log.flushStarting());
+    expect(await segmentFiles(dir)).to.deep.equal([]);
+    await log.close();
+  });
+
   it('a torn end of the last segment ends replay with a prefix of the records, whatever the cut', async () => {
     const log = await SegmentLog.open(dir);
     const sizes = [40, 3000, 17, 600, 90, 5000, 8, 250];
