@@ -15,7 +15,7 @@ import { startFlareDbDev } from '../flaredb-backend.js';
 import { buildDataset, describeSize, samplesOf, type Dataset, type DatasetSize } from './dataset.js';
 import { quantile, replay, verifyIngested } from './ingest-runner.js';
 import { parseOptions, type BenchOptions } from './options.js';
-import { cpuSeconds, peakRssBytes } from './proc-stats.js';
+import { cpuSeconds, peakRssBytes, sampleRssSplit } from './proc-stats.js';
 import { BENCH_QUERIES, benchmarkQueries, renderQueryReport, type BenchQuery, type QueryReport, type QueryTarget } from './queries.js';
 import { QUERY_KINDS } from './query-http.js';
 import { summarise } from './query-report.js';
@@ -116,12 +116,14 @@ async function ingestOnce(kind: SystemKind, dataset: Dataset, concurrency: numbe
   try {
     const connections = dataset.connections(concurrency);
     const cpu0 = cpuSeconds(system.pid);
+    const split = sampleRssSplit(system.pid);
     const r = await replay(connections, system.baseUrl + system.writePath, {
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
       phaseTimeoutMs: 60_000 + (PHASE_MS_PER_MILLION * dataset.samples) / 1e6,
     });
     const cpu = cpuSeconds(system.pid) - cpu0;
     const rss = peakRssBytes(system.pid);
+    const rssSplit = split.stop();
     await verifyIngested(system.baseUrl, dataset.expected, VERIFY_TIMEOUT_MS);
     const row: IngestRow = {
       size: dataset.size,
@@ -132,11 +134,13 @@ async function ingestOnce(kind: SystemKind, dataset: Dataset, concurrency: numbe
       seconds: r.seconds,
       cpuSecondsPerMillion: cpu / (r.samples / 1e6),
       peakRssBytes: rss,
+      peakAnonBytes: rssSplit.anonBytes,
+      peakFileBytes: rssSplit.fileBytes,
       p50Ms: quantile(r.latenciesMs, 0.5),
       p99Ms: quantile(r.latenciesMs, 0.99),
       retries: r.retries,
     };
-    log(`${kind.label} c=${concurrency}: ${Math.round(r.samples / r.seconds).toLocaleString('en-US')} samples/s, ${row.cpuSecondsPerMillion.toFixed(2)} CPU-s/1M, peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB${r.retries > 0 ? `, ${r.retries} retries` : ''}`);
+    log(`${kind.label} c=${concurrency}: ${Math.round(r.samples / r.seconds).toLocaleString('en-US')} samples/s, ${row.cpuSecondsPerMillion.toFixed(2)} CPU-s/1M, peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB (anon ${(rssSplit.anonBytes / 2 ** 20).toFixed(0)}, file ${(rssSplit.fileBytes / 2 ** 20).toFixed(0)})${r.retries > 0 ? `, ${r.retries} retries` : ''}`);
     let disk: DiskRow | undefined;
     if (measureDisk) {
       const d = await system.flushAndMeasureDisk();
@@ -289,7 +293,7 @@ function render(options: BenchOptions, header: readonly string[], loadEnd: strin
     '### Ingest',
     '',
     'Remote write 1.0 over HTTP keep-alive from a client in another process; samples/s from the first request to the last answer;',
-    'CPU seconds (user + system, children included) and peak RSS (VmHWM) of the server process over the replay, from /proc.',
+    'CPU seconds (user + system, children included) and peak RSS (VmHWM) of the server process over the replay, from /proc; anon and file: the largest RssAnon (heap) and RssFile (mapped files, binaries included) seen, sampled every 250 ms.',
     'Each row starts the system on a fresh data dir, and is checked afterwards: every series and every sample of one metric are there.',
     '',
     renderIngestTable(results.ingest),

@@ -31,3 +31,47 @@ export function cpuSeconds(pid: number): number {
 export function peakRssBytes(pid: number): number {
   return parsePeakRssBytes(readFileSync(`/proc/${pid}/status`, 'utf8'));
 }
+
+/** Resident anonymous memory and resident file-backed (mapped file) memory, in bytes. */
+export interface RssSplit {
+  readonly anonBytes: number;
+  readonly fileBytes: number;
+}
+
+/** RssAnon and RssFile in bytes from the text of /proc/<pid>/status. */
+export function parseRssSplit(statusText: string): RssSplit {
+  const kb = (name: string): number => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(statusText);
+    if (m === null) throw new Error(`no ${name} line in /proc status`);
+    return Number(m[1]) * 1024;
+  };
+  return { anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') };
+}
+
+/**
+ * The largest RssAnon and RssFile seen while sampling every `everyMs` (the kernel keeps a peak
+ * only for the total, VmHWM). Mapped files count in RSS once read through the mapping, so this
+ * tells a large heap from a large mapped data file.
+ */
+export function sampleRssSplit(pid: number, everyMs = 250): { stop(): RssSplit } {
+  let anonBytes = 0;
+  let fileBytes = 0;
+  const sample = (): void => {
+    try {
+      const s = parseRssSplit(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      anonBytes = Math.max(anonBytes, s.anonBytes);
+      fileBytes = Math.max(fileBytes, s.fileBytes);
+    } catch {
+      // the process is gone; keep what was seen
+    }
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { anonBytes, fileBytes };
+    },
+  };
+}

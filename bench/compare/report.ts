@@ -12,6 +12,9 @@ export interface IngestRow {
   readonly seconds: number;
   readonly cpuSecondsPerMillion: number;
   readonly peakRssBytes: number;
+  /** Largest RssAnon and RssFile seen while sampling (see proc-stats.ts). */
+  readonly peakAnonBytes: number;
+  readonly peakFileBytes: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly retries: number;
@@ -69,8 +72,8 @@ function table(header: readonly string[], align: readonly ('l' | 'r')[], rows: r
 
 export function renderIngestTable(rows: readonly IngestRow[]): string {
   return table(
-    ['data', 'system', 'concurrency', 'samples', 'seconds', 'samples/s', 'CPU-s per 1M samples', 'peak RSS MiB', 'p50 ms', 'p99 ms'],
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['data', 'system', 'concurrency', 'samples', 'seconds', 'samples/s', 'CPU-s per 1M samples', 'peak RSS MiB', 'anon / file MiB', 'p50 ms', 'p99 ms'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows.map((r) => [
       describeSize(r.size),
       r.system,
@@ -80,6 +83,7 @@ export function renderIngestTable(rows: readonly IngestRow[]): string {
       int(samplesPerSecond(r)),
       fixed(r.cpuSecondsPerMillion, 2),
       mib(r.peakRssBytes),
+      `${mib(r.peakAnonBytes)} / ${mib(r.peakFileBytes)}`,
       fixed(r.p50Ms, 1),
       fixed(r.p99Ms, 1),
     ]),

@@ -4,7 +4,7 @@ import { WriteRequest } from '../../src/generated/prompb/prometheus/remote.js';
 import { decodeSnappyBlock } from '../../src/ingest/remote-write/snappy-block.js';
 import { countSamples, countSeries, generateSeries } from '../../bench/data/node-exporter.js';
 import { buildRequests, regroup, SAMPLES_PER_REQUEST, type Workload } from '../../bench/remote-write-requests.js';
-import { parseCpuSeconds, parsePeakRssBytes } from '../../bench/compare/proc-stats.js';
+import { parseCpuSeconds, parsePeakRssBytes, parseRssSplit } from '../../bench/compare/proc-stats.js';
 import { BEGIN_MARKER, END_MARKER, renderIngestRatios, renderIngestTable, replaceSection, SECTION_HEADING, type IngestRow } from '../../bench/compare/report.js';
 
 const MAX_DECODED = 64 * 1024 * 1024;
@@ -64,17 +64,23 @@ describe('bench: side-by-side harness, pure parts', () => {
     const rss = parsePeakRssBytes(readFileSync(`/proc/${pid}/status`, 'utf8'));
     expect(rss).to.be.at.least(process.memoryUsage().rss * 0.5);
     expect(parseCpuSeconds('42 (a) b) c) S 1 2 3 4 5 6 7 8 9 10 150 50 7 3 0')).to.equal(2.1);
+    const split = parseRssSplit(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    expect(split.anonBytes).to.be.greaterThan(0);
+    expect(split.fileBytes).to.be.greaterThan(0);
+    // VmHWM was read first; allow for growth between the two reads
+    expect(split.anonBytes + split.fileBytes).to.be.at.most(rss + 16 * 2 ** 20);
+    expect(parseRssSplit('VmHWM:\t 10 kB\nRssAnon:\t    7 kB\nRssFile:\t 3 kB\n')).to.deep.equal({ anonBytes: 7 * 1024, fileBytes: 3 * 1024 });
   });
 
   it('renders ingest rows and ratios, and replaces only the marked section of a document', () => {
     const size = { hosts: 200, hours: 6 };
     const row = (system: string, seconds: number, cpu: number): IngestRow => ({
-      size, system, name: system, concurrency: 16, samples: 2_000_000, seconds, cpuSecondsPerMillion: cpu, peakRssBytes: 100 * 2 ** 20, p50Ms: 5, p99Ms: 50, retries: 0,
+      size, system, name: system, concurrency: 16, samples: 2_000_000, seconds, cpuSecondsPerMillion: cpu, peakRssBytes: 100 * 2 ** 20, peakAnonBytes: 60 * 2 ** 20, peakFileBytes: 40 * 2 ** 20, p50Ms: 5, p99Ms: 50, retries: 0,
     });
     const rows = [row('metricstor', 10, 4), row('prometheus', 4, 2)];
     const lines = renderIngestTable(rows).split('\n');
     expect(lines).to.have.length(4);
-    expect(lines[2]).to.equal('| 200 hosts × 6 h | metricstor | 16 | 2,000,000 | 10.0 | 200,000 | 4.00 | 100 | 5.0 | 50.0 |');
+    expect(lines[2]).to.equal('| 200 hosts × 6 h | metricstor | 16 | 2,000,000 | 10.0 | 200,000 | 4.00 | 100 | 60 / 40 | 5.0 | 50.0 |');
     expect(renderIngestRatios(rows, 'metricstor').split('\n')[2]).to.equal('| 200 hosts × 6 h | prometheus | 16 | 2.50× | 0.50× | 1.00× |');
 
     const doc = `# Title\n\nbefore\n\n${BEGIN_MARKER}\nold\n${END_MARKER}\n\nafter\n`;
