@@ -89,12 +89,19 @@ export interface StorageOptions {
    * files. Absent: the records are KV keys, which other writers can adopt (a shared KV).
    */
   readonly walDir?: string;
+  /**
+   * With `walDir`: how often the buffered head writes its open chunks (a checkpoint), after which
+   * older segments are deleted. The flushes in between write only closed chunks, so an open chunk
+   * is not rewritten every flush interval. Default 60 s; at most this much ingest is replayed.
+   */
+  readonly checkpointIntervalMs?: number;
   /** Replaces the series hash; only tests use it (to force collisions). */
   readonly hasher?: LabelsHasher;
 }
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 const WRITE_THROUGH_TICK_MS = 30_000;
+const DEFAULT_CHECKPOINT_MS = 60_000;
 const REPLAY_PAGE = 64;
 const MIN_TS = Number.MIN_SAFE_INTEGER;
 const MAX_TS = Number.MAX_SAFE_INTEGER;
@@ -128,6 +135,7 @@ export class Storage implements MetricStorage {
   private timer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private lastOrphanCheckMs = 0;
+  private lastCheckpointMs = 0;
   private ticking: Promise<void> | null = null;
   private closed = false;
 
@@ -160,6 +168,7 @@ export class Storage implements MetricStorage {
     s.log = s.segments === null ? new KvWriteAheadLog(s.committer, s.writerId, incarnation) : new FileWriteAheadLog(s.committer, s.segments);
     // Segments first: any flush from here on (orphan replay included) covers their samples.
     if (s.segments !== null) s.walReplay = await s.replaySegments(s.segments);
+    s.lastCheckpointMs = s.clock.nowMs();
     await s.recoverOrphans(true);
     s.startTimer();
     return s;
@@ -229,7 +238,11 @@ export class Storage implements MetricStorage {
     if (this.closed) return;
     const nowMs = this.clock.nowMs();
     this.head.closeIdle(nowMs - (this.options.idleChunkCloseMs ?? 600_000));
-    if (this.head.hasChanges(this.buffered)) await this.committer.commit([], [], null, true);
+    const checkpoint = this.segments === null || nowMs - this.lastCheckpointMs >= (this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_MS);
+    if (checkpoint && this.head.hasChanges(this.buffered)) {
+      this.lastCheckpointMs = nowMs;
+      await this.committer.commit([], [], null, true);
+    } else if (!checkpoint && this.head.hasChanges(false)) await this.committer.commit([], [], null, false);
     await this.keepWriterLease();
     const orphanEvery = this.options.orphanCheckMs ?? 60_000;
     if (orphanEvery > 0 && nowMs - this.lastOrphanCheckMs >= orphanEvery) await this.recoverOrphans(false);

@@ -5,7 +5,7 @@ import { prefixEnd } from '../../src/kv/bytes.js';
 import { EmbeddedKv } from '../../src/kv/embedded.js';
 import type { KvEntry, KvStore } from '../../src/kv/kv.js';
 import { Storage } from '../../src/storage/index.js';
-import { NS_CHUNK, NS_WAL } from '../../src/storage/keys.js';
+import { NS_CHUNK, NS_WAL, decodeChunkHeader } from '../../src/storage/keys.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ManualClock, pairs, series } from './helpers.js';
 
@@ -74,6 +74,39 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
     const reopened = await Storage.open(kv!, { clock, writerId: 6n, walDir: walDir() });
     expect(reopened.walReplay?.segments).to.equal(0);
     expect(await readUp(reopened)).to.deep.equal([[T0, 1], [T0 + 1000, 2], [T0 + 2000, 3]]);
+    await reopened.close();
+  });
+
+  it('between checkpoints a tick writes only closed chunks and keeps the segments; a checkpoint writes open chunks and drops older segments', async () => {
+    const clock = new ManualClock(T0);
+    const s = await Storage.open(kv!, { clock, writerId: 8n, headFlush: BUFFERED, walDir: walDir(), checkpointIntervalMs: 60_000 });
+    const samples: [number, number][] = [];
+    for (let i = 0; i < 121; i++) samples.push([T0 + i * 15_000, i]);
+    // 120 samples fill the first chunk; the 121st cuts it and opens the next.
+    for (let i = 0; i < samples.length; i += 40) await s.append([series({ __name__: 'up' }, samples.slice(i, i + 40))]);
+    const segmentsBefore = await readdir(walDir());
+    expect(segmentsBefore).to.have.length(1);
+
+    clock.currentMs += 10_000;
+    await s.tick();
+    const afterTick = await family(kv!, NS_CHUNK);
+    expect(afterTick, 'only the closed chunk is written').to.have.length(1);
+    expect(decodeChunkHeader(afterTick[0]!.value)).to.deep.include({ closed: true, minTimeMs: T0, maxTimeMs: T0 + 119 * 15_000 });
+    expect(await readdir(walDir()), 'no segment is deleted between checkpoints').to.deep.equal(segmentsBefore);
+
+    clock.currentMs += 60_000;
+    await s.tick();
+    const afterCheckpoint = await family(kv!, NS_CHUNK);
+    expect(afterCheckpoint, 'the open chunk is written too').to.have.length(2);
+    expect(afterCheckpoint.map((e) => decodeChunkHeader(e.value).closed).sort()).to.deep.equal([false, true]);
+    const segmentsAfter = await readdir(walDir());
+    expect(segmentsAfter.filter((f) => segmentsBefore.includes(f)), 'segments before the checkpoint are deleted').to.deep.equal([]);
+
+    await s.append([series({ __name__: 'up' }, [[T0 + 121 * 15_000, 121]])]);
+    s.abandon();
+    const reopened = await Storage.open(kv!, { clock, writerId: 8n, headFlush: BUFFERED, walDir: walDir() });
+    expect(reopened.walReplay?.records, 'only the record after the checkpoint is replayed').to.equal(1);
+    expect(await readUp(reopened)).to.deep.equal([...samples, [T0 + 121 * 15_000, 121]]);
     await reopened.close();
   });
 
