@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { InflatedBlock } from '../chunk/block.js';
 
 export interface DecodedChunk {
   readonly timestamps: Float64Array;
@@ -7,26 +8,36 @@ export interface DecodedChunk {
   readonly words: Uint32Array;
 }
 
-/** Bookkeeping per entry beyond the two arrays (key string, map slot, objects). */
+/**
+ * What the cache keeps of a closed chunk: an XOR chunk decoded, a compacted block inflated (short
+ * reads then decode only the samples they keep, and the body takes a fraction of the decoded size).
+ */
+export type CachedChunk = DecodedChunk | InflatedBlock;
+
+export function isInflatedBlock(c: CachedChunk): c is InflatedBlock {
+  return 'body' in c;
+}
+
+/** Bookkeeping per entry beyond its arrays (key string, map slot, objects). */
 const ENTRY_OVERHEAD_BYTES = 160;
 
+/** The memory an entry holds, as the cache counts it. */
+export function cachedBytes(c: CachedChunk): number {
+  const arrays = isInflatedBlock(c) ? c.body.buffer.byteLength : c.timestamps.buffer.byteLength + c.values.buffer.byteLength;
+  return arrays + ENTRY_OVERHEAD_BYTES;
+}
+
 /**
- * Decoded closed chunks by KV key, limited by bytes. Only closed chunks go in: their key is never
+ * Closed chunks by KV key, limited by bytes. Only closed chunks go in: their key is never
  * rewritten with other samples (deletion removes the key, and a reader then misses it in the scan).
  */
 export class ChunkCache {
-  private readonly lru: LRUCache<string, DecodedChunk> | null;
+  private readonly lru: LRUCache<string, CachedChunk> | null;
   hits = 0;
   misses = 0;
 
   constructor(readonly maxBytes: number) {
-    this.lru =
-      maxBytes > 0
-        ? new LRUCache<string, DecodedChunk>({
-            maxSize: maxBytes,
-            sizeCalculation: (c) => c.timestamps.byteLength + c.values.byteLength + ENTRY_OVERHEAD_BYTES,
-          })
-        : null;
+    this.lru = maxBytes > 0 ? new LRUCache<string, CachedChunk>({ maxSize: maxBytes, sizeCalculation: cachedBytes }) : null;
   }
 
   static keyOf(chunkKey: Uint8Array): string {
@@ -35,14 +46,14 @@ export class ChunkCache {
     return Buffer.from(chunkKey.buffer, chunkKey.byteOffset, chunkKey.byteLength).toString('latin1');
   }
 
-  get(key: string): DecodedChunk | undefined {
+  get(key: string): CachedChunk | undefined {
     const c = this.lru?.get(key);
     if (c === undefined) this.misses++;
     else this.hits++;
     return c;
   }
 
-  set(key: string, chunk: DecodedChunk): void {
+  set(key: string, chunk: CachedChunk): void {
     this.lru?.set(key, chunk);
   }
 

@@ -1,12 +1,14 @@
+import type { BlockSpan, InflatedBlock } from '../chunk/block.js';
+import { blockSpan, decodeBlockSpanInto, inflateBlock } from '../chunk/block.js';
 import { chunkNumSamples, decodeXorInto } from '../chunk/index.js';
 import { wordsOf } from '../chunk/float-words.js';
 import type { KvEntry, KvStore } from '../kv/kv.js';
 import type { SelectParams, SeriesData } from './types.js';
-import type { DecodedChunk } from './chunk-cache.js';
-import { ChunkCache } from './chunk-cache.js';
+import type { CachedChunk, DecodedChunk } from './chunk-cache.js';
+import { ChunkCache, cachedBytes, isInflatedBlock } from './chunk-cache.js';
 import { decodeStoredChunk } from './chunk-decode.js';
 import type { Head } from './head.js';
-import { CHUNK_ENCODING_XOR, chunkScanRange, chunkValueData, decodeChunkHeader } from './keys.js';
+import { CHUNK_ENCODING_BLOCK, CHUNK_ENCODING_XOR, chunkScanRange, chunkValueData, decodeChunkHeader } from './keys.js';
 import { entriesInRanges } from './kv-scan.js';
 import type { SampleRun } from './merge.js';
 import { clip, mergeRuns } from './merge.js';
@@ -20,7 +22,6 @@ const SERIES_PER_READ = 256;
  * nobody reads again.
  */
 const CACHE_SHARE_PER_SELECT = 0.5;
-const BYTES_PER_SAMPLE = 16;
 
 export interface QuerierDeps {
   readonly kv: KvStore;
@@ -59,12 +60,16 @@ export async function selectSeries(deps: QuerierDeps, params: SelectParams): Pro
   return out;
 }
 
-/** A chunk of one series that overlaps the range: decoded already, or XOR bytes to decode. */
+/**
+ * A chunk of one series that overlaps the range: decoded already, XOR bytes to decode, or an
+ * inflated block with the positions of its samples in range.
+ */
 interface ChunkRef {
   readonly minTimeMs: number;
   readonly maxTimeMs: number;
   readonly xor: Uint8Array | null;
   readonly decoded: DecodedChunk | null;
+  readonly block: SpanOfBlock | null;
   /** Cache key of a closed chunk that is not cached yet; null when it must not be cached. */
   readonly cacheKey: string | null;
 }
@@ -89,7 +94,7 @@ function headChunks(deps: QuerierDeps, sid: bigint, startMs: number, endMs: numb
   for (const c of sh.chunks) {
     keys.push(c.key);
     if (c.numSamples > 0 && c.lastT >= startMs && c.firstT <= endMs) {
-      refs.push({ minTimeMs: c.firstT, maxTimeMs: c.lastT, xor: c.appender.bytes(), decoded: null, cacheKey: null });
+      refs.push({ minTimeMs: c.firstT, maxTimeMs: c.lastT, xor: c.appender.bytes(), decoded: null, block: null, cacheKey: null });
     }
   }
   return { refs, keys };
@@ -124,17 +129,35 @@ function addStored(cache: ChunkCache, refs: ChunkRef[], e: KvEntry, startMs: num
     cacheKey = ChunkCache.keyOf(e.key);
     const cached = cache.get(cacheKey);
     if (cached !== undefined) {
-      refs.push({ minTimeMs, maxTimeMs, xor: null, decoded: cached, cacheKey: null });
+      if (isInflatedBlock(cached)) refs.push(blockRef(minTimeMs, maxTimeMs, cached, startMs, endMs));
+      else refs.push({ minTimeMs, maxTimeMs, xor: null, decoded: cached, block: null, cacheKey: null });
       return;
     }
   }
   if (header.encoding === CHUNK_ENCODING_XOR) {
-    refs.push({ minTimeMs, maxTimeMs, xor: chunkValueData(e.value), decoded: null, cacheKey });
+    refs.push({ minTimeMs, maxTimeMs, xor: chunkValueData(e.value), decoded: null, block: null, cacheKey });
+    return;
+  }
+  if (header.encoding === CHUNK_ENCODING_BLOCK) {
+    const block = inflateBlock(chunkValueData(e.value));
+    if (cacheKey !== null) admit(cache, admission, cacheKey, block);
+    refs.push(blockRef(minTimeMs, maxTimeMs, block, startMs, endMs));
     return;
   }
   const decoded = withWords(decodeStoredChunk(header.encoding, chunkValueData(e.value)));
   if (cacheKey !== null) admit(cache, admission, cacheKey, decoded);
-  refs.push({ minTimeMs, maxTimeMs, xor: null, decoded, cacheKey: null });
+  refs.push({ minTimeMs, maxTimeMs, xor: null, decoded, block: null, cacheKey: null });
+}
+
+/** An inflated block and the positions of its samples within a select's range. */
+interface SpanOfBlock {
+  readonly inflated: InflatedBlock;
+  readonly span: BlockSpan;
+}
+
+function blockRef(minTimeMs: number, maxTimeMs: number, inflated: InflatedBlock, startMs: number, endMs: number): ChunkRef {
+  const block: SpanOfBlock = { inflated, span: blockSpan(inflated, startMs, endMs) };
+  return { minTimeMs, maxTimeMs, xor: null, decoded: null, block, cacheKey: null };
 }
 
 /** First index of sorted `t` in [from, to) with t >= x. */
@@ -172,10 +195,10 @@ function withWords(run: SampleRun): DecodedChunk {
   return { timestamps: run.timestamps, values: run.values, words: wordsOf(run.values) };
 }
 
-/** Caches a decoded chunk the caller will not change, while this select may still add to the cache. */
-function admit(cache: ChunkCache, admission: CacheAdmission, key: string, chunk: DecodedChunk): void {
+/** Caches a chunk the caller will not change, while this select may still add to the cache. */
+function admit(cache: ChunkCache, admission: CacheAdmission, key: string, chunk: CachedChunk): void {
   if (admission.bytesLeft <= 0) return;
-  admission.bytesLeft -= chunk.timestamps.length * BYTES_PER_SAMPLE;
+  admission.bytesLeft -= cachedBytes(chunk);
   cache.set(key, chunk);
 }
 
@@ -239,7 +262,7 @@ function assemble(
       runs[s] = mergeRuns(refs.map((r) => clip(decodedRun(cache, r, admission), startMs, endMs)));
       continue;
     }
-    for (const r of refs) capacity += r.decoded !== null ? samplesWithin(r.decoded.timestamps, startMs, endMs) : chunkNumSamples(r.xor!);
+    for (const r of refs) capacity += capacityFor(r, startMs, endMs);
   }
   const timestamps = new Float64Array(capacity);
   const values = new Float64Array(capacity);
@@ -253,6 +276,10 @@ function assemble(
     for (const r of perSeries[s]!) {
       if (r.decoded !== null) {
         n = copyInto(r.decoded, startMs, endMs, timestamps, words, n);
+        continue;
+      }
+      if (r.block !== null) {
+        n += decodeBlockSpanInto(r.block.inflated, r.block.span, timestamps, words, n);
         continue;
       }
       const k = decodeXorInto(r.xor!, timestamps, words, n);
@@ -279,9 +306,26 @@ function assemble(
   return runs;
 }
 
-/** The whole chunk as its own arrays (decoded ones as they are: merging copies them). */
+/** Room a chunk needs in the shared arrays: its samples in range, or every sample of an XOR chunk. */
+function capacityFor(r: ChunkRef, startMs: number, endMs: number): number {
+  if (r.decoded !== null) return samplesWithin(r.decoded.timestamps, startMs, endMs);
+  if (r.block !== null) return r.block.span.hi - r.block.span.lo;
+  return chunkNumSamples(r.xor!);
+}
+
+/**
+ * The chunk as its own arrays (decoded ones as they are: merging copies them); a block gives only
+ * its samples in range.
+ */
 function decodedRun(cache: ChunkCache, r: ChunkRef, admission: CacheAdmission): SampleRun {
   if (r.decoded !== null) return r.decoded;
+  if (r.block !== null) {
+    const n = r.block.span.hi - r.block.span.lo;
+    const values = new Float64Array(n);
+    const timestamps = new Float64Array(n);
+    decodeBlockSpanInto(r.block.inflated, r.block.span, timestamps, wordsOf(values), 0);
+    return { timestamps, values };
+  }
   const decoded = withWords(decodeStoredChunk(CHUNK_ENCODING_XOR, r.xor!));
   if (r.cacheKey !== null) admit(cache, admission, r.cacheKey, decoded);
   return decoded;
