@@ -91,7 +91,18 @@ export interface InflatedBlock {
   readonly body: Uint8Array;
   /** Decimal kind: offset in body of the value stream, after the n timestamps. XOR kind: 1. */
   readonly valuesAt: number;
+  /**
+   * Decimal kind: the decoder's state before every CHECKPOINT_EVERY-th sample (from sample
+   * CHECKPOINT_EVERY on), CHECKPOINT_WORDS numbers each, so a read starts near its first sample
+   * instead of at the block's start. Empty for the XOR kind.
+   */
+  readonly checkpoints: Float64Array;
 }
+
+/** Samples between two checkpoints of an inflated decimal block (about 0.75 bytes per sample). */
+export const CHECKPOINT_EVERY = 32;
+/** Per checkpoint: previous timestamp, previous gap, timestamp byte offset, previous q, previous q delta, value byte offset. */
+const CHECKPOINT_WORDS = 6;
 
 /** Samples [lo, hi) of a block by position. */
 export interface BlockSpan {
@@ -108,16 +119,70 @@ export function inflateBlock(bytes: Uint8Array): InflatedBlock {
   if (kind === KIND_XOR) {
     const n = chunkNumSamples(body.subarray(1));
     if (n !== count) throw new ChunkCorruptError(`block holds ${n} samples, its header says ${count}`);
-    return { count, body, valuesAt: 1 };
+    return { count, body, valuesAt: 1, checkpoints: new Float64Array(0) };
   }
   if (kind !== KIND_DECIMAL) throw new ChunkCorruptError(`unknown block kind ${kind}`);
+  const checkpoints = new Float64Array(Math.floor((count - 1) / CHECKPOINT_EVERY) * CHECKPOINT_WORDS);
   const r = new ByteReader(body, 1);
-  readTimestamps(r, count, null, Infinity);
-  const valuesAt = body.length - r.remaining();
-  readValueHeader(r);
-  for (let i = 0; i < count; i++) r.uvarint();
+  let t = 0;
+  let delta = 0;
+  for (let i = 0; i < count; i++) {
+    if (i > 0 && i % CHECKPOINT_EVERY === 0) {
+      const c = (i / CHECKPOINT_EVERY - 1) * CHECKPOINT_WORDS;
+      checkpoints[c] = t;
+      checkpoints[c + 1] = delta;
+      checkpoints[c + 2] = r.position();
+    }
+    const x = r.zigzag();
+    if (i === 0) t = x;
+    else {
+      delta = i === 1 ? x : delta + x;
+      if (!(delta > 0)) throw new ChunkCorruptError(`timestamp ${i} does not increase`);
+      t += delta;
+    }
+    if (!(Math.abs(t) <= Number.MAX_SAFE_INTEGER)) throw new ChunkCorruptError(`timestamp ${i} out of range`);
+  }
+  const valuesAt = r.position();
+  const { order } = readValueHeader(r);
+  let v = 0;
+  let d = 0;
+  for (let i = 0; i < count; i++) {
+    if (i > 0 && i % CHECKPOINT_EVERY === 0) {
+      const c = (i / CHECKPOINT_EVERY - 1) * CHECKPOINT_WORDS;
+      checkpoints[c + 3] = v;
+      checkpoints[c + 4] = d;
+      checkpoints[c + 5] = r.position();
+    }
+    const x = r.zigzag();
+    if (order === ORDER_RAW) v = x;
+    else if (order === ORDER_DELTA || i < 2) {
+      d = x;
+      v += d;
+    } else {
+      d += x;
+      v += d;
+    }
+  }
   if (r.remaining() !== 0) throw new ChunkCorruptError(`${r.remaining()} bytes after the last sample`);
-  return { count, body, valuesAt };
+  return { count, body, valuesAt, checkpoints };
+}
+
+/** The last checkpoint at or before sample `i`, as the index of its first sample (0: the block's start). */
+function checkpointAtOrBefore(i: number): number {
+  return Math.floor(i / CHECKPOINT_EVERY) * CHECKPOINT_EVERY;
+}
+
+/** The first sample of the last checkpoint whose previous timestamp is before startMs (0 when none). */
+function checkpointBeforeTime(b: InflatedBlock, startMs: number): number {
+  const cp = b.checkpoints;
+  let lo = 0;
+  let hi = cp.length / CHECKPOINT_WORDS;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cp[mid * CHECKPOINT_WORDS]! < startMs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo * CHECKPOINT_EVERY;
 }
 
 /** The positions of the samples within [startMs, endMs]; reads timestamps only up to endMs. */
@@ -132,9 +197,13 @@ export function blockSpan(b: InflatedBlock, startMs: number, endMs: number): Blo
     }
     return { lo, hi };
   }
-  const r = new ByteReader(b.body, 1);
-  let t = 0;
-  let delta = 0;
+  const from = checkpointBeforeTime(b, startMs);
+  const c = (from / CHECKPOINT_EVERY - 1) * CHECKPOINT_WORDS;
+  const r = new ByteReader(b.body, from === 0 ? 1 : b.checkpoints[c + 2]!);
+  let t = from === 0 ? 0 : b.checkpoints[c]!;
+  let delta = from === 0 ? 0 : b.checkpoints[c + 1]!;
+  lo = from;
+  hi = from;
   for (; hi < b.count; hi++) {
     const x = r.zigzag();
     if (hi === 0) t = x;
@@ -164,14 +233,28 @@ export function decodeBlockSpanInto(b: InflatedBlock, span: BlockSpan, timestamp
     }
     return hi - lo;
   }
-  const r = new ByteReader(b.body, 1);
-  readTimestamps(r, hi, timestamps, lo, at);
+  const from = checkpointAtOrBefore(lo);
+  const c = (from / CHECKPOINT_EVERY - 1) * CHECKPOINT_WORDS;
+  const cp = b.checkpoints;
+  const r = new ByteReader(b.body, from === 0 ? 1 : cp[c + 2]!);
+  let t = from === 0 ? 0 : cp[c]!;
+  let delta = from === 0 ? 0 : cp[c + 1]!;
+  for (let i = from; i < hi; i++) {
+    const x = r.zigzag();
+    if (i === 0) t = x;
+    else {
+      delta = i === 1 ? x : delta + x;
+      t += delta;
+    }
+    if (i >= lo) timestamps[at + i - lo] = t;
+  }
   r.seek(b.valuesAt);
   const { e, scale, order } = readValueHeader(r);
+  if (from > 0) r.seek(cp[c + 5]!);
   const p = POW10[e]!;
-  let v = 0;
-  let d = 0;
-  for (let i = 0; i < hi; i++) {
+  let v = from === 0 ? 0 : cp[c + 3]!;
+  let d = from === 0 ? 0 : cp[c + 4]!;
+  for (let i = from; i < hi; i++) {
     const x = r.zigzag();
     if (order === ORDER_RAW) v = x;
     else if (order === ORDER_DELTA || i < 2) {
@@ -487,5 +570,9 @@ class ByteReader {
 
   seek(at: number): void {
     this.at = at;
+  }
+
+  position(): number {
+    return this.at;
   }
 }
