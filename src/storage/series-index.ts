@@ -29,6 +29,7 @@ import type { Postings } from './postings.js';
 import { EMPTY_POSTINGS, intersect, union, unionAll } from './postings.js';
 import { entriesInRanges, firstEntry, scanEach } from './kv-scan.js';
 import { sortByLabels } from './labels-order.js';
+import type { SeriesAppend, SeriesRef } from './types.js';
 
 /**
  * An LRU limited by entry count that, unlike `max`, does not preallocate storage for every slot
@@ -57,6 +58,8 @@ export class SeriesEntry {
   constructor(
     readonly sid: bigint,
     readonly labels: Labels,
+    /** The index that made it: a reference kept by a caller is trusted only by that index. */
+    readonly owner: SeriesIndex,
   ) {}
 
   isIndexed(day: number): boolean {
@@ -133,10 +136,44 @@ export class SeriesIndex {
 
   /** The series entry of every label set, creating `S` keys for new series. */
   async resolve(labelSets: readonly Labels[]): Promise<SeriesEntry[]> {
+    return this.resolveSeries(labelSets, undefined);
+  }
+
+  /**
+   * As resolve, for appends: a series whose `ref` holds an entry of this index still cached is
+   * taken from it without a lookup, and every ref is left holding its series' entry.
+   */
+  async resolveAppends(series: readonly SeriesAppend[]): Promise<SeriesEntry[]> {
+    let refs: (SeriesRef | undefined)[] | undefined;
+    const labelSets: Labels[] = new Array<Labels>(series.length);
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
+      labelSets[i] = s.labels;
+      if (s.ref !== undefined) (refs ??= new Array<SeriesRef | undefined>(series.length))[i] = s.ref;
+    }
+    const entries = await this.resolveSeries(labelSets, refs);
+    if (refs !== undefined) {
+      for (let i = 0; i < refs.length; i++) {
+        const ref = refs[i];
+        if (ref !== undefined) ref.storage = entries[i];
+      }
+    }
+    return entries;
+  }
+
+  private async resolveSeries(
+    labelSets: readonly Labels[],
+    refs: readonly (SeriesRef | undefined)[] | undefined,
+  ): Promise<SeriesEntry[]> {
     const out: (SeriesEntry | undefined)[] = new Array(labelSets.length);
     let misses: number[] | null = null;
     for (let i = 0; i < labelSets.length; i++) {
       const labels = labelSets[i]!;
+      const held = refs?.[i]?.storage;
+      if (held instanceof SeriesEntry && held.owner === this && !held.dropped) {
+        out[i] = held;
+        continue;
+      }
       const known = this.byIdentity.get(labels);
       if (known !== undefined && !known.dropped) {
         out[i] = known;
@@ -194,7 +231,7 @@ export class SeriesIndex {
         out[p.index] = existing;
         return;
       }
-      const entry = new SeriesEntry(p.sid, p.labels);
+      const entry = new SeriesEntry(p.sid, p.labels, this);
       const bucket = this.cache.get(p.cacheKey);
       this.cache.set(p.cacheKey, bucket === undefined ? [entry] : [...bucket, entry]);
       this.labelsBySid.set(p.sid, p.labels);

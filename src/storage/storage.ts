@@ -284,7 +284,7 @@ export class Storage implements MetricStorage {
     this.checkOpen();
     const days: (number | number[])[] = new Array(series.length);
     for (let i = 0; i < series.length; i++) days[i] = validateAndDays(series[i]!);
-    const entries = await this.index.resolve(series.map((s) => s.labels));
+    const entries = await this.index.resolveAppends(series);
     this.checkOpen();
     const nowMs = this.clock.nowMs();
     const ops: KvOp[] = [];

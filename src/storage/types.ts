@@ -12,6 +12,16 @@ export interface SeriesAppend {
   readonly timestamps: ArrayLike<number>;
   /** A Float64Array, never a number[]: V8 may canonicalise NaN payloads in plain arrays. */
   readonly values: Float64Array;
+  /**
+   * A slot kept with these labels by the caller (ingest's label cache) across appends: storage
+   * leaves in it what it found for the series and skips the label lookup next time. Optional.
+   */
+  readonly ref?: SeriesRef;
+}
+
+/** Opaque to callers; only the storage that filled it reads it back, and checks it still holds. */
+export interface SeriesRef {
+  storage: unknown;
 }
 
 /** One series as read: samples sorted by timestamp, one sample per timestamp. */

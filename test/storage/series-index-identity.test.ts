@@ -3,6 +3,7 @@ import { MemoryKv } from '../../src/kv/memory.js';
 import type { Labels } from '../../src/model/labels.js';
 import { hashLabels } from '../../src/storage/labels-codec.js';
 import { SeriesIndex } from '../../src/storage/series-index.js';
+import type { SeriesAppend, SeriesRef } from '../../src/storage/types.js';
 
 function labelsOf(name: string, instance: string): Labels {
   return [
@@ -59,5 +60,56 @@ describe('storage series index: lookups by label-set identity', () => {
     // the entry is cached again, under its identity too
     const [backAgain] = await index.resolve([sets[0]!]);
     expect(backAgain).to.equal(back);
+  });
+
+  describe('appends that carry a ref', () => {
+    const append = (labels: Labels, ref: SeriesRef): SeriesAppend => ({
+      labels,
+      timestamps: [1],
+      values: Float64Array.of(1),
+      ref,
+    });
+
+    it('fill the ref and are resolved from it next time, without a hash', async () => {
+      const index = new SeriesIndex(new MemoryKv(), { hasher: countingHasher });
+      const ref: SeriesRef = { storage: undefined };
+      const a = labelsOf('up', 'h1');
+      const [first] = await index.resolveAppends([append(a, ref)]);
+      expect(ref.storage).to.equal(first);
+      const hashesAfterCreate = hashed;
+      const [again] = await index.resolveAppends([append(a, ref)]);
+      expect(again).to.equal(first);
+      expect(hashed).to.equal(hashesAfterCreate);
+    });
+
+    it('ignore a ref whose entry forget or eviction dropped, and refill it', async () => {
+      const index = new SeriesIndex(new MemoryKv(), { maxCachedSeries: 1 });
+      const ref: SeriesRef = { storage: undefined };
+      const a = labelsOf('up', 'h1');
+      const [first] = await index.resolveAppends([append(a, ref)]);
+      index.forget([labelsOf('up', 'h1')]);
+      const [afterForget] = await index.resolveAppends([append(a, ref)]);
+      expect(afterForget).to.not.equal(first);
+      expect(ref.storage).to.equal(afterForget);
+      await index.resolve([labelsOf('up', 'h2')]); // evicts h1
+      expect(afterForget!.dropped).to.equal(true);
+      const [afterEviction] = await index.resolveAppends([append(a, ref)]);
+      expect(afterEviction).to.not.equal(afterForget);
+      expect(afterEviction!.dropped).to.equal(false);
+      expect(afterEviction!.sid).to.equal(first!.sid);
+      expect(ref.storage).to.equal(afterEviction);
+    });
+
+    it('ignore a ref filled by another index (a storage opened again)', async () => {
+      const kv = new MemoryKv();
+      const ref: SeriesRef = { storage: undefined };
+      const a = labelsOf('up', 'h1');
+      const [old] = await new SeriesIndex(kv).resolveAppends([append(a, ref)]);
+      const reopened = new SeriesIndex(kv);
+      const [fresh] = await reopened.resolveAppends([append(a, ref)]);
+      expect(fresh).to.not.equal(old);
+      expect(fresh!.sid).to.equal(old!.sid);
+      expect(ref.storage).to.equal(fresh);
+    });
   });
 });
