@@ -14,12 +14,18 @@ interface Entry {
  * place, then compared byte for byte: no string is made per lookup. Bounded: two generations of
  * at most maxEntries each; when the young one fills up, the old one is dropped, so entries in use
  * survive. One cache belongs to one set of limits (the handler that owns it).
+ *
+ * Byte encodings that validate to the same label set (labels sent in another order) share one
+ * ValidLabels object while cached, so validation can merge repeats of a series by identity.
  */
 export class LabelCache {
   private young = new Map<number, Entry>();
   private old = new Map<number, Entry>();
   private youngSize = 0;
   private oldSize = 0;
+  /** The ValidLabels of each canonical key among the entries of the same generation. */
+  private youngByKey = new Map<string, ValidLabels>();
+  private oldByKey = new Map<string, ValidLabels>();
 
   constructor(readonly maxEntries = 100_000) {}
 
@@ -38,11 +44,17 @@ export class LabelCache {
     return aged.labels;
   }
 
-  /** Caches labels for the given encoded bytes (copied; the caller may reuse its buffer). */
-  set(key: Uint8Array, labels: ValidLabels): void {
+  /**
+   * Caches labels for the given encoded bytes (copied; the caller may reuse its buffer). Returns
+   * the object now cached for them: `labels`, or the one already cached for an equal label set.
+   */
+  set(key: Uint8Array, labels: ValidLabels): ValidLabels {
     const hash = hashBytes(key, 0, key.length);
-    if (find(this.young.get(hash), key, 0, key.length) !== undefined) return;
-    this.insert(hash, key.slice(), labels);
+    const known = find(this.young.get(hash), key, 0, key.length);
+    if (known !== undefined) return known.labels;
+    const canonical = this.youngByKey.get(labels.key) ?? this.oldByKey.get(labels.key) ?? labels;
+    this.insert(hash, key.slice(), canonical);
+    return canonical;
   }
 
   get size(): number {
@@ -55,7 +67,10 @@ export class LabelCache {
       this.oldSize = this.youngSize;
       this.young = new Map();
       this.youngSize = 0;
+      this.oldByKey = this.youngByKey;
+      this.youngByKey = new Map();
     }
+    this.youngByKey.set(labels.key, labels);
     this.young.set(hash, { key, labels, next: this.young.get(hash) });
     this.youngSize++;
   }

@@ -1,5 +1,5 @@
 import type { Label } from '../model/labels.js';
-import type { MetricMetadata } from '../storage/types.js';
+import type { MetricMetadata, SeriesRef } from '../storage/types.js';
 import type { SamplesBuffer } from './samples-buffer.js';
 
 /** A label set that passed validation: sorted, no empty values, plus its canonical key. */
@@ -7,6 +7,11 @@ export interface ValidLabels {
   readonly labels: readonly Label[];
   /** Equal exactly for equal label sets; used to merge repeats of a series. */
   readonly key: string;
+  /** Handed to storage with every append of these labels (SeriesAppend.ref). */
+  readonly ref?: SeriesRef;
+  /** The request validateWrite last saw these labels in, and their group there. */
+  request?: number;
+  group?: number;
 }
 
 /** One series as a sender described it: labels not yet validated, possibly unsorted. */

@@ -6,10 +6,13 @@ import {
   isValidMetricName,
   type Label,
 } from '../model/labels.js';
-import type { MetricMetadata, SeriesAppend } from '../storage/types.js';
+import type { MetricMetadata, SeriesAppend, SeriesRef } from '../storage/types.js';
 import type { IngestLimits } from './limits.js';
 import type { LabelCache } from './label-cache.js';
 import type { DecodedWrite } from './types.js';
+
+/** Numbers each validateWrite call, so a label set can be marked as seen in this one. */
+let requestCount = 0;
 
 /**
  * Turns decoded series into appends storage accepts, or throws for the first offending series.
@@ -33,32 +36,54 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
   }
   for (const m of decoded.metadata) validateMetadata(m);
 
-  // Pass 1: validate every label set and find which raw series belong to the same series.
+  // Pass 1: validate every label set and find which raw series belong to the same series. Label
+  // sets from the cache are grouped by identity (a mark on the object); the string keys are only
+  // compared once a request holds a set the cache did not know.
+  const request = ++requestCount;
   const groupLabels: (readonly Label[])[] = [];
+  const groupRefs: (SeriesRef | undefined)[] = [];
+  const groupKeys: string[] = [];
   const groupCounts: number[] = [];
   const groupOf = new Int32Array(series.length);
-  const groupByKey = new Map<string, number>();
+  let groupByKey: Map<string, number> | null = null;
   let merges = 0;
   for (let i = 0; i < series.length; i++) {
     const raw = series[i]!;
+    let g: number | undefined;
+    let valid = raw.valid;
     let labels: readonly Label[];
     let key: string;
-    if (raw.valid !== undefined) {
-      ({ labels, key } = raw.valid);
+    if (valid !== undefined) {
+      ({ labels, key } = valid);
+      if (valid.request === request) g = valid.group;
     } else {
       labels = normaliseLabels(raw.labels, limits);
       key = labelsKey(labels);
-      if (cache !== undefined && raw.rawKey !== undefined) cache.set(raw.rawKey, { labels, key });
+      if (cache !== undefined && raw.rawKey !== undefined) {
+        valid = cache.set(raw.rawKey, { labels, key, ref: { storage: undefined }, request: 0, group: 0 });
+        labels = valid.labels;
+        if (valid.request === request) g = valid.group;
+      }
+      if (groupByKey === null) {
+        groupByKey = new Map<string, number>();
+        for (let k = 0; k < groupKeys.length; k++) groupByKey.set(groupKeys[k]!, k);
+      }
     }
     checkTimestamps(samples.timestamps, raw.first, raw.count, labels);
-    let g = groupByKey.get(key);
+    if (g === undefined && groupByKey !== null) g = groupByKey.get(key);
     if (g === undefined) {
       g = groupLabels.length;
-      groupByKey.set(key, g);
+      groupByKey?.set(key, g);
       groupLabels.push(labels);
+      groupRefs.push(valid?.ref);
+      groupKeys.push(key);
       groupCounts.push(0);
     } else {
       merges++;
+    }
+    if (valid !== undefined) {
+      valid.request = request;
+      valid.group = g;
     }
     groupOf[i] = g;
     groupCounts[g]! += raw.count;
@@ -78,6 +103,7 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
         labels: groupLabels[i]!,
         timestamps: timestamps.subarray(raw.first, raw.first + raw.count),
         values: values.subarray(raw.first, raw.first + raw.count),
+        ref: groupRefs[i],
       });
     }
     return out;
@@ -106,7 +132,12 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
     if (groupCounts[g] === 0) continue;
     const start = groupStart[g]!;
     const end = start + groupCounts[g]!;
-    out.push({ labels: groupLabels[g]!, timestamps: timestamps.subarray(start, end), values: values.subarray(start, end) });
+    out.push({
+      labels: groupLabels[g]!,
+      timestamps: timestamps.subarray(start, end),
+      values: values.subarray(start, end),
+      ref: groupRefs[g],
+    });
   }
   return out;
 }

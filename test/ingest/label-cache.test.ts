@@ -3,6 +3,7 @@ import { LabelCache, hashBytes } from '../../src/ingest/label-cache.js';
 import { ingestLimits } from '../../src/ingest/limits.js';
 import { decodeWriteRequestV1 } from '../../src/ingest/remote-write/decode-v1.js';
 import { validateWrite } from '../../src/ingest/validate.js';
+import type { SeriesAppend } from '../../src/storage/types.js';
 import { encodeV1, labelsOf, v1Series } from './fixtures.js';
 
 describe('ingest: label cache', () => {
@@ -24,7 +25,20 @@ describe('ingest: label cache', () => {
     const secondOut = validateWrite(second, limits, cache);
     expect(secondOut).to.deep.equal(firstOut);
     expect(secondOut[0]!.labels).to.deep.equal(labelsOf({ __name__: 'up', job: 'n' }));
-    expect(validateWrite(decodeWriteRequestV1(body), limits)).to.deep.equal(firstOut);
+    const withoutRef = (out: SeriesAppend[]): Omit<SeriesAppend, 'ref'>[] => out.map(({ ref: _ref, ...rest }) => rest);
+    expect(withoutRef(validateWrite(decodeWriteRequestV1(body), limits))).to.deep.equal(withoutRef(firstOut));
+  });
+
+  it('hands storage the same ref for a cached series on every request', () => {
+    const cache = new LabelCache();
+    const body = encodeV1([v1Series({ labels: { __name__: 'up', job: 'n' }, samples: [{ value: 1, timestamp: 1 }] })]);
+    const first = validateWrite(decodeWriteRequestV1(body, cache), limits, cache)[0]!;
+    expect(first.ref).to.not.equal(undefined);
+    first.ref!.storage = 'found';
+    const second = validateWrite(decodeWriteRequestV1(body, cache), limits, cache)[0]!;
+    expect(second.ref).to.equal(first.ref);
+    expect(second.labels).to.equal(first.labels);
+    expect(validateWrite(decodeWriteRequestV1(body), limits)[0]!.ref).to.equal(undefined);
   });
 
   it('merges two encodings of one label set and never caches an invalid one', () => {
@@ -34,7 +48,9 @@ describe('ingest: label cache', () => {
       v1Series({ labels: { a: '1', __name__: 'm' }, samples: [{ value: 2, timestamp: 2 }] }),
     ]);
     for (let round = 0; round < 2; round++) {
-      const out = validateWrite(decodeWriteRequestV1(body, cache), limits, cache);
+      const decoded = decodeWriteRequestV1(body, cache);
+      if (round === 1) expect(decoded.series[0]!.valid).to.equal(decoded.series[1]!.valid);
+      const out = validateWrite(decoded, limits, cache);
       expect(out).to.have.length(1);
       expect(Array.from(out[0]!.timestamps)).to.deep.equal([1, 2]);
     }
