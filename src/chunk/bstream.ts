@@ -9,53 +9,69 @@
  */
 import { ChunkCorruptError } from './errors.js';
 
-const MIN_CAPACITY_BYTES = 128;
-/** Room kept free past the write position, enough for any single write (64 bits + slack). */
-const WRITE_SLACK_BYTES = 16;
+const MIN_CAPACITY_BYTES = 16;
+const DEFAULT_CAPACITY_BYTES = 128;
 
+/**
+ * Bits are gathered in a 32-bit accumulator and stored four bytes at a time, so a write is a few
+ * shifts and the capacity is checked once per 32 bits. The buffer always has room for the
+ * accumulator's four bytes at `bytePos`, which is where bytes() and copyTo() put them.
+ */
 export class BitWriter {
   private buf: Uint8Array;
-  private bitLen = 0;
+  /** Bytes of the buffer that are final; the accumulator's bits follow them. */
+  private bytePos = 0;
+  /** Pending bits, most significant first; its low 32 - accBits bits are zero. */
+  private acc = 0;
+  /** 0..31 */
+  private accBits = 0;
   /** True when the last write was a whole number of bytes wide (see the module comment). */
   private lastWriteByteSized = false;
 
-  constructor(capacityBytes = MIN_CAPACITY_BYTES) {
+  constructor(capacityBytes = DEFAULT_CAPACITY_BYTES) {
     this.buf = new Uint8Array(Math.max(capacityBytes, MIN_CAPACITY_BYTES));
   }
 
   /**
    * A writer that continues after the first bitLen bits of bytes. Bits after bitLen are dropped.
    * lastWriteByteSized is what the stream's writer last did (it decides the finished length).
+   * capacityBytes sizes the first buffer (at least what is kept, plus room to write).
    */
-  static resume(bytes: Uint8Array, bitLen: number, lastWriteByteSized: boolean): BitWriter {
-    const usedBytes = (bitLen + 7) >>> 3;
-    const w = new BitWriter(Math.max(usedBytes * 2, usedBytes + WRITE_SLACK_BYTES));
-    w.buf.set(bytes.subarray(0, usedBytes));
+  static resume(bytes: Uint8Array, bitLen: number, lastWriteByteSized: boolean, capacityBytes = 0): BitWriter {
+    const wholeBytes = bitLen >>> 3;
+    const w = new BitWriter(Math.max(capacityBytes, wholeBytes * 2, wholeBytes + MIN_CAPACITY_BYTES));
+    w.buf.set(bytes.subarray(0, wholeBytes));
+    w.bytePos = wholeBytes;
     const partial = bitLen & 7;
-    if (partial !== 0) w.buf[usedBytes - 1]! &= 0xff << (8 - partial);
-    w.bitLen = bitLen;
+    if (partial !== 0) {
+      w.acc = ((bytes[wholeBytes]! & (0xff << (8 - partial))) << 24) | 0;
+      w.accBits = partial;
+    }
     w.lastWriteByteSized = lastWriteByteSized;
     return w;
   }
 
   /** Number of bits written. */
   get bitLength(): number {
-    return this.bitLen;
+    return this.bytePos * 8 + this.accBits;
   }
 
   /** Length in bytes of the finished stream, Prometheus's trailing empty byte included. */
   get byteLength(): number {
-    const bytes = (this.bitLen + 7) >>> 3;
-    return this.lastWriteByteSized && (this.bitLen & 7) === 0 && this.bitLen > 0 ? bytes + 1 : bytes;
+    const bitLen = this.bytePos * 8 + this.accBits;
+    const bytes = (bitLen + 7) >>> 3;
+    return this.lastWriteByteSized && (bitLen & 7) === 0 && bitLen > 0 ? bytes + 1 : bytes;
   }
 
   /** A copy of the finished stream. */
   bytes(): Uint8Array {
+    this.storePending();
     return this.buf.slice(0, this.byteLength);
   }
 
   /** Copies the finished stream (what bytes() returns) into `out` at `offset`; returns the end offset. */
   copyTo(out: Uint8Array, offset: number): number {
+    this.storePending();
     const n = this.byteLength;
     out.set(this.buf.subarray(0, n), offset);
     return offset + n;
@@ -63,15 +79,18 @@ export class BitWriter {
 
   /** Overwrites a 16-bit big-endian field at a byte offset already written. */
   setUint16At(byteOffset: number, value: number): void {
-    this.buf[byteOffset] = value >>> 8;
-    this.buf[byteOffset + 1] = value;
+    this.setByteAt(byteOffset, (value >>> 8) & 0xff);
+    this.setByteAt(byteOffset + 1, value & 0xff);
   }
 
   writeBit(bit: number): void {
-    if ((this.bitLen >>> 3) + WRITE_SLACK_BYTES > this.buf.length) this.grow();
-    if (bit !== 0) this.buf[this.bitLen >>> 3]! |= 0x80 >>> (this.bitLen & 7);
-    this.bitLen++;
     this.lastWriteByteSized = false;
+    if (this.accBits < 31) {
+      this.acc |= (bit !== 0 ? 1 : 0) << (31 - this.accBits);
+      this.accBits++;
+    } else {
+      this.put(bit !== 0 ? 1 : 0, 1);
+    }
   }
 
   writeByte(byte: number): void {
@@ -80,52 +99,84 @@ export class BitWriter {
 
   /** Writes the n (1..32) low bits of value. */
   writeBits(value: number, n: number): void {
-    if ((this.bitLen >>> 3) + WRITE_SLACK_BYTES > this.buf.length) this.grow();
-    this.put(value, n);
+    this.put(n === 32 ? value : value & ((1 << n) - 1), n);
     this.lastWriteByteSized = (n & 7) === 0;
+  }
+
+  /**
+   * Writes the n (1..32) low bits of value as one write standing for two: a prefix and then a field
+   * lastWidth bits wide, which is the write that decides the trailing byte (see the module comment).
+   */
+  writeBitsPrefixed(value: number, n: number, lastWidth: number): void {
+    this.put(n === 32 ? value : value & ((1 << n) - 1), n);
+    this.lastWriteByteSized = (lastWidth & 7) === 0;
   }
 
   /** Writes the n (1..64) low bits of the 64-bit number hi:lo as one write. */
   writeBits64(hi: number, lo: number, n: number): void {
-    if ((this.bitLen >>> 3) + WRITE_SLACK_BYTES > this.buf.length) this.grow();
     if (n > 32) {
-      this.put(hi, n - 32);
+      this.put(n === 64 ? hi : hi & ((1 << (n - 32)) - 1), n - 32);
       this.put(lo, 32);
     } else {
-      this.put(lo, n);
+      this.put(n === 32 ? lo : lo & ((1 << n) - 1), n);
     }
     this.lastWriteByteSized = (n & 7) === 0;
   }
 
-  /** Places the n (1..32) low bits of value at the write position; capacity is already checked. */
-  private put(value: number, n: number): void {
-    const buf = this.buf;
-    const i = this.bitLen >>> 3;
-    const offset = this.bitLen & 7;
-    const v = n === 32 ? value >>> 0 : (value & ((1 << n) - 1)) >>> 0;
-    const end = offset + n;
-    if (end <= 32) {
-      // Spread v over the 4 bytes from i, starting `offset` bits in (shift 0..31 keeps it exact).
-      const word = (v << (32 - end)) >>> 0;
-      buf[i] |= word >>> 24;
-      if (end > 8) buf[i + 1] |= word >>> 16;
-      if (end > 16) buf[i + 2] |= word >>> 8;
-      if (end > 24) buf[i + 3] |= word;
+  /** Appends the n (1..32) bits of v, which has no bits above them. */
+  private put(v: number, n: number): void {
+    const free = 32 - this.accBits;
+    if (n < free) {
+      this.acc |= v << (free - n);
+      this.accBits += n;
+    } else if (n === free) {
+      this.flush(this.acc | v);
+      this.acc = 0;
+      this.accBits = 0;
     } else {
-      const rest = end - 32; // 1..7 bits that spill into byte i + 4
-      const word = v >>> rest;
-      buf[i] |= word >>> 24;
-      buf[i + 1] |= word >>> 16;
-      buf[i + 2] |= word >>> 8;
-      buf[i + 3] |= word;
-      buf[i + 4] = (v << (8 - rest)) & 0xff;
+      const rest = n - free; // 1..31 bits that go to the next word
+      this.flush(this.acc | (v >>> rest));
+      this.acc = v << (32 - rest);
+      this.accBits = rest;
     }
-    this.bitLen += n;
+  }
+
+  /** Stores a full word at bytePos and moves past it. */
+  private flush(word: number): void {
+    const buf = this.buf;
+    const i = this.bytePos;
+    buf[i] = word >>> 24;
+    buf[i + 1] = word >>> 16;
+    buf[i + 2] = word >>> 8;
+    buf[i + 3] = word;
+    this.bytePos = i + 4;
+    if (i + 8 > buf.length) this.grow();
+  }
+
+  /** Stores the accumulator's bytes after the final ones, without moving (its unused bits are 0). */
+  private storePending(): void {
+    const buf = this.buf;
+    const i = this.bytePos;
+    const word = this.acc;
+    buf[i] = word >>> 24;
+    buf[i + 1] = word >>> 16;
+    buf[i + 2] = word >>> 8;
+    buf[i + 3] = word;
+  }
+
+  private setByteAt(byteOffset: number, byte: number): void {
+    const k = byteOffset - this.bytePos;
+    if (k < 0) {
+      this.buf[byteOffset] = byte;
+    } else {
+      const shift = 24 - 8 * k;
+      this.acc = (this.acc & ~(0xff << shift)) | (byte << shift);
+    }
   }
 
   private grow(): void {
     const next = new Uint8Array(this.buf.length * 2);
-    next.set(this.buf);
+    next.set(this.buf.subarray(0, this.bytePos));
     this.buf = next;
   }
 }

@@ -16,6 +16,9 @@ const TWO_POW_32 = 4294967296;
 const TWO_POW_52 = 2 ** 52;
 /** Marks "no value window written yet": the next non-zero XOR writes a fresh one. */
 const NO_WINDOW = 0xff;
+/** A 120-sample chunk of node_exporter-like data takes about 150-250 bytes; most never grow. */
+const FIRST_BUFFER_BYTES = 256;
+const EMPTY_HEADER = new Uint8Array(CHUNK_HEADER_BYTES);
 
 const scratchValue = new Float64Array(1);
 const scratchWords = wordsOf(scratchValue);
@@ -39,7 +42,7 @@ export class XorAppender {
 
   /** An empty chunk: two zero header bytes. */
   constructor() {
-    this.w = BitWriter.resume(new Uint8Array(CHUNK_HEADER_BYTES), CHUNK_HEADER_BYTES * 8, false);
+    this.w = BitWriter.resume(EMPTY_HEADER, CHUNK_HEADER_BYTES * 8, false, FIRST_BUFFER_BYTES);
   }
 
   /**
@@ -83,11 +86,13 @@ export class XorAppender {
 
   /** The encoded chunk, a copy the caller may keep (later appends do not change it). */
   bytes(): Uint8Array {
+    this.w.setUint16At(0, this.count);
     return this.w.bytes();
   }
 
   /** Copies the encoded chunk into `out` at `offset` (sizeBytes bytes) without an intermediate copy; returns the end offset. */
   copyTo(out: Uint8Array, offset: number): number {
+    this.w.setUint16At(0, this.count);
     return this.w.copyTo(out, offset);
   }
 
@@ -163,7 +168,6 @@ export class XorAppender {
     this.vHi = hi;
     this.vLo = lo;
     this.count = n + 1;
-    w.setUint16At(0, n + 1);
   }
 
   /** The rare path for deltas beyond 2^53 - 1. */
@@ -191,14 +195,11 @@ export class XorAppender {
     if (dod === 0) {
       w.writeBit(0);
     } else if (dod >= -8191 && dod <= 8192) {
-      w.writeBits(0b10, 2);
-      w.writeBits(dod & 0x3fff, 14);
+      w.writeBitsPrefixed((0b10 << 14) | (dod & 0x3fff), 16, 14);
     } else if (dod >= -65535 && dod <= 65536) {
-      w.writeBits(0b110, 3);
-      w.writeBits(dod & 0x1ffff, 17);
+      w.writeBitsPrefixed((0b110 << 17) | (dod & 0x1ffff), 20, 17);
     } else if (dod >= -524287 && dod <= 524288) {
-      w.writeBits(0b1110, 4);
-      w.writeBits(dod & 0xfffff, 20);
+      w.writeBitsPrefixed((0b1110 << 20) | (dod & 0xfffff), 24, 20);
     } else {
       // |dod| ≤ 2^53: hi fits in 32 bits and lo is exact.
       const hi = Math.floor(dod / TWO_POW_32);
@@ -222,8 +223,8 @@ export class XorAppender {
     if (leading > 31) leading = 31;
     let windowTrailing: number;
     let sigBits: number;
-    if (this.leading !== NO_WINDOW && leading >= this.leading && trailing >= this.trailing) {
-      w.writeBits(0b10, 2);
+    const reuse = this.leading !== NO_WINDOW && leading >= this.leading && trailing >= this.trailing;
+    if (reuse) {
       windowTrailing = this.trailing;
       sigBits = 64 - this.leading - windowTrailing;
     } else {
@@ -231,9 +232,6 @@ export class XorAppender {
       this.trailing = trailing;
       windowTrailing = trailing;
       sigBits = 64 - leading - trailing;
-      w.writeBits(0b11, 2);
-      w.writeBits(leading, 5);
-      w.writeBits(sigBits & 63, 6); // 64 significant bits are written as 0
     }
     let sh: number;
     let sl: number;
@@ -246,6 +244,16 @@ export class XorAppender {
     } else {
       sh = 0;
       sl = xh >>> (windowTrailing - 32);
+    }
+    if (reuse) {
+      if (sigBits <= 30) {
+        w.writeBitsPrefixed((0b10 << sigBits) | sl, sigBits + 2, sigBits);
+        return;
+      }
+      w.writeBits(0b10, 2);
+    } else {
+      // 0b11, 5 bits of leading zeros, 6 of significant bits (64 is written as 0).
+      w.writeBits((0b11 << 11) | (leading << 6) | (sigBits & 63), 13);
     }
     w.writeBits64(sh, sl, sigBits);
   }
