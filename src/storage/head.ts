@@ -32,6 +32,8 @@ export class HeadChunk {
   /** Grows with every change; the KV holds this chunk up to `savedVersion`. */
   version = 0;
   savedVersion = 0;
+  /** True while the chunk is in the head's changed set (spares a Set lookup per append). */
+  queued = false;
   lastAppendMs: number;
 
   constructor(
@@ -136,7 +138,12 @@ export class Head {
 
   private touched(c: HeadChunk, nowMs: number): void {
     c.lastAppendMs = nowMs;
-    if (c.version !== c.savedVersion) this.changed.add(c);
+    if (!c.queued && c.version !== c.savedVersion) this.queue(c);
+  }
+
+  private queue(c: HeadChunk): void {
+    c.queued = true;
+    this.changed.add(c);
   }
 
   /** The chunk a sample at `t` goes to; null when it exactly repeats a chunk's last sample. */
@@ -173,7 +180,7 @@ export class Head {
     if (c.closed) return;
     c.closed = true;
     c.version++;
-    this.changed.add(c);
+    this.queue(c);
     if (c.series.current === c) c.series.current = null;
   }
 
@@ -199,6 +206,7 @@ export class Head {
     for (const c of this.changed) {
       if (!includeOpen && !c.closed) continue;
       this.changed.delete(c);
+      c.queued = false;
       if (c.numSamples === 0) continue;
       taken.push(c);
       sizeBytes += CHUNK_HEADER_BYTES + c.appender.sizeBytes;
@@ -232,7 +240,7 @@ export class Head {
   }
 
   failed(snapshots: readonly ChunkSnapshot[]): void {
-    for (const s of snapshots) if (s.chunk.version !== s.chunk.savedVersion) this.changed.add(s.chunk);
+    for (const s of snapshots) if (!s.chunk.queued && s.chunk.version !== s.chunk.savedVersion) this.queue(s.chunk);
   }
 
   private drop(c: HeadChunk): void {
