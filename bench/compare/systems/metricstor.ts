@@ -28,7 +28,7 @@ function newestMtimeMs(dir: string): number {
  * Runs `npm run build` when dist/ is missing or older than a source file, so that the benchmark
  * measures the compiled server users run (the tsx loader adds about 50 MB of RSS and its own CPU).
  */
-function ensureBuilt(): void {
+export function ensureBuilt(): void {
   let builtMs = 0;
   try {
     builtMs = statSync(CLI).mtimeMs;

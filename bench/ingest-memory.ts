@@ -1,0 +1,83 @@
+/**
+ * Where the memory of an ingesting server goes: starts the compiled server (as `npm start` runs it,
+ * plus any Node flags to try), replays the side-by-side benchmark's requests once, and prints the
+ * rate, server CPU per million samples, peak RSS and the largest resident anonymous and file-backed
+ * memory seen. With --heap-snapshot the server writes a V8 heap snapshot into --out after the
+ * replay (what is live, as opposed to what the heap has grown to).
+ *
+ *   npx tsx bench/ingest-memory.ts [--hosts=200] [--hours=2] [--concurrency=16]
+ *     [--node-flags="--max-semi-space-size=4"] [--heap-snapshot] [--out=DIR]
+ *
+ * The server runs from dist/, built first when older than the sources.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../src/promql/testing/net.js';
+import { buildDataset, describeSize } from './compare/dataset.js';
+import { replay } from './compare/ingest-runner.js';
+import { startProcess } from './compare/managed-process.js';
+import { cpuSeconds, peakRssBytes, sampleRssSplit } from './compare/proc-stats.js';
+import { ensureBuilt } from './compare/systems/metricstor.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+const SNAPSHOT_WAIT_MS = 30_000;
+
+function flag(name: string, fallback: string): string {
+  const prefix = `--${name}=`;
+  const arg = process.argv.slice(2).find((a) => a.startsWith(prefix));
+  return arg === undefined ? fallback : arg.slice(prefix.length);
+}
+
+const hosts = Number(flag('hosts', '200'));
+const hours = Number(flag('hours', '2'));
+const concurrency = Number(flag('concurrency', '16'));
+const nodeFlags = flag('node-flags', '').split(' ').filter((f) => f !== '');
+const snapshot = process.argv.includes('--heap-snapshot');
+const outDir = path.resolve(flag('out', '.'));
+if (!(hosts > 0 && hours > 0 && concurrency > 0)) throw new Error('--hosts, --hours and --concurrency want positive numbers');
+
+ensureBuilt();
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+const dataset = buildDataset({ hosts, hours }, concurrency);
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'metricstor-ingest-memory-'));
+const httpPort = await freePort();
+const baseUrl = `http://127.0.0.1:${httpPort}`;
+const server = await startProcess({
+  command: process.execPath,
+  args: [
+    ...nodeFlags,
+    ...(snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : []),
+    CLI,
+    'serve',
+    `--server.http-addr=127.0.0.1:${httpPort}`,
+    `--server.grpc-addr=127.0.0.1:${await freePort()}`,
+    '--server.log-level=warn',
+    `--storage.data-dir=${dataDir}`,
+  ],
+  cwd: outDir,
+  readyUrl: `${baseUrl}/-/ready`,
+  readyTimeoutMs: 120_000,
+});
+try {
+  const cpu0 = cpuSeconds(server.pid);
+  const split = sampleRssSplit(server.pid);
+  const r = await replay(dataset.connections(concurrency), `${baseUrl}/api/v1/write`, { requestTimeoutMs: 60_000, phaseTimeoutMs: 1_800_000 });
+  const cpu = cpuSeconds(server.pid) - cpu0;
+  const { anonBytes, fileBytes } = split.stop();
+  process.stdout.write(
+    `${describeSize(dataset.size)}, concurrency ${concurrency}, node flags [${nodeFlags.join(' ')}]: ` +
+      `${Math.round(r.samples / r.seconds).toLocaleString('en-US')} samples/s, ${(cpu / (r.samples / 1e6)).toFixed(2)} CPU-s per million, ` +
+      `peak RSS ${mib(peakRssBytes(server.pid))} MiB, largest anon ${mib(anonBytes)} MiB, largest file-backed ${mib(fileBytes)} MiB\n`,
+  );
+  if (snapshot) {
+    process.kill(server.pid, 'SIGUSR2');
+    await new Promise((resolve) => setTimeout(resolve, SNAPSHOT_WAIT_MS));
+    process.stdout.write(`heap snapshot written into ${outDir}\n`);
+  }
+} finally {
+  await server.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
