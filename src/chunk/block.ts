@@ -124,24 +124,7 @@ export function inflateBlock(bytes: Uint8Array): InflatedBlock {
   if (kind !== KIND_DECIMAL) throw new ChunkCorruptError(`unknown block kind ${kind}`);
   const checkpoints = new Float64Array(Math.floor((count - 1) / CHECKPOINT_EVERY) * CHECKPOINT_WORDS);
   const r = new ByteReader(body, 1);
-  let t = 0;
-  let delta = 0;
-  for (let i = 0; i < count; i++) {
-    if (i > 0 && i % CHECKPOINT_EVERY === 0) {
-      const c = (i / CHECKPOINT_EVERY - 1) * CHECKPOINT_WORDS;
-      checkpoints[c] = t;
-      checkpoints[c + 1] = delta;
-      checkpoints[c + 2] = r.position();
-    }
-    const x = r.zigzag();
-    if (i === 0) t = x;
-    else {
-      delta = i === 1 ? x : delta + x;
-      if (!(delta > 0)) throw new ChunkCorruptError(`timestamp ${i} does not increase`);
-      t += delta;
-    }
-    if (!(Math.abs(t) <= Number.MAX_SAFE_INTEGER)) throw new ChunkCorruptError(`timestamp ${i} out of range`);
-  }
+  readTimestamps(r, count, null, Infinity, 0, checkpoints);
   const valuesAt = r.position();
   const { order } = readValueHeader(r);
   let v = 0;
@@ -452,12 +435,19 @@ function writeTimestamps(w: ByteWriter, t: Float64Array): boolean {
 
 /**
  * Reads n timestamps; with `out`, writes those from position `from` on to out[at...]. `from` =
- * Infinity only checks them.
+ * Infinity only checks them. With `checkpoints`, records the timestamp state of every
+ * CHECKPOINT_EVERY-th sample there (words 0-2 of each checkpoint).
  */
-function readTimestamps(r: ByteReader, n: number, out: Float64Array | null, from: number, at = 0): void {
+function readTimestamps(r: ByteReader, n: number, out: Float64Array | null, from: number, at = 0, checkpoints: Float64Array | null = null): void {
   let t = 0;
   let delta = 0;
   for (let i = 0; i < n; i++) {
+    if (checkpoints !== null && i > 0 && i % CHECKPOINT_EVERY === 0) {
+      const c = (i / CHECKPOINT_EVERY - 1) * CHECKPOINT_WORDS;
+      checkpoints[c] = t;
+      checkpoints[c + 1] = delta;
+      checkpoints[c + 2] = r.position();
+    }
     const x = r.zigzag();
     if (i === 0) t = x;
     else {
