@@ -127,25 +127,7 @@ export function inflateBlock(bytes: Uint8Array): InflatedBlock {
   readTimestamps(r, count, null, Infinity, 0, checkpoints);
   const valuesAt = r.position();
   const { order } = readValueHeader(r);
-  let v = 0;
-  let d = 0;
-  for (let i = 0; i < count; i++) {
-    if (i > 0 && i % CHECKPOINT_EVERY === 0) {
-      const c = (i / CHECKPOINT_EVERY - 1) * CHECKPOINT_WORDS;
-      checkpoints[c + 3] = v;
-      checkpoints[c + 4] = d;
-      checkpoints[c + 5] = r.position();
-    }
-    const x = r.zigzag();
-    if (order === ORDER_RAW) v = x;
-    else if (order === ORDER_DELTA || i < 2) {
-      d = x;
-      v += d;
-    } else {
-      d += x;
-      v += d;
-    }
-  }
+  readQuantities(r, count, order, null, checkpoints);
   if (r.remaining() !== 0) throw new ChunkCorruptError(`${r.remaining()} bytes after the last sample`);
   return { count, body, valuesAt, checkpoints };
 }
@@ -460,6 +442,34 @@ function readTimestamps(r: ByteReader, n: number, out: Float64Array | null, from
   }
 }
 
+/**
+ * Reads n coded integers of the values stream in `order`; with `out`, writes them to out[0...];
+ * with `checkpoints`, records the value state of every CHECKPOINT_EVERY-th sample there (words
+ * 3-5 of each checkpoint).
+ */
+function readQuantities(r: ByteReader, n: number, order: number, out: Float64Array | null, checkpoints: Float64Array | null): void {
+  let v = 0;
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    if (checkpoints !== null && i > 0 && i % CHECKPOINT_EVERY === 0) {
+      const c = (i / CHECKPOINT_EVERY - 1) * CHECKPOINT_WORDS;
+      checkpoints[c + 3] = v;
+      checkpoints[c + 4] = d;
+      checkpoints[c + 5] = r.position();
+    }
+    const x = r.zigzag();
+    if (order === ORDER_RAW) v = x;
+    else if (order === ORDER_DELTA || i < 2) {
+      d = x;
+      v += d;
+    } else {
+      d += x;
+      v += d;
+    }
+    if (out !== null) out[i] = v;
+  }
+}
+
 function readValueHeader(r: ByteReader): { e: number; scale: number; order: number } {
   const e = r.uvarint();
   if (e > MAX_DECIMALS) throw new ChunkCorruptError(`block exponent ${e}`);
@@ -476,19 +486,9 @@ function decodeDecimal(r: ByteReader, n: number): BlockSamples {
   readTimestamps(r, n, timestamps, 0);
   const { e, scale, order } = readValueHeader(r);
   const p = POW10[e]!;
-  let v = 0;
-  let d = 0;
+  readQuantities(r, n, order, values, null);
   for (let i = 0; i < n; i++) {
-    const x = r.zigzag();
-    if (order === ORDER_RAW) v = x;
-    else if (order === ORDER_DELTA || i < 2) {
-      d = x;
-      v += d;
-    } else {
-      d += x;
-      v += d;
-    }
-    const m = v * scale;
+    const m = values[i]! * scale;
     values[i] = e === 0 ? m : m / p;
   }
   if (r.remaining() !== 0) throw new ChunkCorruptError(`${r.remaining()} bytes after the last sample`);
