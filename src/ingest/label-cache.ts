@@ -26,6 +26,8 @@ export class LabelCache {
   /** The ValidLabels of each canonical key among the entries of the same generation. */
   private youngByKey = new Map<string, ValidLabels>();
   private oldByKey = new Map<string, ValidLabels>();
+  /** How many times the young generation has replaced the old one. */
+  private rotationCount = 0;
 
   constructor(readonly maxEntries = 100_000) {}
 
@@ -57,6 +59,11 @@ export class LabelCache {
     return canonical;
   }
 
+  /** Changes whenever entries are dropped (a generation is replaced). */
+  get rotations(): number {
+    return this.rotationCount;
+  }
+
   get size(): number {
     return this.youngSize + this.oldSize;
   }
@@ -69,6 +76,7 @@ export class LabelCache {
       this.youngSize = 0;
       this.oldByKey = this.youngByKey;
       this.youngByKey = new Map();
+      this.rotationCount++;
     }
     this.youngByKey.set(labels.key, labels);
     this.young.set(hash, { key, labels, next: this.young.get(hash) });
@@ -81,7 +89,8 @@ function find(entry: Entry | undefined, bytes: Uint8Array, start: number, end: n
   return undefined;
 }
 
-function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+/** Whether bytes[start, end) equals key. */
+export function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
   if (key.length !== end - start) return false;
   for (let i = 0; i < key.length; i++) if (key[i] !== bytes[start + i]) return false;
   return true;

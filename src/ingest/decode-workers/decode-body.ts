@@ -20,10 +20,10 @@ export async function decodeRemoteWriteBody(
   pool: DecodePool | undefined,
 ): Promise<DecodedWrite> {
   if (pool === undefined) return decodeDecompressed(version, decodeSnappyBlock(body, maxDecodedBytes), cache);
-  const reply = await pool.decode(version, body, maxDecodedBytes);
+  const { reply, labelIds } = await pool.decode(version, body, maxDecodedBytes);
   switch (reply.kind) {
     case 'scanned':
-      return resolveScannedV1(reply.scan, cache);
+      return resolveScannedV1(reply.scan, cache, { ids: reply.labelIds, table: labelIds, generation: reply.labelGeneration });
     case 'decompressed':
       return decodeDecompressed(version, reply.body, cache);
     case 'refused':

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { MetricstorError } from '../../errors.js';
+import { LabelIdTable } from './label-ids.js';
 import { ownedBytes, type DecodeJob, type DecodeReply, type RemoteWriteVersion } from './protocol.js';
 
 /** Decode workers when the setting is left unset: one per core, at most this many. */
@@ -15,8 +16,14 @@ export function defaultDecodeWorkers(): number {
 /** A worker that failed this soon after it started is replaced only after the same delay, so a broken entry cannot spin. */
 const QUICK_FAILURE_MS = 1000;
 
+/** A worker's reply, with the main thread's table of that worker's label ids. */
+export interface PoolAnswer {
+  readonly reply: DecodeReply;
+  readonly labelIds: LabelIdTable;
+}
+
 interface Pending {
-  readonly resolve: (reply: DecodeReply) => void;
+  readonly resolve: (answer: PoolAnswer) => void;
   readonly reject: (err: Error) => void;
 }
 
@@ -24,6 +31,8 @@ interface Slot {
   readonly worker: Worker;
   readonly startedMs: number;
   readonly pending: Map<number, Pending>;
+  /** Dropped with the worker: a replacement starts its ids afresh. */
+  readonly labelIds: LabelIdTable;
   stopped: boolean;
 }
 
@@ -55,7 +64,7 @@ export class DecodePool {
   }
 
   /** Sends a compressed body to a worker; the body's bytes may be moved there (do not use them after). */
-  decode(version: RemoteWriteVersion, body: Uint8Array, maxDecodedBytes: number): Promise<DecodeReply> {
+  decode(version: RemoteWriteVersion, body: Uint8Array, maxDecodedBytes: number): Promise<PoolAnswer> {
     const slot = this.pick();
     if (slot === undefined) {
       return Promise.reject(new MetricstorError('unavailable', this.closed ? 'decode workers are closed' : 'no decode worker is running; retry later'));
@@ -63,7 +72,7 @@ export class DecodePool {
     const id = this.nextId++;
     const bytes = ownedBytes(body);
     const job: DecodeJob = { id, version, body: bytes, maxDecodedBytes };
-    return new Promise<DecodeReply>((resolve, reject) => {
+    return new Promise<PoolAnswer>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       try {
         slot.worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
@@ -102,13 +111,13 @@ export class DecodePool {
   private start(index: number): void {
     const worker = this.spawn();
     worker.unref();
-    const slot: Slot = { worker, startedMs: Date.now(), pending: new Map(), stopped: false };
+    const slot: Slot = { worker, startedMs: Date.now(), pending: new Map(), labelIds: new LabelIdTable(), stopped: false };
     this.slots[index] = slot;
     worker.on('message', (reply: DecodeReply) => {
       const pending = slot.pending.get(reply.id);
       if (pending === undefined) return;
       slot.pending.delete(reply.id);
-      pending.resolve(reply);
+      pending.resolve({ reply, labelIds: slot.labelIds });
     });
     worker.on('error', (err) => this.lost(index, slot, `decode worker failed: ${err.message}`));
     worker.on('exit', (code) => this.lost(index, slot, `decode worker exited with code ${code}`));

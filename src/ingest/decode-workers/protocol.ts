@@ -17,7 +17,14 @@ export interface DecodeJob {
  * not describe or found malformed, so that the error is the one the main thread would report.
  */
 export type DecodeReply =
-  | { readonly id: number; readonly kind: 'scanned'; readonly scan: ScannedWriteV1 }
+  | {
+      readonly id: number;
+      readonly kind: 'scanned';
+      readonly scan: ScannedWriteV1;
+      /** Per series the worker's id for its label bytes (WorkerLabelIds), of this generation. */
+      readonly labelIds: Uint32Array;
+      readonly labelGeneration: number;
+    }
   | { readonly id: number; readonly kind: 'decompressed'; readonly body: Uint8Array }
   | { readonly id: number; readonly kind: 'refused'; readonly errorType: ErrorType; readonly message: string }
   | { readonly id: number; readonly kind: 'failed'; readonly message: string };

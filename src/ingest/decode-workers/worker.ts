@@ -3,7 +3,10 @@ import { parentPort } from 'node:worker_threads';
 import { errorMessage, isMetricstorError } from '../../errors.js';
 import { scanWriteRequestV1, type ScannedWriteV1 } from '../remote-write/scan-v1.js';
 import { decodeSnappyBlock } from '../remote-write/snappy-block.js';
+import { WorkerLabelIds } from './label-ids.js';
 import { ownedBytes, type DecodeJob, type DecodeReply } from './protocol.js';
+
+const labelIds = new WorkerLabelIds();
 
 interface Answer {
   readonly reply: DecodeReply;
@@ -29,9 +32,10 @@ function answer(job: DecodeJob): Answer {
     }
   }
   if (scan === undefined) return { reply: { id: job.id, kind: 'decompressed', body }, transfer: [body.buffer as ArrayBuffer] };
+  const ids = labelIds.assign(scan);
   return {
-    reply: { id: job.id, kind: 'scanned', scan },
-    transfer: [body, scan.series, scan.timestamps, scan.valueBytes].map((a) => a.buffer as ArrayBuffer),
+    reply: { id: job.id, kind: 'scanned', scan, labelIds: ids, labelGeneration: labelIds.generation },
+    transfer: [body, scan.series, scan.timestamps, scan.valueBytes, ids].map((a) => a.buffer as ArrayBuffer),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { LabelIdTable, RequestLabelIds } from '../decode-workers/label-ids.js';
 import type { LabelCache } from '../label-cache.js';
 import { SamplesBuffer } from '../samples-buffer.js';
 import type { DecodedWrite, RawSeries } from '../types.js';
@@ -13,13 +14,22 @@ import {
 } from './scan-v1.js';
 import { WireReader } from './wire.js';
 
+const NO_IDS = new Uint32Array(0);
+
 /**
  * Completes a scanned request into what decodeWriteRequestV1 returns for the same bytes: label
- * sets come from the cache by their bytes, or are decoded (and offered to the cache by
- * validation) when it has not seen them.
+ * sets come from the worker's id table, else from the cache by their bytes (and are then entered
+ * in the id table), or are decoded (and offered to the cache by validation) when it has not seen
+ * them.
  */
-export function resolveScannedV1(scan: ScannedWriteV1, cache?: LabelCache): DecodedWrite {
+export function resolveScannedV1(scan: ScannedWriteV1, cache?: LabelCache, workerIds?: RequestLabelIds): DecodedWrite {
   const r = new WireReader(scan.body);
+  let table: LabelIdTable | undefined;
+  let ids: Uint32Array = NO_IDS;
+  if (cache !== undefined && workerIds !== undefined && workerIds.table.open(workerIds.generation, cache)) {
+    table = workerIds.table;
+    ids = workerIds.ids;
+  }
   const rows = scan.series;
   const series: RawSeries[] = new Array<RawSeries>(scan.seriesCount);
   for (let i = 0; i < scan.seriesCount; i++) {
@@ -32,7 +42,15 @@ export function resolveScannedV1(scan: ScannedWriteV1, cache?: LabelCache): Deco
       series[i] = { labels: decodeLabelRange(r, start, end), first, count };
       continue;
     }
+    if (table !== undefined) {
+      const known = table.get(ids[i]!);
+      if (known !== undefined) {
+        series[i] = { labels: known.labels, first, count, valid: known };
+        continue;
+      }
+    }
     const valid = cache.getHashed(rows[row + COL_LABELS_HASH]! | 0, r.buf, start, end);
+    if (valid !== undefined) table?.set(ids[i]!, valid);
     series[i] =
       valid !== undefined
         ? { labels: valid.labels, first, count, valid }
