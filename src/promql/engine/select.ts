@@ -107,8 +107,14 @@ export async function fetchSelectors(
   );
   const data = new Map<VectorSelector, readonly SeriesData[]>();
   plans.forEach((p, i) => {
-    const series = [...results[i]!].sort((a, b) => compareLabels(a.labels, b.labels));
-    data.set(p.selector, series);
+    const series = results[i]!;
+    // Storage hands series back sorted already; other sources may not.
+    data.set(p.selector, sortedByLabels(series) ? series : [...series].sort((a, b) => compareLabels(a.labels, b.labels)));
   });
   return data;
+}
+
+function sortedByLabels(series: readonly SeriesData[]): boolean {
+  for (let i = 1; i < series.length; i++) if (compareLabels(series[i - 1]!.labels, series[i]!.labels) > 0) return false;
+  return true;
 }
