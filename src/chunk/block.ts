@@ -97,7 +97,24 @@ export interface InflatedBlock {
    * instead of at the block's start. Empty for the XOR kind.
    */
   readonly checkpoints: Float64Array;
+  /** The newest samples decoded (blockWithTail), or null while nobody asked for them. */
+  readonly tail: BlockTail | null;
 }
+
+/**
+ * The newest samples of a decimal block decoded, from the third-last checkpoint on (33 to 48
+ * samples, or all of a shorter block): a read of the last few minutes, as an instant query makes,
+ * copies them instead of decoding.
+ */
+export interface BlockTail {
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+  /** A Uint32Array over exactly the memory of `values`, to copy values bit for bit. */
+  readonly words: Uint32Array;
+}
+
+/** Checkpoints a tail reaches back from the block's last sample. */
+const TAIL_CHECKPOINTS = 3;
 
 /** Samples between two checkpoints of an inflated decimal block (about 0.75 bytes per sample). */
 export const CHECKPOINT_EVERY = 16;
@@ -119,7 +136,7 @@ export function inflateBlock(bytes: Uint8Array): InflatedBlock {
   if (kind === KIND_XOR) {
     const n = chunkNumSamples(body.subarray(1));
     if (n !== count) throw new ChunkCorruptError(`block holds ${n} samples, its header says ${count}`);
-    return { count, body, valuesAt: 1, checkpoints: new Float64Array(0) };
+    return { count, body, valuesAt: 1, checkpoints: new Float64Array(0), tail: null };
   }
   if (kind !== KIND_DECIMAL) throw new ChunkCorruptError(`unknown block kind ${kind}`);
   const checkpoints = new Float64Array(Math.floor((count - 1) / CHECKPOINT_EVERY) * CHECKPOINT_WORDS);
@@ -129,7 +146,33 @@ export function inflateBlock(bytes: Uint8Array): InflatedBlock {
   const { order } = readValueHeader(r);
   readQuantities(r, count, order, null, checkpoints);
   if (r.remaining() !== 0) throw new ChunkCorruptError(`${r.remaining()} bytes after the last sample`);
-  return { count, body, valuesAt, checkpoints };
+  return { count, body, valuesAt, checkpoints, tail: null };
+}
+
+/** The first sample a tail of the decimal block holds. */
+function tailFrom(b: InflatedBlock): number {
+  return Math.max(0, checkpointAtOrBefore(b.count - 1) - (TAIL_CHECKPOINTS - 1) * CHECKPOINT_EVERY);
+}
+
+/** True when the block is of the decimal kind and every one of its samples at or after startMs is in its tail. */
+export function tailHolds(b: InflatedBlock, startMs: number): boolean {
+  if (b.body[0] !== KIND_DECIMAL) return false;
+  const from = tailFrom(b);
+  // the checkpoint before sample `from` keeps the timestamp of sample from - 1
+  return from === 0 || b.checkpoints[(from / CHECKPOINT_EVERY - 1) * CHECKPOINT_WORDS]! < startMs;
+}
+
+/** The block with its tail decoded (itself when it has one already). Decimal kind only. */
+export function blockWithTail(b: InflatedBlock): InflatedBlock {
+  if (b.tail !== null) return b;
+  const from = tailFrom(b);
+  const n = b.count - from;
+  const memory = new Float64Array(2 * n);
+  const timestamps = memory.subarray(0, n);
+  const values = memory.subarray(n);
+  const words = new Uint32Array(memory.buffer, values.byteOffset, 2 * n);
+  decodeBlockSpanInto(b, { lo: from, hi: b.count }, timestamps, words, 0);
+  return { ...b, tail: { timestamps, values, words } };
 }
 
 /** The last checkpoint at or before sample `i`, as the index of its first sample (0: the block's start). */

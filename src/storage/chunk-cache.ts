@@ -10,7 +10,8 @@ export interface DecodedChunk {
 
 /**
  * What the cache keeps of a closed chunk: an XOR chunk decoded, a compacted block inflated (short
- * reads then decode only the samples they keep, and the body takes a fraction of the decoded size).
+ * reads then decode only the samples they keep, and the body takes a fraction of the decoded size),
+ * with its newest samples decoded once a read of its last minutes asked for them.
  */
 export type CachedChunk = DecodedChunk | InflatedBlock;
 
@@ -23,7 +24,9 @@ const ENTRY_OVERHEAD_BYTES = 160;
 
 /** The memory an entry holds, as the cache counts it. */
 export function cachedBytes(c: CachedChunk): number {
-  const arrays = isInflatedBlock(c) ? c.body.buffer.byteLength : c.timestamps.buffer.byteLength + c.values.buffer.byteLength;
+  const arrays = isInflatedBlock(c)
+    ? c.body.buffer.byteLength + (c.tail === null ? 0 : c.tail.timestamps.buffer.byteLength)
+    : c.timestamps.buffer.byteLength + c.values.buffer.byteLength;
   return arrays + ENTRY_OVERHEAD_BYTES;
 }
 

@@ -1,5 +1,5 @@
 import type { BlockSpan, InflatedBlock } from '../chunk/block.js';
-import { blockSpan, decodeBlockSpanInto, inflateBlock } from '../chunk/block.js';
+import { blockSpan, blockWithTail, decodeBlockSpanInto, inflateBlock, tailHolds } from '../chunk/block.js';
 import { chunkNumSamples, decodeXorInto } from '../chunk/index.js';
 import { wordsOf } from '../chunk/float-words.js';
 import type { KvEntry, KvStore } from '../kv/kv.js';
@@ -129,7 +129,7 @@ function addStored(cache: ChunkCache, refs: ChunkRef[], e: KvEntry, startMs: num
     cacheKey = ChunkCache.keyOf(e.key);
     const cached = cache.get(cacheKey);
     if (cached !== undefined) {
-      if (isInflatedBlock(cached)) refs.push(blockRef(minTimeMs, maxTimeMs, cached, startMs, endMs));
+      if (isInflatedBlock(cached)) refs.push(inflatedRef(cache, admission, cacheKey, minTimeMs, maxTimeMs, cached, startMs, endMs));
       else refs.push({ minTimeMs, maxTimeMs, xor: null, decoded: cached, block: null, cacheKey: null });
       return;
     }
@@ -140,8 +140,11 @@ function addStored(cache: ChunkCache, refs: ChunkRef[], e: KvEntry, startMs: num
   }
   if (header.encoding === CHUNK_ENCODING_BLOCK) {
     const block = inflateBlock(chunkValueData(e.value));
-    if (cacheKey !== null) admit(cache, admission, cacheKey, block);
-    refs.push(blockRef(minTimeMs, maxTimeMs, block, startMs, endMs));
+    if (cacheKey === null) refs.push(blockRef(minTimeMs, maxTimeMs, block, startMs, endMs));
+    else {
+      admit(cache, admission, cacheKey, block);
+      refs.push(inflatedRef(cache, admission, cacheKey, minTimeMs, maxTimeMs, block, startMs, endMs));
+    }
     return;
   }
   const decoded = withWords(decodeStoredChunk(header.encoding, chunkValueData(e.value)));
@@ -158,6 +161,29 @@ interface SpanOfBlock {
 function blockRef(minTimeMs: number, maxTimeMs: number, inflated: InflatedBlock, startMs: number, endMs: number): ChunkRef {
   const block: SpanOfBlock = { inflated, span: blockSpan(inflated, startMs, endMs) };
   return { minTimeMs, maxTimeMs, xor: null, decoded: null, block, cacheKey: null };
+}
+
+/**
+ * A cached block read from startMs on: its decoded tail when that holds every sample from there
+ * (made and cached again on first use), else the span to decode.
+ */
+function inflatedRef(
+  cache: ChunkCache,
+  admission: CacheAdmission,
+  cacheKey: string,
+  minTimeMs: number,
+  maxTimeMs: number,
+  inflated: InflatedBlock,
+  startMs: number,
+  endMs: number,
+): ChunkRef {
+  if (!tailHolds(inflated, startMs)) return blockRef(minTimeMs, maxTimeMs, inflated, startMs, endMs);
+  let withTail = inflated;
+  if (inflated.tail === null) {
+    withTail = blockWithTail(inflated);
+    admit(cache, admission, cacheKey, withTail);
+  }
+  return { minTimeMs, maxTimeMs, xor: null, decoded: withTail.tail, block: null, cacheKey: null };
 }
 
 /** First index of sorted `t` in [from, to) with t >= x. */

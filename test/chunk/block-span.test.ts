@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { blockSpan, decodeBlock, decodeBlockSpanInto, encodeBlock, inflateBlock } from '../../src/chunk/block.js';
+import { blockSpan, blockWithTail, decodeBlock, decodeBlockSpanInto, encodeBlock, inflateBlock, tailHolds } from '../../src/chunk/block.js';
 import { ChunkCorruptError } from '../../src/chunk/index.js';
 import { wordsOf } from '../../src/chunk/float-words.js';
 import { bitsOf, valuesFromBits } from './helpers.js';
@@ -133,6 +133,50 @@ describe('block partial decode', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('decodes a tail that holds, bit for bit, every sample from any start it claims to hold', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: -1e6, max: 1e6 })), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 0, max: 310 }),
+        (samples, back) => {
+          const t = new Float64Array(samples.length);
+          const v = new Float64Array(samples.length);
+          let at = T0;
+          samples.forEach(([gap, value], i) => {
+            at += gap;
+            t[i] = at;
+            v[i] = value / 100;
+          });
+          const inflated = inflateBlock(encodeBlock(t, v));
+          expect(inflated.valuesAt).to.be.greaterThan(1); // the decimal kind
+          const last = t[t.length - 1]!;
+          const startMs = last - back * 50_000;
+          const withTail = blockWithTail(inflated);
+          const tail = withTail.tail!;
+          const n = tail.timestamps.length;
+          expect(n).to.be.within(Math.min(33, t.length), 48);
+          expect(Array.from(tail.timestamps)).to.deep.equal(Array.from(t.subarray(t.length - n)));
+          expect(bitsOf(tail.values)).to.deep.equal(bitsOf(v.subarray(v.length - n)));
+          expect(blockWithTail(withTail)).to.equal(withTail);
+          expect(withTail.count).to.equal(inflated.count);
+          expect(inflated.tail).to.equal(null);
+          // it claims exactly the starts after the last sample it leaves out
+          const leftOut = t.length - n - 1;
+          expect(tailHolds(inflated, startMs)).to.equal(leftOut < 0 || t[leftOut]! < startMs);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('never offers a tail of an XOR-valued block', () => {
+    const { t } = series(200, () => 0);
+    const values = Float64Array.from({ length: 200 }, (_, i) => Math.sin(i) * 1e3);
+    const inflated = inflateBlock(encodeBlock(t, values));
+    expect(inflated.valuesAt).to.equal(1); // the XOR kind
+    expect(tailHolds(inflated, t[199]!)).to.equal(false);
   });
 
   it('rejects a damaged body when inflating, not later', () => {

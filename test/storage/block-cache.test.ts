@@ -59,6 +59,50 @@ describe('chunk cache over compacted blocks', () => {
     }
   });
 
+  it('answers reads of the newest minutes from a decoded tail, made once and counted in the cache', async () => {
+    const clock = new ManualClock(T0 + 3 * WINDOW_MS);
+    const kv = new MemoryKv();
+    const storage = await Storage.open(kv, { clock, writerId: 4n, headFlush: { intervalMs: 60_000 } });
+    try {
+      await storage.append(
+        Array.from({ length: SERIES }, (_, k) =>
+          series({ __name__: `m${String(k).padStart(2, '0')}` }, Array.from({ length: SAMPLES }, (_, i) => [T0 + i * STEP_MS, value(k, i)] as const)),
+        ),
+      );
+      await compactNow({ kv, closeOpenChunks: () => storage.closeOpenChunks() }, clock.nowMs());
+      const lastMs = T0 + (SAMPLES - 1) * STEP_MS;
+      const expected = (startMs: number, endMs: number): [number, number][][] =>
+        Array.from({ length: SERIES }, (_, k) => {
+          const out: [number, number][] = [];
+          for (let i = 0; i < SAMPLES; i++) {
+            const t = T0 + i * STEP_MS;
+            if (t >= startMs && t <= endMs) out.push([t, value(k, i)]);
+          }
+          return out;
+        });
+      // A range read first: the blocks go into the cache without tails.
+      await storage.select({ matchers: ALL, startMs: T0 + WINDOW_MS, endMs: lastMs });
+      const withoutTails = storage.counters.chunkCacheBytes;
+      const reads: [number, number][] = [
+        [lastMs - 300_000, lastMs], // an instant query at the last sample
+        [lastMs - 600_000, lastMs - 60_000], // ten minutes, ending before the last sample
+        [lastMs - 299_999, lastMs - 1], // between samples at both ends
+        [lastMs - 30 * 60_000, lastMs], // longer than any tail
+      ];
+      for (const [startMs, endMs] of reads) {
+        for (let round = 0; round < 2; round++) {
+          const got = await storage.select({ matchers: ALL, startMs, endMs });
+          expect(got.map(pairs), `[${startMs - lastMs}, ${endMs - lastMs}] round ${round}`).to.deep.equal(expected(startMs, endMs));
+        }
+      }
+      // Tails of the decimal-valued half of the series, at most 48 samples of 16 bytes each.
+      const grown = storage.counters.chunkCacheBytes - withoutTails;
+      expect(grown).to.be.within(1, (SERIES / 2) * 48 * 16);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it('counts the whole memory an entry holds', () => {
     const t = Float64Array.from({ length: 100 }, (_, i) => i * STEP_MS);
     const v = Float64Array.from({ length: 100 }, (_, i) => i);
