@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import { MetricstorError, errorMessage, isMetricstorError, type ErrorType } from '../errors.js';
-import type { MetricStorage } from '../storage/types.js';
+import { appendSampleCount, type MetricStorage } from '../storage/types.js';
 import { gunzipLimited, readBodyLimited } from './body.js';
 import { importExposition, parseImportParams } from './import.js';
 import { LabelCache } from './label-cache.js';
@@ -136,7 +136,7 @@ export function importHandler(deps: IngestDeps): Koa.Middleware {
           throw new MetricstorError('too_large', `request body is larger than the limit of ${deps.limits.maxDecodedBytes} bytes`);
         }
         const { appends, metadata } = importExposition(text, format, params, deps.limits);
-        for (const a of appends) samples += a.values.length;
+        for (const a of appends) samples += appendSampleCount(a);
         if (appends.length > 0) await deps.storage.append(appends);
         if (metadata.length > 0) await deps.storage.putMetadata(metadata);
       });

@@ -89,7 +89,7 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
     groupCounts[g]! += raw.count;
   }
 
-  // Pass 2: lay the samples out series by series in one buffer and hand out views of it.
+  // Pass 2: lay the samples out series by series in one buffer; every append names its range of it.
   const total = samples.length;
   const timestamps = merges === 0 ? samples.timestamps : new Float64Array(total);
   const valueBytes = merges === 0 ? samples.valueBytes : new Uint8Array(total * 8);
@@ -99,12 +99,7 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
     for (let i = 0; i < series.length; i++) {
       const raw = series[i]!;
       if (raw.count === 0) continue;
-      out.push({
-        labels: groupLabels[i]!,
-        timestamps: timestamps.subarray(raw.first, raw.first + raw.count),
-        values: values.subarray(raw.first, raw.first + raw.count),
-        ref: groupRefs[i],
-      });
+      out.push({ labels: groupLabels[i]!, timestamps, values, start: raw.first, end: raw.first + raw.count, ref: groupRefs[i] });
     }
     return out;
   }
@@ -132,12 +127,7 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
     if (groupCounts[g] === 0) continue;
     const start = groupStart[g]!;
     const end = start + groupCounts[g]!;
-    out.push({
-      labels: groupLabels[g]!,
-      timestamps: timestamps.subarray(start, end),
-      values: values.subarray(start, end),
-      ref: groupRefs[g],
-    });
+    out.push({ labels: groupLabels[g]!, timestamps, values, start, end, ref: groupRefs[g] });
   }
   return out;
 }

@@ -106,13 +106,12 @@ export class Head {
     return n;
   }
 
-  /** Appends samples in any order; an exact repeat of a chunk's last sample is dropped. */
-  append(sh: SeriesHead, timestamps: ArrayLike<number>, values: Float64Array, nowMs: number): void {
+  /** Appends samples [start, end) in any order; an exact repeat of a chunk's last sample is dropped. */
+  append(sh: SeriesHead, timestamps: ArrayLike<number>, values: Float64Array, nowMs: number, start = 0, end = timestamps.length): void {
     const words = bufferWordsOf(values);
     const base = values.byteOffset >>> 2;
     let c = sh.current;
-    const n = timestamps.length;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       const t = timestamps[i]!;
       const hi = words[base + 2 * i + HI]!;
       const lo = words[base + 2 * i + LO]!;

@@ -292,7 +292,9 @@ export class Storage implements MetricStorage {
     const wal: WalSeries[] | null = this.buffered ? [] : null;
     for (let i = 0; i < series.length; i++) {
       const s = series[i]!;
-      if (s.timestamps.length === 0) continue;
+      const start = s.start ?? 0;
+      const end = s.end ?? s.timestamps.length;
+      if (start === end) continue;
       const e = entries[i]!;
       const d = days[i]!;
       if (typeof d === 'number') {
@@ -300,8 +302,8 @@ export class Storage implements MetricStorage {
       } else for (const day of d) if (!e.isIndexed(day)) this.index.stageDay(e, day, ops, marks);
       let sh = e.head;
       if (sh === null || sh.detached) sh = e.head = this.head.getOrCreate(e.sid);
-      this.head.append(sh, s.timestamps, s.values, nowMs);
-      wal?.push({ sid: e.sid, timestamps: s.timestamps, values: s.values });
+      this.head.append(sh, s.timestamps, s.values, nowMs, start, end);
+      wal?.push({ sid: e.sid, timestamps: s.timestamps, values: s.values, start, end });
     }
     if (wal !== null && wal.length > 0) await this.log.append(encodeWalRecord(wal), ops, marks);
     else await this.committer.commit(ops, marks, null, false);
@@ -540,13 +542,18 @@ function limitSorted(set: Set<string>, limit: number | undefined): string[] {
  */
 function validateAndDays(s: SeriesAppend): number | number[] {
   const ts = s.timestamps;
-  const n = ts.length;
   if (!(s.values instanceof Float64Array)) throw badData('sample values must be a Float64Array');
-  if (s.values.length !== n) throw badData(`series has ${n} timestamps but ${s.values.length} values`);
-  if (n === 0) return [];
-  let min = ts[0]!;
+  const start = s.start ?? 0;
+  const end = s.end ?? ts.length;
+  if (s.start === undefined && s.end === undefined) {
+    if (s.values.length !== end) throw badData(`series has ${end} timestamps but ${s.values.length} values`);
+  } else if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= ts.length && end <= s.values.length)) {
+    throw badData(`series samples [${start}, ${end}) are not within its ${ts.length} timestamps and ${s.values.length} values`);
+  }
+  if (start === end) return [];
+  let min = ts[start]!;
   let max = min;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < end; i++) {
     const t = ts[i]!;
     if (!(t >= MIN_TS && t <= MAX_TS) || t % 1 !== 0) throw badData(`invalid sample timestamp ${t}`);
     if (t < min) min = t;
@@ -556,6 +563,6 @@ function validateAndDays(s: SeriesAppend): number | number[] {
   const last = dayOfMs(max);
   if (first === last) return first;
   const days = new Set<number>();
-  for (let i = 0; i < n; i++) days.add(dayOfMs(ts[i]!));
+  for (let i = start; i < end; i++) days.add(dayOfMs(ts[i]!));
   return [...days].sort((a, b) => a - b);
 }

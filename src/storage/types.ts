@@ -6,17 +6,28 @@ import type { MetricType } from '../model/metric-type.js';
  * The samples of one series to append. Labels are valid and sorted (ingest guarantees it);
  * timestamps are integer milliseconds within Number.MIN_SAFE_INTEGER..MAX_SAFE_INTEGER, in any
  * order; values are float64 with every bit pattern (NaN payloads, the staleness marker) kept.
+ * The samples are timestamps[start, end) with values[start, end), so the series of one request
+ * can share two columns instead of two views each.
  */
 export interface SeriesAppend {
   readonly labels: Labels;
   readonly timestamps: ArrayLike<number>;
   /** A Float64Array, never a number[]: V8 may canonicalise NaN payloads in plain arrays. */
   readonly values: Float64Array;
+  /** Index of the first sample in timestamps and values; default 0. */
+  readonly start?: number;
+  /** One past the index of the last sample; default timestamps.length. */
+  readonly end?: number;
   /**
    * A slot kept with these labels by the caller (ingest's label cache) across appends: storage
    * leaves in it what it found for the series and skips the label lookup next time. Optional.
    */
   readonly ref?: SeriesRef;
+}
+
+/** How many samples an append carries. */
+export function appendSampleCount(s: SeriesAppend): number {
+  return (s.end ?? s.timestamps.length) - (s.start ?? 0);
 }
 
 /** Opaque to callers; only the storage that filled it reads it back, and checks it still holds. */

@@ -14,6 +14,9 @@ export interface WalSeries {
   readonly sid: bigint;
   readonly timestamps: ArrayLike<number>;
   readonly values: Float64Array;
+  /** The samples are [start, end) of both arrays; default all of them. */
+  readonly start?: number;
+  readonly end?: number;
 }
 
 export interface DecodedWalSeries {
@@ -113,22 +116,24 @@ function valueBytesLE(values: Float64Array, n: number): Uint8Array {
 
 export function encodeWalRecord(series: readonly WalSeries[]): Uint8Array {
   let estimate = 8;
-  for (const s of series) estimate += 20 + s.timestamps.length * 12;
+  for (const s of series) estimate += 20 + ((s.end ?? s.timestamps.length) - (s.start ?? 0)) * 12;
   const w = new Writer(estimate);
   w.byte(VERSION);
   w.uvarint(series.length);
   for (const s of series) {
-    const n = s.timestamps.length;
+    const start = s.start ?? 0;
+    const end = s.end ?? s.timestamps.length;
+    const n = end - start;
     w.u64(s.sid);
     w.uvarint(n);
     let prev = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       const t = s.timestamps[i]!;
       w.uvarint(zigzagDelta(t, prev));
       prev = t;
     }
-    if (LITTLE_ENDIAN) w.range(bufferBytesOf(s.values), s.values.byteOffset, n * 8);
-    else w.bytes(valueBytesLE(s.values, n));
+    if (LITTLE_ENDIAN) w.range(bufferBytesOf(s.values), s.values.byteOffset + start * 8, n * 8);
+    else w.bytes(valueBytesLE(s.values.subarray(start, end), n));
   }
   return w.buf.subarray(0, w.at);
 }

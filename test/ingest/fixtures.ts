@@ -18,6 +18,15 @@ export function samplesOf(d: DecodedWrite, i: number): { timestamps: Float64Arra
   };
 }
 
+/** An append with its samples in arrays of their own (validateWrite's appends share the request's columns). */
+export function ownSamples(a: SeriesAppend): SeriesAppend & { readonly timestamps: Float64Array } {
+  const start = a.start ?? 0;
+  const end = a.end ?? a.timestamps.length;
+  const timestamps = new Float64Array(end - start);
+  for (let i = start; i < end; i++) timestamps[i - start] = a.timestamps[i]!;
+  return { labels: a.labels, timestamps, values: a.values.subarray(start, end), ref: a.ref };
+}
+
 /** Records what the handlers hand to storage; can be told to fail the next appends. */
 export class RecordingStorage implements Pick<MetricStorage, 'append' | 'putMetadata'> {
   readonly appends: SeriesAppend[][] = [];
@@ -29,7 +38,7 @@ export class RecordingStorage implements Pick<MetricStorage, 'append' | 'putMeta
   async append(series: readonly SeriesAppend[]): Promise<void> {
     if (this.gate) await this.gate;
     if (this.failWith) throw this.failWith;
-    this.appends.push([...series]);
+    this.appends.push(series.map(ownSamples));
   }
 
   async putMetadata(entries: readonly MetricMetadata[]): Promise<void> {

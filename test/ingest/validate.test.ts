@@ -5,7 +5,7 @@ import type { RawSeries } from '../../src/ingest/types.js';
 import { SamplesBuffer } from '../../src/ingest/samples-buffer.js';
 import { validateWrite } from '../../src/ingest/validate.js';
 import { STALE_NAN_HI, STALE_NAN_LO, isStaleAt, setStaleAt } from '../../src/model/value.js';
-import { bitsAt, labelsOf } from './fixtures.js';
+import { bitsAt, labelsOf, ownSamples } from './fixtures.js';
 
 interface Spec {
   labels: { name: string; value: string }[];
@@ -28,7 +28,7 @@ function validate(specs: Spec[], overrides = {}) {
     spec.timestamps.forEach((t, i) => samples.pushFrom(t, spec.values, i));
     return { labels: spec.labels, first, count: spec.timestamps.length };
   });
-  return validateWrite({ series, samples, metadata: [], exemplarCount: 0 }, ingestLimits(overrides));
+  return validateWrite({ series, samples, metadata: [], exemplarCount: 0 }, ingestLimits(overrides)).map(ownSamples);
 }
 
 function rejection(fn: () => unknown): MetricstorError {
@@ -63,6 +63,21 @@ describe('ingest: validation', () => {
     expect(isStaleAt(out[0]!.values, 1)).to.equal(true);
     expect(bitsAt(out[0]!.values, 1)).to.deep.equal([STALE_NAN_HI, STALE_NAN_LO]);
     expect(out[0]!.values[2]).to.equal(3);
+  });
+
+  it('hands out appends that share two columns, each with its range of them', () => {
+    const samples = new SamplesBuffer(1);
+    [10, 20, 30].forEach((t, i) => samples.pushFrom(t, Float64Array.of(1, 2, 3), i));
+    for (const second of [{ __name__: 'm', a: '2' }, { __name__: 'm', a: '1' }]) {
+      const series: RawSeries[] = [
+        { labels: labelsOf({ __name__: 'm', a: '1' }), first: 0, count: 2 },
+        { labels: labelsOf(second), first: 2, count: 1 },
+      ];
+      const out = validateWrite({ series, samples, metadata: [], exemplarCount: 0 }, ingestLimits());
+      expect(out.every((a) => a.timestamps === out[0]!.timestamps && a.values === out[0]!.values)).to.equal(true);
+      expect(out.map((a) => [a.start, a.end])).to.deep.equal(out.length === 2 ? [[0, 2], [2, 3]] : [[0, 3]]);
+      expect(out.map((a) => Array.from(ownSamples(a).values))).to.deep.equal(out.length === 2 ? [[1, 2], [3]] : [[1, 2, 3]]);
+    }
   });
 
   it('does not merge series whose values only look alike when concatenated', () => {

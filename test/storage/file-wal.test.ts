@@ -58,6 +58,24 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
     await b.close();
   });
 
+  it('replays appends that share two columns, each series its range of them', async () => {
+    const clock = new ManualClock(T0);
+    const a = await Storage.open(kv!, { clock, writerId: 7n, headFlush: BUFFERED, walDir: walDir() });
+    const timestamps = Float64Array.of(T0 + 5, T0, T0 + 1000, T0 + 2000, T0 + 9);
+    const values = Float64Array.of(-1, 1, 2, 3, -1);
+    await a.append([
+      { labels: [{ name: '__name__', value: 'up' }], timestamps, values, start: 1, end: 3 },
+      { labels: [{ name: '__name__', value: 'other' }], timestamps, values, start: 3, end: 4 },
+      { labels: [{ name: '__name__', value: 'none' }], timestamps, values, start: 4, end: 4 },
+    ]);
+    a.abandon();
+    const b = await Storage.open(kv!, { clock, writerId: 7n, headFlush: BUFFERED, walDir: walDir() });
+    expect(await readUp(b)).to.deep.equal([[T0, 1], [T0 + 1000, 2]]);
+    const other = await b.select({ matchers: [{ type: '=', name: '__name__', value: 'other' }], startMs: T0 - 1e9, endMs: T0 + 1e9 });
+    expect(other.map(pairs)).to.deep.equal([[[T0 + 2000, 3]]]);
+    await b.close();
+  });
+
   it('a flush deletes the segments its chunks cover; close leaves no segment', async () => {
     const clock = new ManualClock(T0);
     const s = await Storage.open(kv!, { clock, writerId: 6n, headFlush: BUFFERED, walDir: walDir() });

@@ -79,6 +79,25 @@ describe('storage round trips on every KV backend', () => {
         expect(pairs(got[1]!)).to.deep.equal([[T0, 7]]);
       });
 
+      it('appends series that share two columns, each its range of them, and refuses a range outside them', async () => {
+        const timestamps = Float64Array.of(T0, T0 + 1000, T0 + 2000, T0 + 86_400_000);
+        const values = Float64Array.of(1, 2, 3, 4);
+        const up = (job: string) => [{ name: '__name__', value: 'up' }, { name: 'job', value: job }];
+        await storage.append([
+          { labels: up('a'), timestamps, values, start: 0, end: 2 },
+          { labels: up('b'), timestamps, values, start: 2, end: 4 },
+          { labels: up('c'), timestamps, values, start: 1, end: 1 },
+        ]);
+        const got = await storage.select({ matchers: [{ type: '=', name: '__name__', value: 'up' }], startMs: T0, endMs: T0 + 86_400_000 });
+        expect(got.map((s) => [s.labels[1]!.value, pairs(s)])).to.deep.equal([
+          ['a', [[T0, 1], [T0 + 1000, 2]]],
+          ['b', [[T0 + 2000, 3], [T0 + 86_400_000, 4]]],
+        ]);
+        let refused: unknown;
+        await storage.append([{ labels: up('d'), timestamps, values, start: 3, end: 5 }]).catch((err: unknown) => (refused = err));
+        expect(String(refused)).to.match(/series samples \[3, 5\) are not within its 4 timestamps and 4 values/);
+      });
+
       it('clips to the requested range and leaves out series without samples in it', async () => {
         await storage.append([
           series({ __name__: 'm', k: '1' }, [[T0, 1], [T0 + 1000, 2], [T0 + 2000, 3]]),
