@@ -12,6 +12,13 @@ export interface StorageStatsSource {
     readonly openChunks: number;
     readonly seriesCreated: number;
   };
+  /** Counters of the file write-ahead log (Storage.walCounters); null when the log is in the KV. */
+  readonly walCounters: {
+    readonly syncs: number;
+    readonly records: number;
+    readonly bytes: number;
+    readonly segmentsCreated: number;
+  } | null;
 }
 
 /** What the maintenance scheduler reports when metrics are scraped. */
@@ -37,6 +44,7 @@ export class ServerMetrics implements KvCallObserver, IngestObserver {
   private readonly kvErrors: Counter<'operation'>;
   private storage: StorageStatsSource | undefined;
   private maintenance: MaintenanceStatusSource | undefined;
+  private walCountersRegistered = false;
 
   constructor(registry: Registry) {
     this.registry = registry;
@@ -93,6 +101,21 @@ export class ServerMetrics implements KvCallObserver, IngestObserver {
   watch(sources: { storage?: StorageStatsSource; maintenance?: MaintenanceStatusSource }): void {
     if (sources.storage !== undefined) this.storage = sources.storage;
     if (sources.maintenance !== undefined) this.maintenance = sources.maintenance;
+    if ((this.storage?.walCounters ?? null) !== null) this.registerWalCounters();
+  }
+
+  /**
+   * Only a storage with a file write-ahead log has these, so they are registered once one is
+   * watched: with the FlareDB backend they are absent from /metrics rather than stuck at 0.
+   */
+  private registerWalCounters(): void {
+    if (this.walCountersRegistered) return;
+    this.walCountersRegistered = true;
+    const wal = (): StorageStatsSource['walCounters'] | undefined => this.storage?.walCounters;
+    pulledCounter(this.registry, 'metricstor_wal_syncs_total', 'Group writes of the write-ahead log, one writev and one fdatasync each.', () => wal()?.syncs);
+    pulledCounter(this.registry, 'metricstor_wal_records_total', 'Records written to the write-ahead log.', () => wal()?.records);
+    pulledCounter(this.registry, 'metricstor_wal_bytes_total', 'Bytes written to the write-ahead log, framing included.', () => wal()?.bytes);
+    pulledCounter(this.registry, 'metricstor_wal_segments_created_total', 'Write-ahead log segment files created.', () => wal()?.segmentsCreated);
   }
 
   kvCall(operation: KvOperation, durationSeconds: number, failed: boolean): void {
