@@ -1,27 +1,25 @@
+import { HI_WORD, LO_WORD, bufferWordsOf } from '../../chunk/float-words.js';
 import { STALE_NAN_HI, STALE_NAN_LO } from '../../model/value.js';
 import type { SeriesData } from '../../storage/types.js';
 import type { SampleSeries, StepGrid } from './values.js';
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const HI = LITTLE_ENDIAN ? 1 : 0;
-const LO = LITTLE_ENDIAN ? 0 : 1;
-
-/** A 32-bit view over float64 values, to test staleness markers without allocating per sample. */
-function wordsOf(values: Float64Array): Uint32Array {
-  return new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+/**
+ * Whether value i is a staleness marker. A marker is a NaN, so other values are told apart
+ * without looking at their bits; the bits are read through one word view per buffer (the series
+ * of a select share one), not a view per series.
+ */
+function staleAt(values: Float64Array, i: number): boolean {
+  const v = values[i]!;
+  if (v === v) return false;
+  const words = bufferWordsOf(values);
+  const at = (values.byteOffset >>> 2) + 2 * i;
+  return words[at + HI_WORD] === STALE_NAN_HI && words[at + LO_WORD] === STALE_NAN_LO;
 }
 
-function staleAt(words: Uint32Array, i: number): boolean {
-  return words[2 * i + HI] === STALE_NAN_HI && words[2 * i + LO] === STALE_NAN_LO;
-}
-
-/** The number of staleness markers among the values (a marker is a NaN, so others are skipped fast). */
-function countStale(values: Float64Array, words: Uint32Array): number {
+/** The number of staleness markers among the values. */
+function countStale(values: Float64Array): number {
   let stale = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v !== v && staleAt(words, i)) stale++;
-  }
+  for (let i = 0; i < values.length; i++) if (staleAt(values, i)) stale++;
   return stale;
 }
 
@@ -53,7 +51,7 @@ export function instantSampleIndexes(
   out: Int32Array,
 ): boolean {
   const ts = series.timestamps;
-  const words = wordsOf(series.values);
+  const values = series.values;
   out.fill(-1);
   let found = false;
   let j = -1; // index of the newest sample <= reference time
@@ -61,7 +59,7 @@ export function instantSampleIndexes(
     const refMs = referenceTimeMs(grid, step, atMs, offsetMs);
     while (j + 1 < ts.length && ts[j + 1]! <= refMs) j++;
     if (j < 0 || ts[j]! < refMs - lookbackMs) continue;
-    if (staleAt(words, j)) continue;
+    if (staleAt(values, j)) continue;
     out[step] = j;
     found = true;
   }
@@ -70,15 +68,14 @@ export function instantSampleIndexes(
 
 /** The samples of a series usable in range vectors: staleness markers left out. */
 export function withoutStaleMarkers(series: SeriesData): SampleSeries {
-  const words = wordsOf(series.values);
-  const stale = countStale(series.values, words);
+  const stale = countStale(series.values);
   if (stale === 0) return series;
   const n = series.values.length - stale;
   const timestamps = new Float64Array(n);
   const values = new Float64Array(n);
   let k = 0;
   for (let i = 0; i < series.values.length; i++) {
-    if (staleAt(words, i)) continue;
+    if (staleAt(series.values, i)) continue;
     timestamps[k] = series.timestamps[i]!;
     values[k] = series.values[i]!;
     k++;
@@ -100,13 +97,12 @@ export function rangeSamples(series: SeriesData, resets: number[] | null): Sampl
   if (resets === null) return withoutStaleMarkers(series);
   resets.length = 0;
   const values = series.values;
-  const words = wordsOf(values);
   let prev = values[0]!;
-  let stale = values.length > 0 && prev !== prev && staleAt(words, 0);
+  let stale = values.length > 0 && staleAt(values, 0);
   for (let i = 1; i < values.length && !stale; i++) {
     const v = values[i]!;
     if (v < prev) resets.push(i);
-    else if (v !== v && staleAt(words, i)) stale = true;
+    else if (v !== v && staleAt(values, i)) stale = true;
     prev = v;
   }
   if (!stale) return series;
