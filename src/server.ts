@@ -10,6 +10,7 @@ import { buildApp, listen } from './api/server.js';
 import { openServerSecurity, type ServerSecurity } from './api/auth-setup.js';
 import { QueryGate } from './api/query-gate.js';
 import type { Config } from './config/config.js';
+import { MetricstorError } from './errors.js';
 import { DecodePool, defaultDecodeWorkers } from './ingest/decode-workers/pool.js';
 import { importHandler, remoteWriteHandler, type IngestDeps } from './ingest/http.js';
 import { ingestLimits } from './ingest/limits.js';
@@ -137,7 +138,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       maxFormBodyBytes: config.limits.maxFormBodyBytes,
       ingest: { remoteWrite: remoteWriteHandler(ingest), importPrometheus: importHandler(ingest) },
       remoteRead: remoteReadHandler(storage),
-      compactNow: compactNowOf(kv, storage, reclaimSpace),
+      compactNow: compactNowOf(kv, storage, reclaimSpace, () => maintenance),
       logError: (message) => logger.error('request failed', { error: message }),
       nowMs: Date.now,
     };
@@ -279,17 +280,31 @@ function loggingRuns(job: MaintenanceJob, holderId: string, logger: Logger): Mai
  */
 const SCHEDULED_RECLAIM_MAX_USED_BYTES = 1024 * 1024 * 1024;
 
-/** POST /api/v1/admin/tsdb/compact: compaction now, then any file space worth a rewrite given back. */
-function compactNowOf(kv: KvStore, storage: Storage, reclaimSpace: ((o?: ReclaimOptions) => Promise<unknown>) | undefined): () => Promise<unknown> {
-  return () =>
-    compactNow(
-      {
-        kv,
-        closeOpenChunks: () => storage.closeOpenChunks(),
-        ...(reclaimSpace === undefined ? {} : { reclaimSpace: () => reclaimSpace({ minFileBytes: 0, minFreeFraction: 0.25 }) }),
-      },
-      Date.now(),
+/**
+ * POST /api/v1/admin/tsdb/compact: compaction now under the compaction lease, then any file space
+ * worth a rewrite given back.
+ */
+function compactNowOf(
+  kv: KvStore,
+  storage: Storage,
+  reclaimSpace: ((o?: ReclaimOptions) => Promise<unknown>) | undefined,
+  scheduler: () => MaintenanceScheduler | undefined,
+): () => Promise<unknown> {
+  return async () => {
+    const maintenance = scheduler();
+    if (maintenance === undefined) throw new MetricstorError('unavailable', 'maintenance has not started yet');
+    return maintenance.runNow('compaction', (ctx) =>
+      compactNow(
+        {
+          kv,
+          closeOpenChunks: () => storage.closeOpenChunks(),
+          ...(reclaimSpace === undefined ? {} : { reclaimSpace: () => reclaimSpace({ minFileBytes: 0, minFreeFraction: 0.25 }) }),
+        },
+        Date.now(),
+        ctx.shouldContinue,
+      ),
     );
+  };
 }
 
 /** Settings under the names of the Prometheus flags they correspond to. */

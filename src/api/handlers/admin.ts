@@ -21,7 +21,8 @@ export const cleanTombstones: ApiHandler = async () => NO_CONTENT;
 
 /**
  * Compacts everything written so far now and answers with what was done: open chunks closed and
- * written, every window rewritten into compacted blocks, and freed file space given back.
+ * written, every window rewritten into compacted blocks, and freed file space given back. It runs
+ * under the compaction lease: while another gateway holds it, the answer is a 503 naming that holder.
  */
 export const compact: ApiHandler = async (_req, deps) => {
   if (deps.compactNow === undefined) throw new MetricstorError('not_found', 'compaction on request is not available on this server');

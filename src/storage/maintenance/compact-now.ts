@@ -21,11 +21,12 @@ export interface CompactNowSummary {
  * node's open chunks are closed and written, every window up to the current one is rewritten into
  * compacted blocks (windows with an open chunk of another live writer are still left alone), and
  * the freed space goes back to the file system. Samples that arrive meanwhile go into new chunks,
- * which a later pass compacts. Not coordinated through the compaction lease: run on one node.
+ * which a later pass compacts. The caller holds the compaction lease (MaintenanceScheduler.runNow)
+ * and passes its check: the pass stops between pages once it turns false.
  */
-export async function compactNow(deps: CompactNowDeps, nowMs: number): Promise<CompactNowSummary> {
+export async function compactNow(deps: CompactNowDeps, nowMs: number, shouldContinue: () => boolean = () => true): Promise<CompactNowSummary> {
   await deps.closeOpenChunks();
-  const compaction = await compactClosedWindows(deps.kv, { nowMs, closedBeforeMs: windowStartOfMs(nowMs) + WINDOW_MS });
-  const reclaim = deps.reclaimSpace === undefined ? null : await deps.reclaimSpace();
+  const compaction = await compactClosedWindows(deps.kv, { nowMs, closedBeforeMs: windowStartOfMs(nowMs) + WINDOW_MS, shouldContinue });
+  const reclaim = deps.reclaimSpace === undefined || !shouldContinue() ? null : await deps.reclaimSpace();
   return { compaction, reclaim };
 }

@@ -1,8 +1,8 @@
-import { errorMessage } from '../../errors.js';
+import { MetricstorError, errorMessage } from '../../errors.js';
 import type { KvStore } from '../../kv/kv.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import { Lease } from './lease.js';
+import { Lease, readLease } from './lease.js';
 
 /** What a job sees while it runs. */
 export interface JobContext {
@@ -69,6 +69,7 @@ const DEFAULT_LEASE_TTL_MS = 60_000;
  */
 export class MaintenanceScheduler {
   private readonly states: JobState[];
+  private readonly kv: KvStore;
   private readonly clock: Clock;
   readonly tickIntervalMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -77,6 +78,7 @@ export class MaintenanceScheduler {
 
   constructor(options: SchedulerOptions) {
     const ttlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.kv = options.kv;
     this.clock = options.clock ?? systemClock;
     this.tickIntervalMs = Math.max(1, Math.floor(ttlMs / 3));
     this.states = options.jobs.map((job) => ({
@@ -137,6 +139,29 @@ export class MaintenanceScheduler {
     );
   }
 
+  /**
+   * Runs `work` now under the lease of the job `name`, as an operator's request (compaction on
+   * request): after any run of that job on this node has finished, and with the job kept from
+   * starting meanwhile. When another node holds the lease the answer is at once an `unavailable`
+   * error naming it: a live holder renews its lease all the time, so waiting would not get it.
+   * The work stops between pages (shouldContinue) when the lease is lost or the scheduler stops.
+   * Such runs are not counted in status(), which reports the scheduled ones.
+   */
+  async runNow<T>(name: string, work: (ctx: JobContext) => Promise<T>): Promise<T> {
+    const state = this.states.find((s) => s.job.name === name);
+    if (state === undefined) throw new MetricstorError('not_found', `no maintenance job named ${name}`);
+    while (state.running !== null) await state.running;
+    if (this.stopping) throw new MetricstorError('unavailable', `${name}: maintenance is stopping`);
+    const run = this.runUnderLease(state, work);
+    state.running = run.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      state.running = null;
+    });
+    return run;
+  }
+
   status(): JobStatus[] {
     return this.states.map((s) => ({
       name: s.job.name,
@@ -162,6 +187,34 @@ export class MaintenanceScheduler {
         }
       }),
     );
+  }
+
+  private async runUnderLease<T>(state: JobState, work: (ctx: JobContext) => Promise<T>): Promise<T> {
+    if (!state.lease.isHeld() && !(await this.acquireOutsideTick(state))) {
+      const record = await readLease(this.kv, state.job.name);
+      const why =
+        record === null
+          ? 'changed hands while this node tried to take it; retry'
+          : `is held by ${record.holder}; send the request to that node (or retry after ${new Date(record.expiresAtMs).toISOString()} if it has stopped)`;
+      throw new MetricstorError('unavailable', `the ${state.job.name} lease ${why}`);
+    }
+    const startedAtMs = this.clock.nowMs();
+    return work({ startedAtMs, shouldContinue: () => !this.stopping && state.lease.isHeld() });
+  }
+
+  /** Takes a job's lease between ticks: lease changes of one node never run at once. */
+  private async acquireOutsideTick(state: JobState): Promise<boolean> {
+    while (this.leaseWork !== null) await this.leaseWork;
+    const acquiring = state.lease.acquire();
+    this.leaseWork = acquiring.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      return await acquiring;
+    } finally {
+      this.leaseWork = null;
+    }
   }
 
   private due(state: JobState): boolean {
