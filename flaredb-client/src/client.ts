@@ -343,6 +343,8 @@ export class FlareDbClient {
     if (options.signal?.aborted === true) throw this.abortError(method, options.signal.reason, false, timeoutMs);
     let retry = 0;
     let failoversInRow = 0;
+    /** The UNAVAILABLE failure after which attempts wait for a connection; null while they need not. */
+    let unconnected: FlareDbError | null = null;
     for (let attempt = 1; ; attempt++) {
       const release =
         this.limiter.tryAcquire() ??
@@ -354,9 +356,12 @@ export class FlareDbClient {
       let failure: FlareDbError;
       try {
         this.counts.attempts++;
-        return await this.attempt(stubs, req, deadlineMs, options.signal, invoke);
+        return await this.attempt(stubs, req, deadlineMs, unconnected !== null, options.signal, invoke);
       } catch (err) {
-        failure = new FlareDbError(grpcCodeOf(err), `${method} on ${stubs.address}: ${grpcDetails(err)}`, {
+        const code = grpcCodeOf(err);
+        // A call that waited for a connection until its deadline: the earlier error says why there was none.
+        const why = unconnected !== null && code === status.DEADLINE_EXCEEDED ? ` (no connection since: ${unconnected.message})` : '';
+        failure = new FlareDbError(code, `${method} on ${stubs.address}: ${grpcDetails(err)}${why}`, {
           cause: err,
           endpoint: stubs.address,
         });
@@ -373,6 +378,10 @@ export class FlareDbClient {
         backOff = failoversInRow >= this.stubs.length;
         if (backOff) failoversInRow = 0;
       }
+      // Every endpoint failed UNAVAILABLE in a row: usually no connection, and a channel waiting out
+      // its reconnect backoff fails calls at once even when the node is back. The next attempt waits
+      // for its channel to connect, within the deadline; until then nothing of it is sent.
+      unconnected = backOff && failure.code === status.UNAVAILABLE ? failure : null;
       const waitMs = backOff ? backoffDelayMs(this.backoff, retry++, this.random) : 0;
       if (Date.now() + waitMs >= deadlineMs) throw failure;
       this.counts.retries++;
@@ -391,17 +400,22 @@ export class FlareDbClient {
     this.counts.failovers++;
   }
 
-  /** One RPC; the caller's signal cancels it (the deadline is gRPC's own). */
+  /**
+   * One RPC; the caller's signal cancels it (the deadline is gRPC's own). With `waitForReady` gRPC
+   * holds it until the channel is connected instead of failing it while there is no connection.
+   */
   private attempt<Req, Res>(
     stubs: EndpointStubs,
     req: Req,
     deadlineMs: number,
+    waitForReady: boolean,
     signal: AbortSignal | undefined,
     invoke: Invoke<Req, Res>,
   ): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const cancel = (): void => call.cancel();
-      const call = invoke(stubs, req, new Metadata(), { deadline: deadlineMs }, (err, res) => {
+      const metadata = waitForReady ? new Metadata({ waitForReady: true }) : new Metadata();
+      const call = invoke(stubs, req, metadata, { deadline: deadlineMs }, (err, res) => {
         this.active.delete(call);
         signal?.removeEventListener('abort', cancel);
         if (err !== null) reject(err);

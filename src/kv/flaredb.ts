@@ -66,6 +66,15 @@ const MAX_PUT_ATTEMPTS = 16;
  * coordinate gateways (leases) belong under `strongPrefixes`: those keys live in a strong
  * namespace and every call on them goes through KvCas as above. A scan whose range covers keys of
  * both kinds reads both namespaces and merges the pages.
+ *
+ * **Retries and FlareDB restarts.** Each RPC is retried by the client on UNAVAILABLE within the
+ * store's deadline; once every endpoint has failed in a row, the next attempt waits for a
+ * connection (gRPC wait-for-ready) and sends nothing until it has one. So the first call after
+ * FlareDB comes back succeeds instead of failing while the channel waits out its reconnect
+ * backoff, and a FlareDB that stays down fails the call at its deadline. Retrying is harmless for
+ * gets, scans, raw puts and deletes, and strong puts (a failed CAS hands back the version to retry
+ * with, so the key converges on the value). A by-value `compareAndSwap` whose CAS was applied but
+ * whose reply was lost answers false on its retry; the lease code re-reads its record for that.
  */
 export class FlareDbKv implements KvStore {
   readonly consistency: FlareDbConsistency;
