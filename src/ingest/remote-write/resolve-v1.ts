@@ -39,13 +39,13 @@ export function resolveScannedV1(scan: ScannedWriteV1, cache?: LabelCache, worke
     const first = rows[row + COL_FIRST_SAMPLE]!;
     const count = rows[row + COL_SAMPLE_COUNT]!;
     if (cache === undefined || start === end) {
-      series[i] = { labels: decodeLabelRange(r, start, end), first, count };
+      series[i] = { labels: decodeLabelRange(r, start, end), first, count, rawKey: undefined, valid: undefined };
       continue;
     }
     if (table !== undefined) {
       const known = table.get(ids[i]!);
       if (known !== undefined) {
-        series[i] = { labels: known.labels, first, count, valid: known };
+        series[i] = { labels: known.labels, first, count, rawKey: undefined, valid: known };
         continue;
       }
     }
@@ -53,8 +53,8 @@ export function resolveScannedV1(scan: ScannedWriteV1, cache?: LabelCache, worke
     if (valid !== undefined) table?.set(ids[i]!, valid);
     series[i] =
       valid !== undefined
-        ? { labels: valid.labels, first, count, valid }
-        : { labels: decodeLabelRange(r, start, end), first, count, rawKey: r.buf.subarray(start, end) };
+        ? { labels: valid.labels, first, count, rawKey: undefined, valid }
+        : { labels: decodeLabelRange(r, start, end), first, count, rawKey: r.buf.subarray(start, end), valid: undefined };
   }
   return {
     series,
