@@ -139,12 +139,15 @@ function addStored(cache: ChunkCache, refs: ChunkRef[], e: KvEntry, startMs: num
     return;
   }
   if (header.encoding === CHUNK_ENCODING_BLOCK) {
-    const block = inflateBlock(chunkValueData(e.value));
-    if (cacheKey === null) refs.push(blockRef(minTimeMs, maxTimeMs, block, startMs, endMs));
-    else {
-      admit(cache, admission, cacheKey, block);
-      refs.push(inflatedRef(cache, admission, cacheKey, minTimeMs, maxTimeMs, block, startMs, endMs));
+    const inflated = inflateBlock(chunkValueData(e.value));
+    if (cacheKey === null) {
+      refs.push(blockRef(minTimeMs, maxTimeMs, inflated, startMs, endMs));
+      return;
     }
+    // with its tail from the start when this read wants it, so that the cache takes it once
+    const block = tailHolds(inflated, startMs) ? blockWithTail(inflated) : inflated;
+    admit(cache, admission, cacheKey, block);
+    refs.push(inflatedRef(cache, admission, cacheKey, minTimeMs, maxTimeMs, block, startMs, endMs));
     return;
   }
   const decoded = withWords(decodeStoredChunk(header.encoding, chunkValueData(e.value)));
