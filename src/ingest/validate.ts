@@ -40,10 +40,12 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
   // sets from the cache are grouped by identity (a mark on the object); the string keys are only
   // compared once a request holds a set the cache did not know.
   const request = ++requestCount;
-  const groupLabels: (readonly Label[])[] = [];
-  const groupRefs: (SeriesRef | undefined)[] = [];
-  const groupKeys: string[] = [];
-  const groupCounts: number[] = [];
+  // Sized for the worst case (no repeats) up front: growing them by push left garbage per request.
+  const groupLabels = new Array<readonly Label[]>(series.length);
+  const groupRefs = new Array<SeriesRef | undefined>(series.length);
+  const groupKeys = new Array<string>(series.length);
+  const groupCounts = new Float64Array(series.length);
+  let groups = 0;
   const groupOf = new Int32Array(series.length);
   let groupByKey: Map<string, number> | null = null;
   let merges = 0;
@@ -66,18 +68,17 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
       }
       if (groupByKey === null) {
         groupByKey = new Map<string, number>();
-        for (let k = 0; k < groupKeys.length; k++) groupByKey.set(groupKeys[k]!, k);
+        for (let k = 0; k < groups; k++) groupByKey.set(groupKeys[k]!, k);
       }
     }
     checkTimestamps(samples.timestamps, raw.first, raw.count, labels);
     if (g === undefined && groupByKey !== null) g = groupByKey.get(key);
     if (g === undefined) {
-      g = groupLabels.length;
+      g = groups++;
       groupByKey?.set(key, g);
-      groupLabels.push(labels);
-      groupRefs.push(valid?.ref);
-      groupKeys.push(key);
-      groupCounts.push(0);
+      groupLabels[g] = labels;
+      groupRefs[g] = valid?.ref;
+      groupKeys[g] = key;
     } else {
       merges++;
     }
@@ -103,9 +104,9 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
     }
     return out;
   }
-  const groupStart = new Int32Array(groupLabels.length);
-  const groupFill = new Int32Array(groupLabels.length);
-  for (let g = 0, at = 0; g < groupLabels.length; g++) {
+  const groupStart = new Int32Array(groups);
+  const groupFill = new Int32Array(groups);
+  for (let g = 0, at = 0; g < groups; g++) {
     groupStart[g] = at;
     at += groupCounts[g]!;
   }
@@ -123,7 +124,7 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
       for (let b = 0; b < 8; b++) valueBytes[dst + b] = srcBytes[from + b]!;
     }
   }
-  for (let g = 0; g < groupLabels.length; g++) {
+  for (let g = 0; g < groups; g++) {
     if (groupCounts[g] === 0) continue;
     const start = groupStart[g]!;
     const end = start + groupCounts[g]!;
