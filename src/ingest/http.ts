@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import { MetricstorError, errorMessage, isMetricstorError, type ErrorType } from '../errors.js';
-import { appendSampleCount, type MetricStorage } from '../storage/types.js';
+import type { MetricStorage } from '../storage/types.js';
 import { gunzipLimited, readBodyLimited } from './body.js';
 import { importExposition, parseImportParams } from './import.js';
 import { LabelCache } from './label-cache.js';
@@ -8,7 +8,7 @@ import type { IngestLimits } from './limits.js';
 import { decodeRemoteWriteBody } from './decode-workers/decode-body.js';
 import type { DecodePool } from './decode-workers/pool.js';
 import type { RemoteWriteVersion } from './decode-workers/protocol.js';
-import { validateWrite } from './validate.js';
+import { appendSampleCount, validateWrite } from './validate.js';
 import type { WriteQueue } from './write-queue.js';
 
 export interface IngestDeps {

@@ -11,6 +11,11 @@ import type { IngestLimits } from './limits.js';
 import type { LabelCache } from './label-cache.js';
 import type { DecodedWrite } from './types.js';
 
+/** How many samples an append carries. */
+export function appendSampleCount(s: SeriesAppend): number {
+  return (s.end ?? s.timestamps.length) - (s.start ?? 0);
+}
+
 /** Numbers each validateWrite call, so a label set can be marked as seen in this one. */
 let requestCount = 0;
 

@@ -25,11 +25,6 @@ export interface SeriesAppend {
   readonly ref?: SeriesRef;
 }
 
-/** How many samples an append carries. */
-export function appendSampleCount(s: SeriesAppend): number {
-  return (s.end ?? s.timestamps.length) - (s.start ?? 0);
-}
-
 /** Opaque to callers; only the storage that filled it reads it back, and checks it still holds. */
 export interface SeriesRef {
   storage: unknown;
