@@ -3,10 +3,11 @@
  * plus any Node flags to try), replays the side-by-side benchmark's requests once, and prints the
  * rate, server CPU per million samples, peak RSS and the largest resident anonymous and file-backed
  * memory seen. With --heap-snapshot the server writes a V8 heap snapshot into --out after the
- * replay (what is live, as opposed to what the heap has grown to).
+ * replay (what is live, as opposed to what the heap has grown to). With --smaps it also prints
+ * what the resident memory was made of when it was highest (/proc/<pid>/smaps by kind of mapping).
  *
  *   npx tsx bench/ingest-memory.ts [--hosts=200] [--hours=2] [--concurrency=16]
- *     [--node-flags="--max-semi-space-size=4"] [--heap-snapshot] [--out=DIR]
+ *     [--node-flags="--max-semi-space-size=4"] [--heap-snapshot] [--smaps] [--out=DIR]
  *
  * The server runs from dist/, built first when older than the sources.
  */
@@ -18,7 +19,7 @@ import { freePort } from '../src/promql/testing/net.js';
 import { buildDataset, describeSize } from './compare/dataset.js';
 import { replay } from './compare/ingest-runner.js';
 import { startProcess } from './compare/managed-process.js';
-import { cpuSeconds, peakRssBytes, sampleRssSplit } from './compare/proc-stats.js';
+import { cpuSeconds, peakRssBytes, sampleRssSplit, sampleSmapsAtPeak } from './compare/proc-stats.js';
 import { ensureBuilt } from './compare/systems/metricstor.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,6 +37,7 @@ const hours = Number(flag('hours', '2'));
 const concurrency = Number(flag('concurrency', '16'));
 const nodeFlags = flag('node-flags', '').split(' ').filter((f) => f !== '');
 const snapshot = process.argv.includes('--heap-snapshot');
+const smaps = process.argv.includes('--smaps');
 const outDir = path.resolve(flag('out', '.'));
 if (!(hosts > 0 && hours > 0 && concurrency > 0)) throw new Error('--hosts, --hours and --concurrency want positive numbers');
 
@@ -64,6 +66,7 @@ const server = await startProcess({
 try {
   const cpu0 = cpuSeconds(server.pid);
   const split = sampleRssSplit(server.pid);
+  const parts = smaps ? sampleSmapsAtPeak(server.pid, `${path.sep}data.mdb`) : null;
   const r = await replay(dataset.connections(concurrency), `${baseUrl}/api/v1/write`, { requestTimeoutMs: 60_000, phaseTimeoutMs: 1_800_000 });
   const cpu = cpuSeconds(server.pid) - cpu0;
   const { anonBytes, fileBytes } = split.stop();
@@ -72,6 +75,14 @@ try {
       `${Math.round(r.samples / r.seconds).toLocaleString('en-US')} samples/s, ${(cpu / (r.samples / 1e6)).toFixed(2)} CPU-s per million, ` +
       `peak RSS ${mib(peakRssBytes(server.pid))} MiB, largest anon ${mib(anonBytes)} MiB, largest file-backed ${mib(fileBytes)} MiB\n`,
   );
+  const atPeak = parts?.stop() ?? null;
+  if (atPeak !== null) {
+    process.stdout.write(
+      `at the highest RSS seen: V8 heap pages (256 KiB anonymous mappings) ${mib(atPeak.v8PagesBytes)} MiB, ` +
+        `main malloc heap ${mib(atPeak.mallocHeapBytes)} MiB, anonymous mappings of 16 MiB or more (thread arenas) ${mib(atPeak.largeAnonBytes)} MiB, ` +
+        `other anonymous ${mib(atPeak.otherAnonBytes)} MiB, data.mdb ${mib(atPeak.dataFileBytes)} MiB, other files ${mib(atPeak.otherFileBytes)} MiB\n`,
+    );
+  }
   if (snapshot) {
     process.kill(server.pid, 'SIGUSR2');
     await new Promise((resolve) => setTimeout(resolve, SNAPSHOT_WAIT_MS));

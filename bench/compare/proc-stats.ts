@@ -75,3 +75,79 @@ export function sampleRssSplit(pid: number, everyMs = 250): { stop(): RssSplit }
     },
   };
 }
+
+/** Resident bytes of a process by kind of mapping, from /proc/<pid>/smaps. */
+export interface SmapsResidency {
+  /** 256 KiB anonymous mappings: the size of V8's heap pages, so mostly the JS heaps. */
+  readonly v8PagesBytes: number;
+  /** The main thread's malloc heap ([heap]). */
+  readonly mallocHeapBytes: number;
+  /** Anonymous mappings of 16 MiB or more: mostly the malloc arenas of other threads. */
+  readonly largeAnonBytes: number;
+  /** Every other anonymous mapping (stacks, small malloc mmaps, code space, ...). */
+  readonly otherAnonBytes: number;
+  /** Mapped files whose name ends in `dataFileSuffix` (the KV's data file). */
+  readonly dataFileBytes: number;
+  /** Every other mapped file (the node binary, shared libraries, native addons). */
+  readonly otherFileBytes: number;
+}
+
+const V8_PAGE_KB = 256;
+const LARGE_ANON_KB = 16 * 1024;
+
+/** Sums the Rss of each mapping in the text of /proc/<pid>/smaps by the kinds of SmapsResidency. */
+export function parseSmapsResidency(smapsText: string, dataFileSuffix: string): SmapsResidency {
+  const kb = { v8: 0, heap: 0, large: 0, anon: 0, data: 0, file: 0 };
+  let kind: keyof typeof kb = 'anon';
+  for (const line of smapsText.split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header !== null) {
+      const sizeKb = (parseInt(header[2]!, 16) - parseInt(header[1]!, 16)) / 1024;
+      const name = header[3]!;
+      if (name === '[heap]') kind = 'heap';
+      else if (name.startsWith('/')) kind = name.endsWith(dataFileSuffix) ? 'data' : 'file';
+      else if (name !== '') kind = 'anon';
+      else kind = sizeKb === V8_PAGE_KB ? 'v8' : sizeKb >= LARGE_ANON_KB ? 'large' : 'anon';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB$/.exec(line);
+    if (rss !== null) kb[kind] += Number(rss[1]);
+  }
+  return {
+    v8PagesBytes: kb.v8 * 1024,
+    mallocHeapBytes: kb.heap * 1024,
+    largeAnonBytes: kb.large * 1024,
+    otherAnonBytes: kb.anon * 1024,
+    dataFileBytes: kb.data * 1024,
+    otherFileBytes: kb.file * 1024,
+  };
+}
+
+/**
+ * Samples VmRSS every `everyMs` and keeps the smaps breakdown taken when it was highest, so the
+ * parts of the peak can be told apart.
+ */
+export function sampleSmapsAtPeak(pid: number, dataFileSuffix: string, everyMs = 1000): { stop(): SmapsResidency | null } {
+  let highest = 0;
+  let atPeak: SmapsResidency | null = null;
+  const sample = (): void => {
+    try {
+      const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      const rss = m === null ? 0 : Number(m[1]);
+      if (rss <= highest) return;
+      highest = rss;
+      atPeak = parseSmapsResidency(readFileSync(`/proc/${pid}/smaps`, 'utf8'), dataFileSuffix);
+    } catch {
+      // the process is gone; keep what was seen
+    }
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return atPeak;
+    },
+  };
+}

@@ -4,7 +4,7 @@ import { WriteRequest } from '../../src/generated/prompb/prometheus/remote.js';
 import { decodeSnappyBlock } from '../../src/ingest/remote-write/snappy-block.js';
 import { countSamples, countSeries, generateSeries } from '../../bench/data/node-exporter.js';
 import { buildRequests, regroup, SAMPLES_PER_REQUEST, type Workload } from '../../bench/remote-write-requests.js';
-import { parseCpuSeconds, parsePeakRssBytes, parseRssSplit } from '../../bench/compare/proc-stats.js';
+import { parseCpuSeconds, parsePeakRssBytes, parseRssSplit, parseSmapsResidency } from '../../bench/compare/proc-stats.js';
 import { BEGIN_MARKER, END_MARKER, renderIngestRatios, renderIngestTable, replaceSection, SECTION_HEADING, type IngestRow } from '../../bench/compare/report.js';
 
 const MAX_DECODED = 64 * 1024 * 1024;
@@ -70,6 +70,34 @@ describe('bench: side-by-side harness, pure parts', () => {
     // VmHWM was read first; allow for growth between the two reads
     expect(split.anonBytes + split.fileBytes).to.be.at.most(rss + 16 * 2 ** 20);
     expect(parseRssSplit('VmHWM:\t 10 kB\nRssAnon:\t    7 kB\nRssFile:\t 3 kB\n')).to.deep.equal({ anonBytes: 7 * 1024, fileBytes: 3 * 1024 });
+  });
+
+  it('splits resident memory by kind of mapping from smaps', () => {
+    const mapping = (from: number, kib: number, name: string, rssKb: number): string =>
+      `${from.toString(16)}-${(from + kib * 1024).toString(16)} rw-p 00000000 00:00 0      ${name}\nSize:  ${kib} kB\nRss:   ${rssKb} kB\nPss:   ${rssKb} kB\n`;
+    const text = [
+      mapping(0x1000000, 256, '', 200),
+      mapping(0x2000000, 256, '', 56),
+      mapping(0x3000000, 132, '[heap]', 100),
+      mapping(0x4000000, 65536, '', 3000),
+      mapping(0x9000000, 1024, '', 10),
+      mapping(0xa000000, 1024, '[stack]', 5),
+      mapping(0xb000000, 4096, '/data/kv/data.mdb', 700),
+      mapping(0xc000000, 4096, '/usr/bin/node', 40),
+    ].join('');
+    expect(parseSmapsResidency(text, '/data.mdb')).to.deep.equal({
+      v8PagesBytes: 256 * 1024,
+      mallocHeapBytes: 100 * 1024,
+      largeAnonBytes: 3000 * 1024,
+      otherAnonBytes: 15 * 1024,
+      dataFileBytes: 700 * 1024,
+      otherFileBytes: 40 * 1024,
+    });
+    const own = parseSmapsResidency(readFileSync('/proc/self/smaps', 'utf8'), '/data.mdb');
+    const total = Object.values(own).reduce((a: number, b: number) => a + b, 0);
+    const rssKb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    expect(total / 1024).to.be.within(rssKb * 0.8, rssKb * 1.2);
+    expect(own.dataFileBytes).to.equal(0);
   });
 
   it('renders ingest rows and ratios, and replaces only the marked section of a document', () => {
