@@ -49,7 +49,6 @@ import type { IndexMarks, SelectedSeries } from './series-index.js';
 import { SeriesIndex } from './series-index.js';
 import { computeStats } from './stats.js';
 import { decodeWalRecord, encodeWalRecord } from './wal-codec.js';
-import type { WalSeries } from './wal-codec.js';
 import { SegmentLog, type SegmentLogCounters, type SegmentReplay } from './wal/segment-log.js';
 import { FileWriteAheadLog, KvWriteAheadLog, type WriteAheadLog } from './wal/write-ahead-log.js';
 
@@ -289,7 +288,8 @@ export class Storage implements MetricStorage {
     const nowMs = this.clock.nowMs();
     const ops: KvOp[] = [];
     const marks: IndexMarks = [];
-    const wal: WalSeries[] | null = this.buffered ? [] : null;
+    const walSids: bigint[] | null = this.buffered ? [] : null;
+    const walSeries: SeriesAppend[] = [];
     for (let i = 0; i < series.length; i++) {
       const s = series[i]!;
       const start = s.start ?? 0;
@@ -303,9 +303,12 @@ export class Storage implements MetricStorage {
       let sh = e.head;
       if (sh === null || sh.detached) sh = e.head = this.head.getOrCreate(e.sid);
       this.head.append(sh, s.timestamps, s.values, nowMs, start, end);
-      wal?.push({ sid: e.sid, timestamps: s.timestamps, values: s.values, start, end });
+      if (walSids !== null) {
+        walSids.push(e.sid);
+        walSeries.push(s);
+      }
     }
-    if (wal !== null && wal.length > 0) await this.log.append(encodeWalRecord(wal), ops, marks);
+    if (walSids !== null && walSids.length > 0) await this.log.append(encodeWalRecord(walSids, walSeries), ops, marks);
     else await this.committer.commit(ops, marks, null, false);
   }
 

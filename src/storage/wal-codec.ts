@@ -10,11 +10,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Below this magnitude zigzag arithmetic on plain numbers stays exact. */
 const EXACT_LIMIT = 2 ** 51;
 
-export interface WalSeries {
-  readonly sid: bigint;
+/** The samples of one series in a record: [start, end) of both arrays, all of them by default. */
+export interface WalSamples {
   readonly timestamps: ArrayLike<number>;
   readonly values: Float64Array;
-  /** The samples are [start, end) of both arrays; default all of them. */
   readonly start?: number;
   readonly end?: number;
 }
@@ -114,17 +113,19 @@ function valueBytesLE(values: Float64Array, n: number): Uint8Array {
   return out;
 }
 
-export function encodeWalRecord(series: readonly WalSeries[]): Uint8Array {
+/** One record holding `series[i]` under `sids[i]`; the two arrays are parallel. */
+export function encodeWalRecord(sids: readonly bigint[], series: readonly WalSamples[]): Uint8Array {
   let estimate = 8;
   for (const s of series) estimate += 20 + ((s.end ?? s.timestamps.length) - (s.start ?? 0)) * 12;
   const w = new Writer(estimate);
   w.byte(VERSION);
   w.uvarint(series.length);
-  for (const s of series) {
+  for (let k = 0; k < series.length; k++) {
+    const s = series[k]!;
     const start = s.start ?? 0;
     const end = s.end ?? s.timestamps.length;
     const n = end - start;
-    w.u64(s.sid);
+    w.u64(sids[k]!);
     w.uvarint(n);
     let prev = 0;
     for (let i = start; i < end; i++) {

@@ -55,7 +55,7 @@ describe('storage write-ahead record codec', () => {
             });
             return { sid, timestamps: samples.map((s) => s[0]), values };
           });
-          const decoded = decodeWalRecord(encodeWalRecord(series));
+          const decoded = decodeWalRecord(encodeWalRecord(series.map((x) => x.sid), series));
           expect(decoded.map((d) => d.sid)).to.deep.equal(series.map((s) => s.sid));
           decoded.forEach((d, i) => {
             expect(Array.from(d.timestamps)).to.deep.equal(series[i]!.timestamps);
@@ -74,9 +74,9 @@ describe('storage write-ahead record codec', () => {
       { sid: 0xffff_ffff_ffff_fffen, timestamps: [10, 20], values: shared.subarray(1, 3) },
       { sid: 0x8000_0000_0000_0001n, timestamps: [5], values: shared.subarray(4, 5) },
     ];
-    const first = decodeWalRecord(encodeWalRecord(series));
-    const second = decodeWalRecord(encodeWalRecord([{ sid: 3n, timestamps: [1, 2], values: other.subarray(1) }]));
-    const again = decodeWalRecord(encodeWalRecord(series));
+    const first = decodeWalRecord(encodeWalRecord(series.map((x) => x.sid), series));
+    const second = decodeWalRecord(encodeWalRecord([3n], [{ timestamps: [1, 2], values: other.subarray(1) }]));
+    const again = decodeWalRecord(encodeWalRecord(series.map((x) => x.sid), series));
     for (const decoded of [first, again]) {
       expect(decoded.map((d) => d.sid)).to.deep.equal([0xffff_ffff_ffff_fffen, 0x8000_0000_0000_0001n]);
       expect(bitsOf(decoded[0]!.values)).to.deep.equal(bitsOf(shared.subarray(1, 3)));
@@ -87,7 +87,7 @@ describe('storage write-ahead record codec', () => {
   });
 
   it('rejects damaged records', () => {
-    const bytes = encodeWalRecord([{ sid: 1n, timestamps: [1, 2], values: Float64Array.of(1, 2) }]);
+    const bytes = encodeWalRecord([1n], [{ timestamps: [1, 2], values: Float64Array.of(1, 2) }]);
     expect(() => decodeWalRecord(bytes.subarray(0, bytes.length - 1))).to.throw(/corrupt write-ahead record/);
     const wrongVersion = bytes.slice();
     wrongVersion[0] = 9;
