@@ -56,22 +56,32 @@ export function parseRssSplit(statusText: string): RssSplit {
 export function sampleRssSplit(pid: number, everyMs = 250): { stop(): RssSplit } {
   let anonBytes = 0;
   let fileBytes = 0;
-  const sample = (): void => {
+  return sampleWhileAlive(everyMs, () => {
+    const s = parseRssSplit(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    anonBytes = Math.max(anonBytes, s.anonBytes);
+    fileBytes = Math.max(fileBytes, s.fileBytes);
+  }, () => ({ anonBytes, fileBytes }));
+}
+
+/**
+ * Calls `sample` now and every `everyMs` until stop(), which samples once more and returns
+ * `result()`. A sample that throws (the process is gone) is skipped; what was seen is kept.
+ */
+function sampleWhileAlive<T>(everyMs: number, sample: () => void, result: () => T): { stop(): T } {
+  const tryOnce = (): void => {
     try {
-      const s = parseRssSplit(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      anonBytes = Math.max(anonBytes, s.anonBytes);
-      fileBytes = Math.max(fileBytes, s.fileBytes);
+      sample();
     } catch {
       // the process is gone; keep what was seen
     }
   };
-  sample();
-  const timer = setInterval(sample, everyMs);
+  tryOnce();
+  const timer = setInterval(tryOnce, everyMs);
   return {
     stop() {
       clearInterval(timer);
-      sample();
-      return { anonBytes, fileBytes };
+      tryOnce();
+      return result();
     },
   };
 }
@@ -130,24 +140,11 @@ export function parseSmapsResidency(smapsText: string, dataFileSuffix: string): 
 export function sampleSmapsAtPeak(pid: number, dataFileSuffix: string, everyMs = 1000): { stop(): SmapsResidency | null } {
   let highest = 0;
   let atPeak: SmapsResidency | null = null;
-  const sample = (): void => {
-    try {
-      const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      const rss = m === null ? 0 : Number(m[1]);
-      if (rss <= highest) return;
-      highest = rss;
-      atPeak = parseSmapsResidency(readFileSync(`/proc/${pid}/smaps`, 'utf8'), dataFileSuffix);
-    } catch {
-      // the process is gone; keep what was seen
-    }
-  };
-  sample();
-  const timer = setInterval(sample, everyMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      sample();
-      return atPeak;
-    },
-  };
+  return sampleWhileAlive(everyMs, () => {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const rss = m === null ? 0 : Number(m[1]);
+    if (rss <= highest) return;
+    highest = rss;
+    atPeak = parseSmapsResidency(readFileSync(`/proc/${pid}/smaps`, 'utf8'), dataFileSuffix);
+  }, () => atPeak);
 }
