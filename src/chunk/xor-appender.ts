@@ -4,7 +4,7 @@
  */
 import { MetricstorError, badData } from '../errors.js';
 import { BitWriter } from './bstream.js';
-import { HI_WORD, LO_WORD, bufferWordsOf, wordsOf } from './float-words.js';
+import { HI_WORD, LO_WORD, bufferWordsOf, wordsOf } from '../model/float-words.js';
 import { CHUNK_HEADER_BYTES, XorIterator } from './xor-iterator.js';
 import { writeUvarint, writeUvarintBig, writeVarint } from './varint.js';
 

@@ -4,7 +4,7 @@
  * beyond 2^53, a varint longer than 7 bytes, a damaged chunk) is decoded again by XorIterator,
  * whose strict checks give the exact samples or the exact ChunkCorruptError.
  */
-import { HI_WORD, LO_WORD, wordsOf } from './float-words.js';
+import { HI_WORD, LO_WORD, wordsOf } from '../model/float-words.js';
 import { chunkNumSamples, CHUNK_HEADER_BYTES, minimumBits, XorIterator } from './xor-iterator.js';
 
 // Local copies: an imported binding can cost a getter call per use under some module loaders.
@@ -173,7 +173,7 @@ function decodeFast(b: Uint8Array, v: DataView, len: number, timestamps: Float64
 
 /**
  * Decodes every sample of an XOR chunk into timestamps[at...] and the value words of slots at...
- * of `words` (a Uint32Array over the values' Float64Array, see float-words.ts); returns the sample
+ * of `words` (a Uint32Array over the values' Float64Array, see model/float-words.ts); returns the sample
  * count. Both arrays need room for chunkNumSamples(bytes) samples from `at`. Values keep their
  * exact bits. Throws ChunkCorruptError when the chunk is damaged.
  */

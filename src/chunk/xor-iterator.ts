@@ -6,7 +6,7 @@
  */
 import { BitReader } from './bstream.js';
 import { ChunkCorruptError } from './errors.js';
-import { HI_WORD, LO_WORD, wordsOf } from './float-words.js';
+import { HI_WORD, LO_WORD, wordsOf } from '../model/float-words.js';
 import { readUvarint, readVarint } from './varint.js';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;

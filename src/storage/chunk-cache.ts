@@ -4,7 +4,7 @@ import type { InflatedBlock } from '../chunk/block.js';
 export interface DecodedChunk {
   readonly timestamps: Float64Array;
   readonly values: Float64Array;
-  /** A Uint32Array over exactly the memory of `values` (float-words.ts), to copy values bit for bit. */
+  /** A Uint32Array over exactly the memory of `values` (model/float-words.ts), to copy values bit for bit. */
   readonly words: Uint32Array;
 }
 

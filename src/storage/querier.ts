@@ -1,7 +1,7 @@
 import type { BlockSpan, InflatedBlock } from '../chunk/block.js';
 import { blockSpan, blockWithTail, decodeBlockSpanInto, inflateBlock, tailHolds } from '../chunk/block.js';
 import { chunkNumSamples, decodeXorInto } from '../chunk/index.js';
-import { wordsOf } from '../chunk/float-words.js';
+import { wordsOf } from '../model/float-words.js';
 import type { KvEntry, KvStore } from '../kv/kv.js';
 import type { SelectParams, SeriesData } from './types.js';
 import type { CachedChunk, DecodedChunk } from './chunk-cache.js';

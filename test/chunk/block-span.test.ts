@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { blockSpan, blockWithTail, decodeBlock, decodeBlockSpanInto, encodeBlock, inflateBlock, tailHolds } from '../../src/chunk/block.js';
 import { ChunkCorruptError } from '../../src/chunk/index.js';
-import { wordsOf } from '../../src/chunk/float-words.js';
+import { wordsOf } from '../../src/model/float-words.js';
 import { bitsOf, valuesFromBits } from './helpers.js';
 
 const STALE = 0x7ff0_0000_0000_0002n;

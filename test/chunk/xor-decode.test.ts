@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { ChunkCorruptError, XorAppender, XorIterator, chunkNumSamples, decodeXorInto } from '../../src/chunk/index.js';
-import { wordsOf } from '../../src/chunk/float-words.js';
+import { wordsOf } from '../../src/model/float-words.js';
 import { bitsOf, fromHex, rawSeries, valuesFromBits } from './helpers.js';
 
 /** What the strict iterator reads from a chunk: samples, or the error it throws. */

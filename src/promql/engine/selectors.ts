@@ -1,4 +1,4 @@
-import { HI_WORD, LO_WORD, bufferWordsOf } from '../../chunk/float-words.js';
+import { HI_WORD, LO_WORD, bufferWordsOf } from '../../model/float-words.js';
 import { STALE_NAN_HI, STALE_NAN_LO } from '../../model/value.js';
 import type { SeriesData } from '../../storage/types.js';
 import type { SampleSeries, StepGrid } from './values.js';
