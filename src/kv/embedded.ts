@@ -3,7 +3,7 @@ import path from 'node:path';
 import { open, type Database, type RangeOptions, type RootDatabase } from 'lmdb';
 import { MetricstorError, errorMessage, isMetricstorError } from '../errors.js';
 import { compareBytes, equalBytes } from './bytes.js';
-import type { KvEntry, KvOp, KvRange, KvScanPage, KvStore } from './kv.js';
+import type { KvBatchLimits, KvEntry, KvOp, KvRange, KvScanPage, KvStore } from './kv.js';
 import { DEFAULT_SCAN_LIMIT, checkKey, checkOps, checkRange } from './validate.js';
 
 /**
@@ -53,6 +53,15 @@ const RECLAIM_DIR = 'reclaim';
 /** Address space reserved for the map (not disk: the file grows only as pages are written). */
 const MAP_SIZE_BYTES = 2 ** 40;
 const RECLAIM_TXN_ENTRIES = 5_000;
+/**
+ * Each batch is one write transaction, which copies every page it changes into a malloc'd page
+ * (LMDB keeps those for reuse, so the largest transaction's pages stay allocated) and frees the
+ * pages it copied only for transactions after it has been synced. Small batches keep both bounded.
+ */
+const BATCH_LIMITS: KvBatchLimits = {
+  maxBatchBytes: 1024 * 1024,
+  maxBatchOps: 2048,
+};
 const DEFAULT_RECLAIM: Required<ReclaimOptions> = {
   minFreeFraction: 0.5,
   minFileBytes: 64 * 1024 * 1024,
@@ -79,6 +88,7 @@ export class EmbeddedKv implements KvStore {
   private exclusive: Promise<void> | null = null;
   private writesInFlight = 0;
   private onWritesDrained: (() => void) | null = null;
+  readonly batchLimits: KvBatchLimits = BATCH_LIMITS;
 
   private constructor(
     private db: RootDatabase<Buffer, Uint8Array>,

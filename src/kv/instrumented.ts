@@ -1,4 +1,4 @@
-import type { KvOp, KvRange, KvScanPage, KvStore } from './kv.js';
+import type { KvBatchLimits, KvOp, KvRange, KvScanPage, KvStore } from './kv.js';
 
 export type KvOperation = 'get' | 'getMany' | 'batch' | 'scan' | 'scanMany' | 'compareAndSwap';
 
@@ -9,10 +9,14 @@ export interface KvCallObserver {
 
 /** A KvStore that reports the latency and failures of each call to an observer; wraps any backend. */
 export class InstrumentedKv implements KvStore {
+  readonly batchLimits: KvBatchLimits | undefined;
+
   constructor(
     private readonly inner: KvStore,
     private readonly observer: KvCallObserver,
-  ) {}
+  ) {
+    this.batchLimits = inner.batchLimits;
+  }
 
   get(key: Uint8Array): Promise<Uint8Array | null> {
     return this.timed('get', () => this.inner.get(key));

@@ -15,6 +15,11 @@
  * - Returned byte arrays belong to the caller; the store never mutates them afterwards.
  */
 export interface KvStore {
+  /**
+   * The largest batch this backend writes well, when smaller than what callers would send
+   * otherwise; a caller with more operations cuts them into batches of at most this size.
+   */
+  readonly batchLimits?: KvBatchLimits;
   get(key: Uint8Array): Promise<Uint8Array | null>;
   /** Values in the order of the keys; null where a key is absent. */
   getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | null)[]>;
@@ -23,6 +28,11 @@ export interface KvStore {
   scanMany(ranges: readonly KvRange[]): Promise<KvScanPage[]>;
   compareAndSwap(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface KvBatchLimits {
+  readonly maxBatchBytes: number;
+  readonly maxBatchOps: number;
 }
 
 export type KvOp =

@@ -1,12 +1,10 @@
-import type { KvOp, KvStore } from '../kv/kv.js';
+import { compareBytes } from '../kv/bytes.js';
+import type { KvBatchLimits, KvOp, KvStore } from '../kv/kv.js';
 import type { ChunkSnapshot, Head } from './head.js';
 import type { IndexMarks, SeriesIndex } from './series-index.js';
 
 /** Limits of one KV batch; a commit larger than this goes out as several batches in order. */
-export interface BatchLimits {
-  readonly maxBatchBytes: number;
-  readonly maxBatchOps: number;
-}
+export type BatchLimits = KvBatchLimits;
 
 export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBatchBytes: 8 * 1024 * 1024, maxBatchOps: 50_000 };
 
@@ -42,6 +40,7 @@ export class Committer {
   private waiters: Waiter[] = [];
   private flushWanted = false;
   private running: Promise<void> | null = null;
+  private readonly limits: BatchLimits;
 
   constructor(
     private readonly kv: KvStore,
@@ -49,9 +48,15 @@ export class Committer {
     private readonly index: SeriesIndex,
     /** write-through: every batch writes every changed chunk. */
     private readonly writeThrough: boolean,
-    private readonly limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+    limits: BatchLimits = DEFAULT_BATCH_LIMITS,
     private readonly flushListener: FlushListener | null = null,
-  ) {}
+  ) {
+    const backend = kv.batchLimits;
+    this.limits =
+      backend === undefined
+        ? limits
+        : { maxBatchBytes: Math.min(limits.maxBatchBytes, backend.maxBatchBytes), maxBatchOps: Math.min(limits.maxBatchOps, backend.maxBatchOps) };
+  }
 
   /** Resolves once `ops` (and, with `flush`, every chunk change before this call) are committed. */
   commit(ops: readonly KvOp[], marks: IndexMarks, wal: { key: Uint8Array; value: Uint8Array } | null, flush: boolean): Promise<void> {
@@ -83,16 +88,20 @@ export class Committer {
   }
 
   /**
-   * Writes ops as one KV batch, or as several in order when they are very many (a flush of a large
-   * head), so no batch outgrows what a remote KV accepts in one message. Deletes of write-ahead
-   * records come last in `ops`, so they are applied only after every chunk that covers them.
+   * Writes `ops` and then `tail` as one KV batch, or as several in order when they are very many
+   * (a flush of a large head), so no batch outgrows what the KV takes well in one. Split, `ops` go
+   * in key order (stable, so later operations on a key still win): each batch then rewrites one
+   * contiguous stretch of the key space instead of a few entries all over it, which in a B-tree
+   * means copying a few neighbouring pages rather than nearly every leaf once per batch. `tail`
+   * (the write-ahead records, whose deletes must follow every chunk that covers them) stays last.
    */
-  private async writeInSlices(ops: readonly KvOp[]): Promise<void> {
+  private async writeInSlices(ops: KvOp[], tail: readonly KvOp[]): Promise<void> {
+    if (ops.length > 1 && !this.fitsOneBatch(ops, tail)) ops.sort((x, y) => compareBytes(x.key, y.key));
+    for (const op of tail) ops.push(op);
     let start = 0;
     let sizeBytes = 0;
     for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      sizeBytes += op.key.length + (op.type === 'put' ? op.value.length : 0) + 16;
+      sizeBytes += opBytes(ops[i]!);
       if (sizeBytes >= this.limits.maxBatchBytes || i + 1 - start >= this.limits.maxBatchOps) {
         await this.kv.batch(ops.slice(start, i + 1));
         start = i + 1;
@@ -100,6 +109,14 @@ export class Committer {
       }
     }
     if (start < ops.length) await this.kv.batch(start === 0 ? ops : ops.slice(start));
+  }
+
+  private fitsOneBatch(ops: readonly KvOp[], tail: readonly KvOp[]): boolean {
+    if (ops.length + tail.length >= this.limits.maxBatchOps) return false;
+    let sizeBytes = 0;
+    for (const op of ops) sizeBytes += opBytes(op);
+    for (const op of tail) sizeBytes += opBytes(op);
+    return sizeBytes < this.limits.maxBatchBytes;
   }
 
   private async commitOne(): Promise<void> {
@@ -118,17 +135,18 @@ export class Committer {
     const listener = flush ? this.flushListener : null;
     const logPosition = listener?.flushStarting() ?? null;
     for (const s of snapshots) ops.push({ type: 'put', key: s.chunk.key, value: s.value });
+    const tail: KvOp[] = [];
     let covered: Uint8Array[] = [];
     if (flush) {
       // The snapshots hold every sample appended so far, so this batch's own records are not needed.
       covered = this.uncoveredWal;
       this.uncoveredWal = [];
-      for (const key of covered) ops.push({ type: 'del', key });
+      for (const key of covered) tail.push({ type: 'del', key });
     } else {
-      for (const w of walPuts) ops.push({ type: 'put', key: w.key, value: w.value });
+      for (const w of walPuts) tail.push({ type: 'put', key: w.key, value: w.value });
     }
     try {
-      await this.writeInSlices(ops);
+      await this.writeInSlices(ops, tail);
     } catch (err) {
       this.head.failed(snapshots);
       if (flush) {
@@ -145,4 +163,8 @@ export class Committer {
     if (listener !== null && logPosition !== null) await listener.flushCommitted(logPosition).catch(() => undefined);
     for (const w of waiters) w.resolve();
   }
+}
+
+function opBytes(op: KvOp): number {
+  return op.key.length + (op.type === 'put' ? op.value.length : 0) + 16;
 }

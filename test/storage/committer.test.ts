@@ -32,6 +32,38 @@ describe('storage group commit', () => {
     expect(kv.size).to.equal(7);
   });
 
+  it('writes a commit cut into several batches in key order, each batch a contiguous key range', async () => {
+    const kv = new RecordingKv();
+    const committer = new Committer(kv, new Head(1n, 1), new SeriesIndex(kv), true, { maxBatchOps: 4, maxBatchBytes: 1e9 });
+    const keys = [9, 3, 7, 1, 8, 2, 6, 4, 5, 0];
+    const ops: KvOp[] = keys.map((i) => ({ type: 'put', key: Uint8Array.of(0x41, i), value: Uint8Array.of(i) }));
+    // A later operation on a key must still win after the sort.
+    ops.push({ type: 'del', key: Uint8Array.of(0x41, 3) });
+    await committer.commit(ops, [], null, true);
+    const written = kv.batches.map((b) => b.map((op) => op.key[1]));
+    expect(written).to.deep.equal([[0, 1, 2, 3], [3, 4, 5, 6], [7, 8, 9]]);
+    expect(await kv.get(Uint8Array.of(0x41, 3))).to.equal(null);
+    expect(kv.size).to.equal(9);
+  });
+
+  it('keeps a commit that fits one batch in the order it was staged', async () => {
+    const kv = new RecordingKv();
+    const committer = new Committer(kv, new Head(1n, 1), new SeriesIndex(kv), true, { maxBatchOps: 100, maxBatchBytes: 1e9 });
+    const ops: KvOp[] = [3, 1, 2].map((i) => ({ type: 'put', key: Uint8Array.of(0x41, i), value: Uint8Array.of(i) }));
+    await committer.commit(ops, [], null, true);
+    expect(kv.batches.map((b) => b.map((op) => op.key[1]))).to.deep.equal([[3, 1, 2]]);
+  });
+
+  it('takes the smaller batch limits a backend asks for', async () => {
+    const kv = new (class extends RecordingKv {
+      readonly batchLimits = { maxBatchOps: 2, maxBatchBytes: 1e9 };
+    })();
+    const committer = new Committer(kv, new Head(1n, 1), new SeriesIndex(kv), true, { maxBatchOps: 3, maxBatchBytes: 1e9 });
+    const ops: KvOp[] = [0, 1, 2, 3, 4].map((i) => ({ type: 'put', key: Uint8Array.of(0x41, i), value: Uint8Array.of(i) }));
+    await committer.commit(ops, [], null, true);
+    expect(kv.batches.map((b) => b.length)).to.deep.equal([2, 2, 1]);
+  });
+
   it('groups appends that arrive while a batch is in flight into the next one', async () => {
     const kv = new RecordingKv();
     const committer = new Committer(kv, new Head(1n, 1), new SeriesIndex(kv), true);
