@@ -88,16 +88,20 @@ export class Committer {
   }
 
   /**
-   * Writes `ops` and then `tail` as one KV batch, or as several in order when they are very many
-   * (a flush of a large head), so no batch outgrows what the KV takes well in one. Split, `ops` go
-   * in key order (stable, so later operations on a key still win): each batch then rewrites one
-   * contiguous stretch of the key space instead of a few entries all over it, which in a B-tree
-   * means copying a few neighbouring pages rather than nearly every leaf once per batch. `tail`
-   * (the write-ahead records, whose deletes must follow every chunk that covers them) stays last.
+   * Writes the staged ops, the chunk puts and then `tail` as one KV batch, or as several in order
+   * when they are very many (a flush of a large head), so no batch outgrows what the KV takes well
+   * in one. Split, the chunk puts go in key order: each batch then rewrites one contiguous stretch
+   * of the key space instead of a few chunks all over it, which in a B-tree means copying a few
+   * neighbouring pages rather than nearly every leaf once per batch. The staged ops (postings of
+   * new series) stay first, ahead of the chunks they lead to; `tail` (the write-ahead records,
+   * whose deletes must follow every chunk that covers them) stays last.
    */
-  private async writeInSlices(ops: KvOp[], tail: readonly KvOp[]): Promise<void> {
-    if (ops.length > 1 && !this.fitsOneBatch(ops, tail)) ops.sort((x, y) => compareBytes(x.key, y.key));
-    for (const op of tail) ops.push(op);
+  private async writeInSlices(staged: readonly KvOp[], chunkPuts: KvOp[], tail: readonly KvOp[]): Promise<void> {
+    const ops = [...staged, ...chunkPuts, ...tail];
+    if (chunkPuts.length > 1 && !this.fitsOneBatch(ops)) {
+      chunkPuts.sort((x, y) => compareBytes(x.key, y.key));
+      for (let i = 0; i < chunkPuts.length; i++) ops[staged.length + i] = chunkPuts[i]!;
+    }
     let start = 0;
     let sizeBytes = 0;
     for (let i = 0; i < ops.length; i++) {
@@ -111,11 +115,10 @@ export class Committer {
     if (start < ops.length) await this.kv.batch(start === 0 ? ops : ops.slice(start));
   }
 
-  private fitsOneBatch(ops: readonly KvOp[], tail: readonly KvOp[]): boolean {
-    if (ops.length + tail.length >= this.limits.maxBatchOps) return false;
+  private fitsOneBatch(ops: readonly KvOp[]): boolean {
+    if (ops.length >= this.limits.maxBatchOps) return false;
     let sizeBytes = 0;
     for (const op of ops) sizeBytes += opBytes(op);
-    for (const op of tail) sizeBytes += opBytes(op);
     return sizeBytes < this.limits.maxBatchBytes;
   }
 
@@ -134,7 +137,7 @@ export class Committer {
     const snapshots: ChunkSnapshot[] = this.head.takeChanged(flush);
     const listener = flush ? this.flushListener : null;
     const logPosition = listener?.flushStarting() ?? null;
-    for (const s of snapshots) ops.push({ type: 'put', key: s.chunk.key, value: s.value });
+    const chunkPuts: KvOp[] = snapshots.map((s) => ({ type: 'put', key: s.chunk.key, value: s.value }));
     const tail: KvOp[] = [];
     let covered: Uint8Array[] = [];
     if (flush) {
@@ -146,7 +149,7 @@ export class Committer {
       for (const w of walPuts) tail.push({ type: 'put', key: w.key, value: w.value });
     }
     try {
-      await this.writeInSlices(ops, tail);
+      await this.writeInSlices(ops, chunkPuts, tail);
     } catch (err) {
       this.head.failed(snapshots);
       if (flush) {
