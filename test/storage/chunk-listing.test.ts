@@ -40,7 +40,7 @@ async function compactedStorage(kv: KvStore, clock: ManualClock): Promise<Storag
   return storage;
 }
 
-describe('chunk lists kept between selects', () => {
+describe('chunk lists and selections kept between selects', () => {
   const lastMs = T0 + (SAMPLES - 1) * STEP_MS;
   const startMs = lastMs - 300_000;
 
@@ -77,6 +77,24 @@ describe('chunk lists kept between selects', () => {
       expect(kv.chunkRangesRead).to.be.greaterThan(reads);
       const m3 = pairs(after[3]!);
       expect(m3.slice(-5)).to.deep.equal(samplesOf(3, SAMPLES - 1, 5));
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('returns a series another writer created after the same selection was made', async () => {
+    const kv = new ChunkReadCountingKv();
+    const clock = new ManualClock(T0 + 3 * WINDOW_MS);
+    const storage = await compactedStorage(kv, clock);
+    try {
+      expect(await storage.select({ matchers: ALL, startMs, endMs: lastMs })).to.have.length(SERIES);
+      expect(await storage.select({ matchers: ALL, startMs, endMs: lastMs })).to.have.length(SERIES);
+      const other = await Storage.open(kv, { clock, writerId: 5n, headFlush: 'write-through' });
+      await other.append([series({ __name__: 'm99' }, samplesOf(99, SAMPLES - 4, 4))]);
+      await other.close();
+      const after = await storage.select({ matchers: ALL, startMs, endMs: lastMs });
+      expect(after).to.have.length(SERIES + 1);
+      expect(pairs(after.find((s) => s.labels.some((l) => l.value === 'm99'))!)).to.deep.equal(samplesOf(99, SAMPLES - 4, 4));
     } finally {
       await storage.close();
     }
