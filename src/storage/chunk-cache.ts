@@ -20,8 +20,8 @@ export function isInflatedBlock(c: CachedChunk): c is InflatedBlock {
   return 'body' in c;
 }
 
-/** Cache bytes per series whose chunk list is kept beside the chunks (a list takes about 250 bytes). */
-const CACHE_BYTES_PER_LISTING = 2048;
+/** Cache bytes per series whose chunk list is kept beside the chunks (a list of two takes about 420 bytes). */
+const CACHE_BYTES_PER_LISTING = 4096;
 
 /** Bookkeeping per entry beyond its arrays (key string, map slot, objects). */
 const ENTRY_OVERHEAD_BYTES = 160;
