@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/query-cpu.ts --store=DIR [--hosts=200] [--hours=6] [--class=TEXT]
  *       [--kinds=instant,range30m,range24h] [--reps=3] [--checkout=DIR] [--cpu-profile=FILE]
+ *       [--query=TEXT]
  *
  * When DIR holds no store yet, the data (bench/data/node-exporter.ts, ending at the current
  * minute) is appended through a buffered Storage over the embedded KV and compacted as
@@ -13,7 +14,8 @@
  * read the very same bytes: --checkout names the checkout whose Storage and engine answer (e.g. one
  * from `git worktree add DIR COMMIT`; default this one).
  *
- * Every query of the classes whose name contains --class is asked once per kind as a warm-up,
+ * Every query of the classes whose name contains --class (or only --query, which may be any
+ * PromQL, e.g. one query to profile) is asked once per kind as a warm-up,
  * then each is asked --reps times; the median CPU time (process.cpuUsage) of its repetitions is
  * its figure. Prints per kind and class the count, sum and median of those figures, then a JSON
  * line starting with {"bench":"query-cpu" with every query's figure.
@@ -46,6 +48,7 @@ interface Args {
   readonly reps: number;
   readonly checkout: string;
   readonly cpuProfile: string | undefined;
+  readonly query: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -68,6 +71,7 @@ function parseArgs(argv: readonly string[]): Args {
     reps: Math.round(num('reps', 3)),
     checkout: path.resolve(raw('checkout') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..')),
     cpuProfile: raw('cpu-profile'),
+    query: raw('query'),
   };
 }
 
@@ -130,7 +134,7 @@ async function main(): Promise<void> {
     return engine.rangeQuery(query, lastSampleMs - 86_400_000, lastSampleMs, 300_000);
   };
   try {
-    const queries = BENCH_QUERIES.filter((q) => q.cls.includes(args.cls));
+    const queries = args.query === undefined ? BENCH_QUERIES.filter((q) => q.cls.includes(args.cls)) : [{ cls: 'given', query: args.query }];
     for (const kind of args.kinds) for (const q of queries) await ask(q.query, kind);
     const session = args.cpuProfile === undefined ? null : new Session();
     if (session !== null) {

@@ -89,6 +89,8 @@ export class EmbeddedKv implements KvStore {
   private writesInFlight = 0;
   private onWritesDrained: (() => void) | null = null;
   readonly batchLimits: KvBatchLimits = BATCH_LIMITS;
+  /** Data files reclaimSpace has swapped in; LMDB counts transactions per file. */
+  private fileEpoch = 0;
 
   private constructor(
     private db: RootDatabase<Buffer, Uint8Array>,
@@ -240,6 +242,17 @@ export class EmbeddedKv implements KvStore {
     await this.wrapAsync('close', () => this.db.close());
   }
 
+  /**
+   * LMDB's last committed transaction (of any process) in this file, taken after dropping the
+   * current read snapshot so that the next read starts at or after it. Undefined during a swap.
+   */
+  writeGeneration(): string | undefined {
+    if (this.closed || this.exclusive !== null) return undefined;
+    this.db.resetReadTxn();
+    const env = (this.db as unknown as { env: { info(): { lastTxnId: number } } }).env;
+    return `${this.fileEpoch}:${env.info().lastTxnId}`;
+  }
+
   /** The data file's size and how much of it the live tree uses (LMDB's own page counts). */
   async fileUsage(): Promise<FileUsage> {
     this.checkOpen();
@@ -328,6 +341,7 @@ export class EmbeddedKv implements KvStore {
     await syncPath(this.dir);
     await rm(copyDir, { recursive: true, force: true });
     this.db = openLmdb(this.dir);
+    this.fileEpoch++;
   }
 
   private async waitExclusive(): Promise<void> {

@@ -46,6 +46,10 @@ export class InstrumentedKv implements KvStore {
     return this.inner.close();
   }
 
+  writeGeneration(): string | undefined {
+    return this.inner.writeGeneration?.();
+  }
+
   private async timed<T>(operation: KvOperation, call: () => Promise<T>): Promise<T> {
     const start = process.hrtime.bigint();
     let failed = true;

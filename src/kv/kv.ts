@@ -13,6 +13,10 @@
  *   value equals `expected` (null = absent), atomically with respect to every other call.
  * - Errors from an unreachable backend are MetricstorError of type `unavailable`.
  * - Returned byte arrays belong to the caller; the store never mutates them afterwards.
+ * - `writeGeneration`, where a backend offers it, is a token that differs from every earlier one
+ *   once any write (of any process) has become visible, and reads that start after the call see at
+ *   least the state it names: equal tokens mean nothing was written in between. Undefined when the
+ *   backend cannot tell (other writers it does not see), and then readers must read.
  */
 export interface KvStore {
   /**
@@ -28,6 +32,7 @@ export interface KvStore {
   scanMany(ranges: readonly KvRange[]): Promise<KvScanPage[]>;
   compareAndSwap(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean>;
   close(): Promise<void>;
+  writeGeneration?(): string | undefined;
 }
 
 export interface KvBatchLimits {

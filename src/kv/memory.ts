@@ -12,6 +12,7 @@ export class MemoryKv implements KvStore {
   private readonly entries: { key: Uint8Array; value: Uint8Array }[] = [];
   private unavailable = false;
   private closed = false;
+  private writes = 0;
 
   /** While set, every call rejects with `unavailable`, as if the KV could not be reached. */
   setUnavailable(unavailable: boolean): void {
@@ -91,12 +92,17 @@ export class MemoryKv implements KvStore {
     this.closed = true;
   }
 
+  writeGeneration(): string {
+    return String(this.writes);
+  }
+
   private checkUsable(): void {
     if (this.unavailable) throw new MetricstorError('unavailable', 'memory KV is set unavailable');
     if (this.closed) throw new MetricstorError('unavailable', 'memory KV is closed');
   }
 
   private put(key: Uint8Array, value: Uint8Array): void {
+    this.writes++;
     const i = this.lowerBound(key);
     const existing = this.entries[i];
     if (existing !== undefined && compareBytes(existing.key, key) === 0) {
@@ -107,6 +113,7 @@ export class MemoryKv implements KvStore {
   }
 
   private del(key: Uint8Array): void {
+    this.writes++;
     const i = this.find(key);
     if (i >= 0) this.entries.splice(i, 1);
   }

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { InflatedBlock } from '../chunk/block.js';
+import { ChunkListings } from './chunk-listing.js';
 
 export interface DecodedChunk {
   readonly timestamps: Float64Array;
@@ -19,6 +20,9 @@ export function isInflatedBlock(c: CachedChunk): c is InflatedBlock {
   return 'body' in c;
 }
 
+/** Cache bytes per series whose chunk list is kept beside the chunks (a list of two takes about 420 bytes). */
+const CACHE_BYTES_PER_LISTING = 4096;
+
 /** Bookkeeping per entry beyond its arrays (key string, map slot, objects). */
 const ENTRY_OVERHEAD_BYTES = 160;
 
@@ -36,11 +40,15 @@ export function cachedBytes(c: CachedChunk): number {
  */
 export class ChunkCache {
   private readonly lru: LRUCache<string, CachedChunk> | null;
+  /** Which chunks each recently read series has in the KV, to skip reads that would list the same. */
+  readonly listings: ChunkListings | null;
   hits = 0;
   misses = 0;
 
   constructor(readonly maxBytes: number) {
     this.lru = maxBytes > 0 ? new LRUCache<string, CachedChunk>({ maxSize: maxBytes, sizeCalculation: cachedBytes }) : null;
+    const listings = Math.floor(maxBytes / CACHE_BYTES_PER_LISTING);
+    this.listings = listings > 0 ? new ChunkListings(listings) : null;
   }
 
   static keyOf(chunkKey: Uint8Array): string {

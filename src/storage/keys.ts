@@ -312,6 +312,13 @@ export function decodeChunkKey(key: Uint8Array): ChunkKey {
   return { sid: readU64(key, 1), windowStartMs: readInt64(key, 9), writer: readU64(key, 17), seq: readU64(key, 25) };
 }
 
+/** The window of a chunk key, without decoding the rest of it. */
+export function chunkKeyWindowStartMs(key: Uint8Array): number {
+  expectNamespace(key, NS_CHUNK, 'chunk');
+  need(key, 17, 'chunk');
+  return readInt64(key, 9);
+}
+
 /** `C` sid: every chunk of one series. */
 export function chunkSeriesPrefix(sid: bigint): Uint8Array {
   const k = new Uint8Array(9);

@@ -8,7 +8,17 @@ import type { CachedChunk, DecodedChunk } from './chunk-cache.js';
 import { ChunkCache, cachedBytes, isInflatedBlock } from './chunk-cache.js';
 import { decodeStoredChunk } from './chunk-decode.js';
 import type { Head } from './head.js';
-import { CHUNK_ENCODING_BLOCK, CHUNK_ENCODING_XOR, chunkScanRange, chunkValueData, decodeChunkHeader } from './keys.js';
+import type { ChunkListing, ListedChunk } from './chunk-listing.js';
+import type { ChunkHeader } from './keys.js';
+import {
+  CHUNK_ENCODING_BLOCK,
+  CHUNK_ENCODING_XOR,
+  chunkScanRange,
+  chunkValueData,
+  decodeChunkHeader,
+  chunkKeyWindowStartMs,
+  windowStartOfMs,
+} from './keys.js';
 import { entriesInRanges } from './kv-scan.js';
 import type { SampleRun } from './merge.js';
 import { clip, mergeRuns } from './merge.js';
@@ -100,33 +110,111 @@ function headChunks(deps: QuerierDeps, sid: bigint, startMs: number, endMs: numb
   return { refs, keys };
 }
 
-/** The chunks of each series that overlap [startMs, endMs]: this node's in memory, then the KV's. */
+/**
+ * The chunks of each series that overlap [startMs, endMs]: this node's in memory, then the KV's.
+ * A series whose chunk list was read at the KV's current write generation, for windows that cover
+ * this read's, and whose closed chunks are all in the cache, is answered from there without a KV
+ * read: with the generation unchanged no chunk can have been written, rewritten or deleted since.
+ */
 async function chunkRefs(deps: QuerierDeps, sids: readonly bigint[], startMs: number, endMs: number, admission: CacheAdmission): Promise<ChunkRef[][]> {
-  // Memory first: a chunk that leaves the head after this point is already in the KV.
+  // Memory first: a chunk that leaves the head after this point is already in the KV (and the
+  // write that put it there has changed the generation read below).
   const heads = sids.map((sid) => headChunks(deps, sid, startMs, endMs));
+  const listings = deps.cache.listings;
+  const generation = listings === null ? undefined : deps.kv.writeGeneration?.();
+  const fromWindowMs = windowStartOfMs(startMs);
+  const toWindowMs = windowStartOfMs(endMs);
+  const out = new Array<ChunkRef[]>(sids.length);
+  const unread: number[] = [];
+  for (let s = 0; s < sids.length; s++) {
+    const listing = generation === undefined ? undefined : listings!.get(sids[s]!, generation, fromWindowMs, toWindowMs);
+    const refs = listing === undefined ? null : listedRefs(deps.cache, listing, heads[s]!, startMs, endMs, admission);
+    if (refs === null) unread.push(s);
+    else out[s] = sorted(refs);
+  }
+  if (unread.length === 0) return out;
   const stored = await entriesInRanges(
     deps.kv,
-    sids.map((sid) => chunkScanRange(sid, startMs, endMs)),
+    unread.map((s) => chunkScanRange(sids[s]!, startMs, endMs)),
   );
-  return heads.map((head, s) => {
+  unread.forEach((s, i) => {
+    const head = heads[s]!;
     const refs = head.refs;
-    for (const e of stored[s]!) {
+    const listed: ListedChunk[] | null = generation === undefined ? null : [];
+    for (const e of stored[i]!) {
+      const header = decodeChunkHeader(e.value);
+      const cacheKey = header.closed || listed !== null ? ChunkCache.keyOf(e.key) : null;
+      if (listed !== null) listed.push({
+          cacheKey: cacheKey!,
+          windowStartMs: chunkKeyWindowStartMs(e.key),
+          minTimeMs: header.minTimeMs,
+          maxTimeMs: header.maxTimeMs,
+          closed: header.closed,
+        });
       if (head.keys !== null && containsKey(head.keys, e.key)) continue;
-      addStored(deps.cache, refs, e, startMs, endMs, admission);
+      addStored(deps.cache, refs, e, header, header.closed ? cacheKey : null, startMs, endMs, admission);
     }
-    if (refs.length > 1) refs.sort((a, b) => a.minTimeMs - b.minTimeMs);
-    return refs;
+    if (listed !== null) listings!.set(sids[s]!, { generation: generation!, fromWindowMs, toWindowMs, chunks: listed });
+    out[s] = sorted(refs);
   });
+  return out;
 }
 
-/** Adds a stored chunk to refs if it overlaps the range: from the cache when closed and cached there. */
-function addStored(cache: ChunkCache, refs: ChunkRef[], e: KvEntry, startMs: number, endMs: number, admission: CacheAdmission): void {
-  const header = decodeChunkHeader(e.value);
+function sorted(refs: ChunkRef[]): ChunkRef[] {
+  if (refs.length > 1) refs.sort((a, b) => a.minTimeMs - b.minTimeMs);
+  return refs;
+}
+
+/**
+ * The refs of a listed series' stored chunks that overlap the range and are not in memory, all
+ * from the cache; null when one of them is open or not cached (the caller reads the KV).
+ */
+function listedRefs(
+  cache: ChunkCache,
+  listing: ChunkListing,
+  head: { refs: ChunkRef[]; keys: Uint8Array[] | null },
+  startMs: number,
+  endMs: number,
+  admission: CacheAdmission,
+): ChunkRef[] | null {
+  const fromWindowMs = windowStartOfMs(startMs);
+  const toWindowMs = windowStartOfMs(endMs);
+  let inMemory: Set<string> | null = null;
+  const refs: ChunkRef[] = [];
+  for (const c of listing.chunks) {
+    if (c.windowStartMs < fromWindowMs || c.windowStartMs > toWindowMs) continue;
+    if (c.maxTimeMs < startMs || c.minTimeMs > endMs) continue;
+    if (head.keys !== null) {
+      inMemory ??= new Set(head.keys.map((k) => ChunkCache.keyOf(k)));
+      if (inMemory.has(c.cacheKey)) continue;
+    }
+    if (!c.closed) return null;
+    const cached = cache.get(c.cacheKey);
+    if (cached === undefined) return null;
+    if (isInflatedBlock(cached)) refs.push(inflatedRef(cache, admission, c.cacheKey, c.minTimeMs, c.maxTimeMs, cached, startMs, endMs));
+    else refs.push({ minTimeMs: c.minTimeMs, maxTimeMs: c.maxTimeMs, xor: null, decoded: cached, block: null, cacheKey: null });
+  }
+  for (const r of head.refs) refs.push(r);
+  return refs;
+}
+
+/**
+ * Adds a stored chunk to refs if it overlaps the range: from the cache when closed (cacheKey set)
+ * and cached there.
+ */
+function addStored(
+  cache: ChunkCache,
+  refs: ChunkRef[],
+  e: KvEntry,
+  header: ChunkHeader,
+  cacheKey: string | null,
+  startMs: number,
+  endMs: number,
+  admission: CacheAdmission,
+): void {
   if (header.maxTimeMs < startMs || header.minTimeMs > endMs) return;
   const { minTimeMs, maxTimeMs } = header;
-  let cacheKey: string | null = null;
-  if (header.closed) {
-    cacheKey = ChunkCache.keyOf(e.key);
+  if (cacheKey !== null) {
     const cached = cache.get(cacheKey);
     if (cached !== undefined) {
       if (isInflatedBlock(cached)) refs.push(inflatedRef(cache, admission, cacheKey, minTimeMs, maxTimeMs, cached, startMs, endMs));

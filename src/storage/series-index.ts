@@ -29,6 +29,7 @@ import type { Postings } from './postings.js';
 import { EMPTY_POSTINGS, intersect, union, unionAll } from './postings.js';
 import { entriesInRanges, firstEntry, scanEach } from './kv-scan.js';
 import { sortByLabels } from './labels-order.js';
+import { SelectionCache } from './selection-cache.js';
 import type { SeriesAppend, SeriesRef } from './types.js';
 
 /**
@@ -118,6 +119,8 @@ export class SeriesIndex {
   private byIdentity = new WeakMap<Labels, SeriesEntry>();
   /** Series this process created (claimed an `S` key for), for self-monitoring. */
   seriesCreated = 0;
+  /** Recent selections, reused while the KV has not been written since. */
+  private readonly selections = new SelectionCache();
   /** `V` and `N` keys staged recently, so a burst of new series does not repeat them. */
   private readonly recentValueKeys = countLimitedLru<string, true>(100_000);
 
@@ -337,12 +340,19 @@ export class SeriesIndex {
     const compiled = matchers.map(compileMatcher);
     const selecting = compiled.filter((m) => !m.matches(''));
     if (selecting.length === 0) throw badData('vector selector must contain at least one non-empty matcher');
+    // Read before the postings, so that a write between the two makes the selection stale.
+    const generation = this.kv.writeGeneration?.();
+    const key = generation === undefined ? null : SelectionCache.keyOf(matchers, dayOfMs(startMs), dayOfMs(endMs));
+    const cached = key === null ? undefined : this.selections.get(key, generation!);
+    if (cached !== undefined) return cached;
     let ids: Postings = EMPTY_POSTINGS;
     for (const day of await this.daysWithData(startMs, endMs)) {
       ids = union(ids, await this.postingsForDay(day, selecting));
     }
     const series = await this.loadLabels(ids);
-    return sortByLabels(series.filter((s) => matchesAll(compiled, s.labels)));
+    const selected = sortByLabels(series.filter((s) => matchesAll(compiled, s.labels)));
+    if (key !== null) this.selections.set(key, generation!, selected);
+    return selected;
   }
 
   /**

@@ -298,6 +298,25 @@ export function kvContract(
       });
     });
 
+    describe('writeGeneration', () => {
+      it('where offered, stays while nothing is written and changes with every kind of write', async function () {
+        if (kv.writeGeneration === undefined) this.skip();
+        const g0 = kv.writeGeneration!();
+        if (g0 === undefined) this.skip();
+        await kv.get(b(1));
+        await kv.scan({ start: b(0), end: b(9) });
+        expect(kv.writeGeneration!()).to.equal(g0);
+        await kv.batch([{ type: 'put', key: b(1), value: b(1) }]);
+        const g1 = kv.writeGeneration!();
+        expect(g1).to.not.equal(g0);
+        await kv.batch([{ type: 'del', key: b(1) }]);
+        const g2 = kv.writeGeneration!();
+        expect(g2).to.not.be.oneOf([g0, g1]);
+        expect(await kv.compareAndSwap(b(2), null, b(2))).to.equal(true);
+        expect(kv.writeGeneration!()).to.not.be.oneOf([g0, g1, g2]);
+      });
+    });
+
     describe('ownership of byte arrays', () => {
       it('does not alias values handed in or handed out', async () => {
         const k = b(1, 2, 3);

@@ -11,6 +11,7 @@ import {
   labelsKey,
   labelsString,
   removeLabels,
+  subsetKey,
   withLabel,
 } from './values.js';
 
@@ -101,11 +102,14 @@ export function vectorScalar(
   return out.series();
 }
 
-/** The key two series must share to match: the on(...) labels, or all but ignoring(...) and the name. */
-function signature(labels: Labels, matching: VectorMatching): string {
-  return labelsKey(
-    matching.on ? keepLabels(labels, matching.labels) : removeLabels(labels, [...matching.labels, METRIC_NAME]),
-  );
+/**
+ * The key two series must share to match: the on(...) labels, or all but ignoring(...) and the
+ * name; built straight from each label set, without making the subset.
+ */
+function signatureOf(matching: VectorMatching): (labels: Labels) => string {
+  if (matching.on) return (labels) => subsetKey(labels, matching.labels, true);
+  const ignored = [...matching.labels, METRIC_NAME];
+  return (labels) => subsetKey(labels, ignored, false);
 }
 
 /** The labels of the match group, as Prometheus prints them in its errors. */
@@ -127,8 +131,9 @@ export function vectorSetOp(
   rhs: readonly StepSeries[],
   grid: StepGrid,
 ): StepSeries[] {
-  const lhsSigs = lhs.map((s) => signature(s.labels, matching));
-  const rhsSigs = rhs.map((s) => signature(s.labels, matching));
+  const signature = signatureOf(matching);
+  const lhsSigs = lhs.map((s) => signature(s.labels));
+  const rhsSigs = rhs.map((s) => signature(s.labels));
   const out = new StepOutput(grid.steps);
   const emit = (series: readonly StepSeries[], indexes: readonly number[], step: number): void => {
     for (const i of indexes) out.add(series[i]!.labels, step, series[i]!.values[step]!);
@@ -178,8 +183,9 @@ export function vectorVector(
   const rhs = swapped ? lhsInput : rhsInput;
   // Signatures become small integers once, so each step works on typed arrays.
   const sigIds = new Map<string, number>();
+  const signature = signatureOf(matching);
   const sigId = (s: StepSeries): number => {
-    const sig = signature(s.labels, matching);
+    const sig = signature(s.labels);
     let id = sigIds.get(sig);
     if (id === undefined) sigIds.set(sig, (id = sigIds.size));
     return id;
