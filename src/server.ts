@@ -298,7 +298,9 @@ function compactNowOf(
         {
           kv,
           closeOpenChunks: () => storage.closeOpenChunks(),
-          ...(reclaimSpace === undefined ? {} : { reclaimSpace: () => reclaimSpace({ minFileBytes: 0, minFreeFraction: 0.25 }) }),
+          ...(reclaimSpace === undefined
+            ? {}
+            : { reclaimSpace: (windowsRewritten: boolean) => reclaimSpace({ minFileBytes: 0, minFreeFraction: windowsRewritten ? 0 : 0.25 }) }),
         },
         Date.now(),
         ctx.shouldContinue,

@@ -7,8 +7,12 @@ export interface CompactNowDeps {
   readonly kv: KvStore;
   /** Closes and writes every open chunk of this node's head (Storage.closeOpenChunks). */
   readonly closeOpenChunks: () => Promise<void>;
-  /** Gives freed space back to the file system (EmbeddedKv.reclaimSpace); absent for other KVs. */
-  readonly reclaimSpace?: () => Promise<unknown>;
+  /**
+   * Gives freed space back to the file system (EmbeddedKv.reclaimSpace); absent for other KVs.
+   * `windowsRewritten`: the pass replaced chunks with blocks, which leaves leaf pages part empty
+   * rather than whole pages free, so only a rewrite of the file shows what the data needs.
+   */
+  readonly reclaimSpace?: (windowsRewritten: boolean) => Promise<unknown>;
 }
 
 export interface CompactNowSummary {
@@ -27,6 +31,6 @@ export interface CompactNowSummary {
 export async function compactNow(deps: CompactNowDeps, nowMs: number, shouldContinue: () => boolean = () => true): Promise<CompactNowSummary> {
   await deps.closeOpenChunks();
   const compaction = await compactClosedWindows(deps.kv, { nowMs, closedBeforeMs: windowStartOfMs(nowMs) + WINDOW_MS, shouldContinue });
-  const reclaim = deps.reclaimSpace === undefined || !shouldContinue() ? null : await deps.reclaimSpace();
+  const reclaim = deps.reclaimSpace === undefined || !shouldContinue() ? null : await deps.reclaimSpace(compaction.windowsCompacted > 0);
   return { compaction, reclaim };
 }

@@ -52,7 +52,10 @@ describe('storage/maintenance compactNow', () => {
 
       let reclaimed = 0;
       const summary = await compactNow(
-        { kv, closeOpenChunks: () => storage.closeOpenChunks(), reclaimSpace: async () => ++reclaimed },
+        { kv, closeOpenChunks: () => storage.closeOpenChunks(), reclaimSpace: async (windowsRewritten) => {
+          expect(windowsRewritten, 'the pass rewrote windows').to.equal(true);
+          return ++reclaimed;
+        } },
         clock.nowMs(),
       );
       expect(summary.compaction).to.include({ complete: true, windowsCompacted: 12, windowsWithOpenChunks: 0, windowsCorrupt: 0 });
