@@ -128,7 +128,7 @@ async function chunkRefs(deps: QuerierDeps, sids: readonly bigint[], startMs: nu
   const unread: number[] = [];
   for (let s = 0; s < sids.length; s++) {
     const listing = generation === undefined ? undefined : listings!.get(sids[s]!, generation, fromWindowMs, toWindowMs);
-    const refs = listing === undefined ? null : listedRefs(deps.cache, listing, heads[s]!, startMs, endMs, admission);
+    const refs = listing === undefined ? null : listedRefs(deps.cache, listing, heads[s]!, startMs, endMs, fromWindowMs, toWindowMs, admission);
     if (refs === null) unread.push(s);
     else out[s] = sorted(refs);
   }
@@ -175,10 +175,10 @@ function listedRefs(
   head: { refs: ChunkRef[]; keys: Uint8Array[] | null },
   startMs: number,
   endMs: number,
+  fromWindowMs: number,
+  toWindowMs: number,
   admission: CacheAdmission,
 ): ChunkRef[] | null {
-  const fromWindowMs = windowStartOfMs(startMs);
-  const toWindowMs = windowStartOfMs(endMs);
   let inMemory: Set<string> | null = null;
   const refs: ChunkRef[] = [];
   for (const c of listing.chunks) {
