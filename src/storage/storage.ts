@@ -45,7 +45,7 @@ import { decodeMetadata, encodeMetadata, metadataEntries, metadataKeyOf } from '
 import { selectSeries } from './querier.js';
 import type { SeriesChunks } from './raw-chunks.js';
 import { selectChunks } from './raw-chunks.js';
-import type { IndexMarks, SelectedSeries } from './series-index.js';
+import type { IndexMarks, SelectedSeries, SeriesEntry } from './series-index.js';
 import { SeriesIndex } from './series-index.js';
 import { computeStats } from './stats.js';
 import { decodeWalRecord, encodeWalRecord } from './wal-codec.js';
@@ -286,6 +286,16 @@ export class Storage implements MetricStorage {
     for (let i = 0; i < n; i++) days[i] = validateAndDays(batch.timestamps, batch.starts[i]!, batch.ends[i]!);
     const entries = await this.index.resolveAppends(batch.labels, batch.refs);
     this.checkOpen();
+    return this.appendResolved(batch, entries, days);
+  }
+
+  /**
+   * The rest of append, once every series has its entry: stages index keys, appends to the head,
+   * and returns the promise of the write-ahead record (or commit). Not async, so that nothing it
+   * made per series is held by a suspended frame until the fsync.
+   */
+  private appendResolved(batch: AppendBatch, entries: readonly SeriesEntry[], days: readonly (number | number[])[]): Promise<void> {
+    const n = batch.length;
     const nowMs = this.clock.nowMs();
     const ops: KvOp[] = [];
     const marks: IndexMarks = [];
@@ -307,9 +317,8 @@ export class Storage implements MetricStorage {
       if (sh === null || sh.detached) sh = e.head = this.head.getOrCreate(e.sid);
       this.head.append(sh, timestamps, values, nowMs, start, end);
     }
-    if (walSids !== null && walSeries > 0) {
-      await this.log.append(encodeWalRecord(walSids, { timestamps, values, starts, ends }), ops, marks);
-    } else await this.committer.commit(ops, marks, null, false);
+    if (walSids !== null && walSeries > 0) return this.log.append(encodeWalRecord(walSids, { timestamps, values, starts, ends }), ops, marks);
+    return this.committer.commit(ops, marks, null, false);
   }
 
   // ---- recovery of write-ahead records ----------------------------------------------------------
