@@ -42,7 +42,9 @@ function rangeOf(s: SeriesAppend): { start: number; end: number } {
   const end = s.end ?? s.timestamps.length;
   if (s.start === undefined && s.end === undefined) {
     if (s.values.length !== end) throw badData(`series has ${end} timestamps but ${s.values.length} values`);
-  } else if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= s.timestamps.length && end <= s.values.length)) {
+  } else if (
+    !(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= s.timestamps.length && end <= s.values.length)
+  ) {
     throw badData(`series samples [${start}, ${end}) are not within its ${s.timestamps.length} timestamps and ${s.values.length} values`);
   }
   return { start, end };

@@ -317,7 +317,9 @@ export class Storage implements MetricStorage {
       if (sh === null || sh.detached) sh = e.head = this.head.getOrCreate(e.sid);
       this.head.append(sh, timestamps, values, nowMs, start, end);
     }
-    if (walSids !== null && walSeries > 0) return this.log.append(encodeWalRecord(walSids, { timestamps, values, starts, ends }), ops, marks);
+    if (walSids !== null && walSeries > 0) {
+      return this.log.append(encodeWalRecord(walSids, { timestamps, values, starts, ends }), ops, marks);
+    }
     return this.committer.commit(ops, marks, null, false);
   }
 
@@ -554,7 +556,8 @@ function checkBatchShape(batch: AppendBatch): number {
   if (!(batch.values instanceof Float64Array) || !(batch.timestamps instanceof Float64Array)) {
     throw badData('sample timestamps and values must be Float64Arrays');
   }
-  if (batch.labels.length !== n || batch.starts.length !== n || batch.ends.length !== n || (batch.refs !== undefined && batch.refs.length !== n)) {
+  const refs = batch.refs;
+  if (batch.labels.length !== n || batch.starts.length !== n || batch.ends.length !== n || (refs !== undefined && refs.length !== n)) {
     throw badData(`an append of ${n} series has columns of other lengths`);
   }
   const size = Math.min(batch.timestamps.length, batch.values.length);
@@ -562,7 +565,9 @@ function checkBatchShape(batch: AppendBatch): number {
     const start = batch.starts[i]!;
     const end = batch.ends[i]!;
     if (!(start >= 0 && start <= end && end <= size)) {
-      throw badData(`series samples [${start}, ${end}) are not within the ${batch.timestamps.length} timestamps and ${batch.values.length} values of the append`);
+      throw badData(
+        `series samples [${start}, ${end}) are not within the ${batch.timestamps.length} timestamps and ${batch.values.length} values of the append`,
+      );
     }
   }
   return n;
