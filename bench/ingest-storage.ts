@@ -17,13 +17,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedKv } from '../src/kv/embedded.js';
 import { Storage } from '../src/storage/index.js';
-import type { SeriesAppend } from '../src/storage/index.js';
+import type { AppendBatch, SeriesAppend } from '../src/storage/index.js';
 import { generateSeriesSlices } from './data/node-exporter.js';
+import { appendBatchOf } from '../src/storage/append-batch.js';
 
 const SAMPLES_PER_CALL = 2000;
 
-function buildCalls(hosts: number, inFlight: number): { shards: SeriesAppend[][][]; samples: number } {
-  const shards: SeriesAppend[][][] = Array.from({ length: inFlight }, () => []);
+function buildCalls(hosts: number, inFlight: number): { shards: AppendBatch[][]; samples: number } {
+  const shards: AppendBatch[][] = Array.from({ length: inFlight }, () => []);
   const pending: { labels: SeriesAppend['labels']; t: number; v: number }[][] = Array.from({ length: inFlight }, () => []);
   let samples = 0;
   const flush = (k: number): void => {
@@ -36,7 +37,7 @@ function buildCalls(hosts: number, inFlight: number): { shards: SeriesAppend[][]
       column[batch.length + i] = s.v;
       return { labels: s.labels, timestamps: column.subarray(i, i + 1), values: column.subarray(batch.length + i, batch.length + i + 1) };
     });
-    shards[k]!.push(call);
+    shards[k]!.push(appendBatchOf(call));
     pending[k] = [];
   };
   for (const slice of generateSeriesSlices({ hosts, durationMs: 3_600_000 }, 15_000)) {

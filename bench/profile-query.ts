@@ -31,6 +31,7 @@ import { PromqlEngine } from '../src/promql/engine/engine.js';
 import { Storage } from '../src/storage/index.js';
 import type { Queryable, SelectParams, SeriesData } from '../src/storage/types.js';
 import { countSamples, countSeries, generateSeriesSlices, type NodeExporterOptions } from './data/node-exporter.js';
+import { appendBatchOf } from '../src/storage/append-batch.js';
 
 const QUERY_CLASSES: Readonly<Record<string, string>> = {
   selector: 'node_load1',
@@ -133,7 +134,7 @@ class TimedQueryable implements Queryable {
 async function load(storage: Storage, opts: NodeExporterOptions): Promise<void> {
   for (const slice of generateSeriesSlices(opts, SLICE_MS)) {
     for (let i = 0; i < slice.length; i += SERIES_PER_APPEND) {
-      await storage.append(slice.slice(i, i + SERIES_PER_APPEND));
+      await storage.append(appendBatchOf(slice.slice(i, i + SERIES_PER_APPEND)));
     }
   }
 }

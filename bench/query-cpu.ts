@@ -31,6 +31,8 @@ import type { Storage } from '../src/storage/index.js';
 import type { compactNow } from '../src/storage/maintenance/compact-now.js';
 import { BENCH_QUERIES } from './compare/query-list.js';
 import { generateSeriesSlices, type NodeExporterOptions } from './data/node-exporter.js';
+import type { appendBatchOf } from '../src/storage/append-batch.js';
+import type { AppendBatch, SeriesAppend } from '../src/storage/types.js';
 
 const KINDS = ['instant', 'range30m', 'range24h'] as const;
 type Kind = (typeof KINDS)[number];
@@ -81,6 +83,7 @@ interface Checkout {
   readonly Storage: typeof Storage;
   readonly PromqlEngine: typeof PromqlEngine;
   readonly compactNow: typeof compactNow;
+  readonly appendBatchOf: typeof appendBatchOf;
 }
 
 async function importCheckout(dir: string): Promise<Checkout> {
@@ -89,7 +92,17 @@ async function importCheckout(dir: string): Promise<Checkout> {
   const storage = (await load('src/storage/index.ts')) as { Storage: typeof Storage };
   const engine = (await load('src/promql/engine/engine.ts')) as { PromqlEngine: typeof PromqlEngine };
   const compact = (await load('src/storage/maintenance/compact-now.ts')) as { compactNow: typeof compactNow };
-  return { EmbeddedKv: kv.EmbeddedKv, Storage: storage.Storage, PromqlEngine: engine.PromqlEngine, compactNow: compact.compactNow };
+  // Checkouts from before append batches take the list of series itself.
+  const batches = (await load('src/storage/append-batch.ts').catch(() => ({
+    appendBatchOf: (series: readonly SeriesAppend[]) => series as unknown as AppendBatch,
+  }))) as { appendBatchOf: typeof appendBatchOf };
+  return {
+    EmbeddedKv: kv.EmbeddedKv,
+    Storage: storage.Storage,
+    PromqlEngine: engine.PromqlEngine,
+    compactNow: compact.compactNow,
+    appendBatchOf: batches.appendBatchOf,
+  };
 }
 
 /** Builds and compacts the store; returns the time of its last sample. */
@@ -101,7 +114,7 @@ async function build(c: Checkout, args: Args): Promise<number> {
   const kv = await c.EmbeddedKv.open(args.store);
   const storage = await c.Storage.open(kv, { headFlush: { intervalMs: 10_000 } });
   for (const slice of generateSeriesSlices(opts, SLICE_MS)) {
-    for (let i = 0; i < slice.length; i += SERIES_PER_APPEND) await storage.append(slice.slice(i, i + SERIES_PER_APPEND));
+    for (let i = 0; i < slice.length; i += SERIES_PER_APPEND) await storage.append(c.appendBatchOf(slice.slice(i, i + SERIES_PER_APPEND)));
   }
   await c.compactNow({ kv, closeOpenChunks: () => storage.closeOpenChunks() }, Date.now());
   await storage.close();

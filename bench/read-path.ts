@@ -26,6 +26,7 @@ import type { Matcher } from '../src/model/matchers.js';
 import { Storage } from '../src/storage/index.js';
 import type { SeriesAppend } from '../src/storage/types.js';
 import { DEFAULT_START_MS, generateSeriesSlices, samplesPerSeries } from './data/node-exporter.js';
+import { appendBatchOf } from '../src/storage/append-batch.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -62,7 +63,7 @@ async function build(dir: string, hosts: number, hours: number): Promise<void> {
   for (const slice of generateSeriesSlices(gen, 10 * MINUTE_MS)) {
     const calls: SeriesAppend[][] = [];
     for (let i = 0; i < slice.length; i += 100) calls.push(slice.slice(i, i + 100));
-    await Promise.all(calls.map((c) => storage.append(c)));
+    await Promise.all(calls.map((c) => storage.append(appendBatchOf(c))));
   }
   await storage.close();
   await kv.close();

@@ -43,6 +43,7 @@ import { NS_CHUNK, NS_LABEL_NAME, NS_LABEL_VALUE, NS_POSTING, NS_SERIES } from '
 import { compactClosedWindows, type CompactionSummary } from '../src/storage/maintenance/compaction.js';
 import type { SeriesAppend } from '../src/storage/types.js';
 import { DEFAULT_START_MS, generateSeries, type GeneratedSeries } from './data/node-exporter.js';
+import { appendBatchOf } from '../src/storage/append-batch.js';
 
 const HOUR_MS = 3_600_000;
 const INTERVAL_MS = 15_000;
@@ -212,7 +213,7 @@ async function appendAll(storage: Storage, data: DataSet, upTo: number, batch: n
       const next = calls.next();
       if (next.done === true) return;
       count++;
-      await storage.append(next.value);
+      await storage.append(appendBatchOf(next.value));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

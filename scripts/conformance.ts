@@ -7,12 +7,13 @@ import { parseExpr } from '../src/promql/parser/index.js';
 import type { TestStorage } from '../src/promql/testing/runner.js';
 import { runDirectory, summarize } from '../src/promql/testing/runner.js';
 import { Storage } from '../src/storage/index.js';
+import { appendBatchOf } from '../src/storage/append-batch.js';
 
 async function openKvStorage(): Promise<TestStorage> {
   const storage = await Storage.open(new MemoryKv());
   return {
     select: (params) => storage.select(params),
-    load: (series) => storage.append(series),
+    load: (series) => storage.append(appendBatchOf(series)),
     close: () => storage.close(),
   };
 }

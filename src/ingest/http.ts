@@ -136,7 +136,7 @@ export function importHandler(deps: IngestDeps): Koa.Middleware {
           throw new MetricstorError('too_large', `request body is larger than the limit of ${deps.limits.maxDecodedBytes} bytes`);
         }
         const { appends, metadata } = importExposition(text, format, params, deps.limits);
-        for (const a of appends) samples += appendSampleCount(a);
+        samples += appendSampleCount(appends);
         if (appends.length > 0) await deps.storage.append(appends);
         if (metadata.length > 0) await deps.storage.putMetadata(metadata);
       });

@@ -1,6 +1,6 @@
 import { MetricstorError, badData } from '../errors.js';
 import { isValidLabelName, type Label } from '../model/labels.js';
-import type { MetricMetadata, SeriesAppend } from '../storage/types.js';
+import type { AppendBatch, MetricMetadata } from '../storage/types.js';
 import { parseExposition, type ExpositionFormat } from './exposition/parse.js';
 import type { IngestLimits } from './limits.js';
 import { decodeUtf8 } from './remote-write/wire.js';
@@ -43,15 +43,15 @@ export function parseImportParams(query: URLSearchParams, nowMs: number): Import
 }
 
 /**
- * Parses and validates an exposition body into appends and metadata; throws before anything could
- * be written. Samples of one series are grouped into one append.
+ * Parses and validates an exposition body into an append batch and metadata; throws before anything could
+ * be written. Samples of one series are grouped together.
  */
 export function importExposition(
   body: Buffer,
   format: ExpositionFormat,
   params: ImportParams,
   limits: IngestLimits,
-): { appends: SeriesAppend[]; metadata: MetricMetadata[] } {
+): { appends: AppendBatch; metadata: MetricMetadata[] } {
   const text = decodeUtf8(body, 0, body.length, 'the request body');
   const parsed = parseExposition(text, format);
   const series: RawSeries[] = [];

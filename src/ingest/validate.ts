@@ -6,26 +6,28 @@ import {
   isValidMetricName,
   type Label,
 } from '../model/labels.js';
-import type { MetricMetadata, SeriesAppend, SeriesRef } from '../storage/types.js';
+import type { AppendBatch, MetricMetadata, SeriesRef } from '../storage/types.js';
 import type { IngestLimits } from './limits.js';
 import type { LabelCache } from './label-cache.js';
 import type { DecodedWrite } from './types.js';
 
-/** How many samples an append carries. */
-export function appendSampleCount(s: SeriesAppend): number {
-  return (s.end ?? s.timestamps.length) - (s.start ?? 0);
+/** How many samples a batch carries. */
+export function appendSampleCount(batch: AppendBatch): number {
+  let n = 0;
+  for (let i = 0; i < batch.length; i++) n += batch.ends[i]! - batch.starts[i]!;
+  return n;
 }
 
 /** Numbers each validateWrite call, so a label set can be marked as seen in this one. */
 let requestCount = 0;
 
 /**
- * Turns decoded series into appends storage accepts, or throws for the first offending series.
+ * Turns decoded series into the batch storage accepts, or throws for the first offending series.
  * Labels are sorted and empty-valued labels dropped (as Prometheus does); series that repeat
- * within the request are merged into one append. Nothing here touches storage, so a request
- * that fails validation writes nothing.
+ * within the request are merged into one; series without samples are left out. Nothing here
+ * touches storage, so a request that fails validation writes nothing.
  */
-export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache?: LabelCache): SeriesAppend[] {
+export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache?: LabelCache): AppendBatch {
   const { series, samples } = decoded;
   if (series.length > limits.maxSeriesPerRequest) {
     throw new MetricstorError(
@@ -95,25 +97,40 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
     groupCounts[g]! += raw.count;
   }
 
-  // Pass 2: lay the samples out series by series in one buffer; every append names its range of it.
+  // Pass 2: lay the samples out series by series in one buffer; the batch names each one's range of it.
   const total = samples.length;
-  const timestamps = merges === 0 ? samples.timestamps : new Float64Array(total);
-  const valueBytes = merges === 0 ? samples.valueBytes : new Uint8Array(total * 8);
-  const values = merges === 0 ? samples.values : new Float64Array(valueBytes.buffer);
-  const out: SeriesAppend[] = [];
+  const refs = cache === undefined ? undefined : groupRefs;
   if (merges === 0) {
-    for (let i = 0; i < series.length; i++) {
+    let empty = 0;
+    for (let i = 0; i < series.length; i++) if (series[i]!.count === 0) empty++;
+    const n = series.length - empty;
+    const labels = empty === 0 ? groupLabels : new Array<readonly Label[]>(n);
+    const keptRefs = empty === 0 || refs === undefined ? refs : new Array<SeriesRef | undefined>(n);
+    const starts = new Int32Array(n);
+    const ends = new Int32Array(n);
+    for (let i = 0, k = 0; i < series.length; i++) {
       const raw = series[i]!;
       if (raw.count === 0) continue;
-      out.push({ labels: groupLabels[i]!, timestamps, values, start: raw.first, end: raw.first + raw.count, ref: groupRefs[i] });
+      if (empty > 0) {
+        labels[k] = groupLabels[i]!;
+        if (keptRefs !== undefined) keptRefs[k] = groupRefs[i];
+      }
+      starts[k] = raw.first;
+      ends[k] = raw.first + raw.count;
+      k++;
     }
-    return out;
+    return batchOf(labels, keptRefs, samples.timestamps, samples.values, starts, ends);
   }
+  const timestamps = new Float64Array(total);
+  const valueBytes = new Uint8Array(total * 8);
+  const values = new Float64Array(valueBytes.buffer);
   const groupStart = new Int32Array(groups);
   const groupFill = new Int32Array(groups);
+  let nonEmpty = 0;
   for (let g = 0, at = 0; g < groups; g++) {
     groupStart[g] = at;
     at += groupCounts[g]!;
+    if (groupCounts[g] !== 0) nonEmpty++;
   }
   const srcTimestamps = samples.timestamps;
   const srcBytes = samples.valueBytes;
@@ -129,13 +146,32 @@ export function validateWrite(decoded: DecodedWrite, limits: IngestLimits, cache
       for (let b = 0; b < 8; b++) valueBytes[dst + b] = srcBytes[from + b]!;
     }
   }
-  for (let g = 0; g < groups; g++) {
+  const labels = new Array<readonly Label[]>(nonEmpty);
+  const keptRefs = refs === undefined ? undefined : new Array<SeriesRef | undefined>(nonEmpty);
+  const starts = new Int32Array(nonEmpty);
+  const ends = new Int32Array(nonEmpty);
+  for (let g = 0, k = 0; g < groups; g++) {
     if (groupCounts[g] === 0) continue;
-    const start = groupStart[g]!;
-    const end = start + groupCounts[g]!;
-    out.push({ labels: groupLabels[g]!, timestamps, values, start, end, ref: groupRefs[g] });
+    labels[k] = groupLabels[g]!;
+    if (keptRefs !== undefined) keptRefs[k] = groupRefs[g];
+    starts[k] = groupStart[g]!;
+    ends[k] = groupStart[g]! + groupCounts[g]!;
+    k++;
   }
-  return out;
+  return batchOf(labels, keptRefs, timestamps, values, starts, ends);
+}
+
+function batchOf(
+  labels: readonly (readonly Label[])[],
+  refs: readonly (SeriesRef | undefined)[] | undefined,
+  timestamps: Float64Array,
+  values: Float64Array,
+  starts: Int32Array,
+  ends: Int32Array,
+): AppendBatch {
+  return refs === undefined
+    ? { length: starts.length, labels, timestamps, values, starts, ends }
+    : { length: starts.length, labels, refs, timestamps, values, starts, ends };
 }
 
 /** Validates one label set against the rules and limits; returns it sorted without empty values. */

@@ -2,12 +2,13 @@ import type { Registry } from 'prom-client';
 import { errorMessage } from '../errors.js';
 import { importExposition, parseImportParams } from '../ingest/import.js';
 import type { IngestLimits } from '../ingest/limits.js';
-import type { SeriesAppend } from '../storage/types.js';
+import { appendSampleCount } from '../ingest/validate.js';
+import type { AppendBatch } from '../storage/types.js';
 import type { Logger } from './logger.js';
 
 export interface SelfIngestOptions {
   readonly registry: Registry;
-  readonly storage: { append(series: readonly SeriesAppend[]): Promise<void> };
+  readonly storage: { append(batch: AppendBatch): Promise<void> };
   readonly limits: IngestLimits;
   readonly intervalMs: number;
   /** Added to every series, as a scrape would add them. */
@@ -25,9 +26,7 @@ export async function ingestOwnMetrics(options: SelfIngestOptions): Promise<numb
   query.append('extra_label', `instance=${options.instance}`);
   const { appends } = importExposition(Buffer.from(text), 'prometheus', parseImportParams(query, nowMs()), options.limits);
   if (appends.length > 0) await options.storage.append(appends);
-  let samples = 0;
-  for (const a of appends) samples += a.values.length;
-  return samples;
+  return appendSampleCount(appends);
 }
 
 /** Runs ingestOwnMetrics every interval until stopped; a failed round is logged and skipped. */

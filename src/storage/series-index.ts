@@ -30,7 +30,7 @@ import { EMPTY_POSTINGS, intersect, union, unionAll } from './postings.js';
 import { entriesInRanges, firstEntry, scanEach } from './kv-scan.js';
 import { sortByLabels } from './labels-order.js';
 import { SelectionCache } from './selection-cache.js';
-import type { SeriesAppend, SeriesRef } from './types.js';
+import type { SeriesRef } from './types.js';
 
 /**
  * An LRU limited by entry count that, unlike `max`, does not preallocate storage for every slot
@@ -143,20 +143,14 @@ export class SeriesIndex {
   }
 
   /**
-   * As resolve, for appends: a series whose `ref` holds an entry of this index still cached is
-   * taken from it without a lookup, and every ref is left holding its series' entry.
+   * As resolve, for appends: a series whose ref (refs[i], parallel to labelSets) holds an entry
+   * of this index still cached is taken from it without a lookup, and every ref is left holding
+   * its series' entry.
    */
-  async resolveAppends(series: readonly SeriesAppend[]): Promise<SeriesEntry[]> {
-    let refs: (SeriesRef | undefined)[] | undefined;
-    const labelSets: Labels[] = new Array<Labels>(series.length);
-    for (let i = 0; i < series.length; i++) {
-      const s = series[i]!;
-      labelSets[i] = s.labels;
-      if (s.ref !== undefined) (refs ??= new Array<SeriesRef | undefined>(series.length))[i] = s.ref;
-    }
+  async resolveAppends(labelSets: readonly Labels[], refs: readonly (SeriesRef | undefined)[] | undefined): Promise<SeriesEntry[]> {
     const entries = await this.resolveSeries(labelSets, refs);
     if (refs !== undefined) {
-      for (let i = 0; i < refs.length; i++) {
+      for (let i = 0; i < labelSets.length; i++) {
         const ref = refs[i];
         if (ref !== undefined) ref.storage = entries[i];
       }

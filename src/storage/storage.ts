@@ -17,11 +17,11 @@ import {
 import { leaseKey } from './maintenance/keys.js';
 import { deleteSeriesData } from './maintenance/delete.js';
 import type {
+  AppendBatch,
   LabelQuery,
   MetricMetadata,
   MetricStorage,
   SelectParams,
-  SeriesAppend,
   SeriesData,
   TsdbStats,
 } from './types.js';
@@ -45,7 +45,7 @@ import { decodeMetadata, encodeMetadata, metadataEntries, metadataKeyOf } from '
 import { selectSeries } from './querier.js';
 import type { SeriesChunks } from './raw-chunks.js';
 import { selectChunks } from './raw-chunks.js';
-import type { IndexMarks, SelectedSeries } from './series-index.js';
+import type { IndexMarks, SelectedSeries, SeriesEntry } from './series-index.js';
 import { SeriesIndex } from './series-index.js';
 import { computeStats } from './stats.js';
 import { decodeWalRecord, encodeWalRecord } from './wal-codec.js';
@@ -279,37 +279,48 @@ export class Storage implements MetricStorage {
 
   // ---- write path -----------------------------------------------------------------------------
 
-  async append(series: readonly SeriesAppend[]): Promise<void> {
+  async append(batch: AppendBatch): Promise<void> {
     this.checkOpen();
-    const days: (number | number[])[] = new Array(series.length);
-    for (let i = 0; i < series.length; i++) days[i] = validateAndDays(series[i]!);
-    const entries = await this.index.resolveAppends(series);
+    const n = checkBatchShape(batch);
+    const days: (number | number[])[] = new Array(n);
+    for (let i = 0; i < n; i++) days[i] = validateAndDays(batch.timestamps, batch.starts[i]!, batch.ends[i]!);
+    const entries = await this.index.resolveAppends(batch.labels, batch.refs);
     this.checkOpen();
+    return this.appendResolved(batch, entries, days);
+  }
+
+  /**
+   * The rest of append, once every series has its entry: stages index keys, appends to the head,
+   * and returns the promise of the write-ahead record (or commit). Not async, so that nothing it
+   * made per series is held by a suspended frame until the fsync.
+   */
+  private appendResolved(batch: AppendBatch, entries: readonly SeriesEntry[], days: readonly (number | number[])[]): Promise<void> {
+    const n = batch.length;
     const nowMs = this.clock.nowMs();
     const ops: KvOp[] = [];
     const marks: IndexMarks = [];
-    const walSids: bigint[] | null = this.buffered ? [] : null;
-    const walSeries: SeriesAppend[] = [];
-    for (let i = 0; i < series.length; i++) {
-      const s = series[i]!;
-      const start = s.start ?? 0;
-      const end = s.end ?? s.timestamps.length;
-      if (start === end) continue;
+    const walSids: bigint[] | null = this.buffered ? new Array<bigint>(n) : null;
+    const { timestamps, values, starts, ends } = batch;
+    let walSeries = 0;
+    for (let i = 0; i < n; i++) {
+      const start = starts[i]!;
+      const end = ends[i]!;
       const e = entries[i]!;
+      if (walSids !== null) walSids[i] = e.sid;
+      if (start === end) continue;
+      walSeries++;
       const d = days[i]!;
       if (typeof d === 'number') {
         if (!e.isIndexed(d)) this.index.stageDay(e, d, ops, marks);
       } else for (const day of d) if (!e.isIndexed(day)) this.index.stageDay(e, day, ops, marks);
       let sh = e.head;
       if (sh === null || sh.detached) sh = e.head = this.head.getOrCreate(e.sid);
-      this.head.append(sh, s.timestamps, s.values, nowMs, start, end);
-      if (walSids !== null) {
-        walSids.push(e.sid);
-        walSeries.push(s);
-      }
+      this.head.append(sh, timestamps, values, nowMs, start, end);
     }
-    if (walSids !== null && walSids.length > 0) await this.log.append(encodeWalRecord(walSids, walSeries), ops, marks);
-    else await this.committer.commit(ops, marks, null, false);
+    if (walSids !== null && walSeries > 0) {
+      return this.log.append(encodeWalRecord(walSids, { timestamps, values, starts, ends }), ops, marks);
+    }
+    return this.committer.commit(ops, marks, null, false);
   }
 
   // ---- recovery of write-ahead records ----------------------------------------------------------
@@ -539,20 +550,34 @@ function limitSorted(set: Set<string>, limit: number | undefined): string[] {
   return limit ? sorted.slice(0, limit) : sorted;
 }
 
-/**
- * Checks one series' samples and returns the UTC day they fall on, or the distinct days when
- * there are several (a number in the common case saves an array per series on the hot path).
- */
-function validateAndDays(s: SeriesAppend): number | number[] {
-  const ts = s.timestamps;
-  if (!(s.values instanceof Float64Array)) throw badData('sample values must be a Float64Array');
-  const start = s.start ?? 0;
-  const end = s.end ?? ts.length;
-  if (s.start === undefined && s.end === undefined) {
-    if (s.values.length !== end) throw badData(`series has ${end} timestamps but ${s.values.length} values`);
-  } else if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= ts.length && end <= s.values.length)) {
-    throw badData(`series samples [${start}, ${end}) are not within its ${ts.length} timestamps and ${s.values.length} values`);
+/** Checks that a batch's columns agree; returns its series count. */
+function checkBatchShape(batch: AppendBatch): number {
+  const n = batch.length;
+  if (!(batch.values instanceof Float64Array) || !(batch.timestamps instanceof Float64Array)) {
+    throw badData('sample timestamps and values must be Float64Arrays');
   }
+  const refs = batch.refs;
+  if (batch.labels.length !== n || batch.starts.length !== n || batch.ends.length !== n || (refs !== undefined && refs.length !== n)) {
+    throw badData(`an append of ${n} series has columns of other lengths`);
+  }
+  const size = Math.min(batch.timestamps.length, batch.values.length);
+  for (let i = 0; i < n; i++) {
+    const start = batch.starts[i]!;
+    const end = batch.ends[i]!;
+    if (!(start >= 0 && start <= end && end <= size)) {
+      throw badData(
+        `series samples [${start}, ${end}) are not within the ${batch.timestamps.length} timestamps and ${batch.values.length} values of the append`,
+      );
+    }
+  }
+  return n;
+}
+
+/**
+ * Checks samples [start, end) of one series and returns the UTC day they fall on, or the distinct
+ * days when there are several (a number in the common case saves an array per series on the hot path).
+ */
+function validateAndDays(ts: Float64Array, start: number, end: number): number | number[] {
   if (start === end) return [];
   let min = ts[start]!;
   let max = min;

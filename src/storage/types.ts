@@ -3,7 +3,7 @@ import type { Matcher } from '../model/matchers.js';
 import type { MetricType } from '../model/metric-type.js';
 
 /**
- * The samples of one series to append. Labels are valid and sorted (ingest guarantees it);
+ * The samples of one series to append (appendBatchOf gathers them into an AppendBatch). Labels are valid and sorted (ingest guarantees it);
  * timestamps are integer milliseconds within Number.MIN_SAFE_INTEGER..MAX_SAFE_INTEGER, in any
  * order; values are float64 with every bit pattern (NaN payloads, the staleness marker) kept.
  * The samples are timestamps[start, end) with values[start, end), so the series of one request
@@ -23,6 +23,25 @@ export interface SeriesAppend {
    * leaves in it what it found for the series and skips the label lookup next time. Optional.
    */
   readonly ref?: SeriesRef;
+}
+
+/**
+ * The samples of the series of one append, column by column: series i has labels[i] and samples
+ * [starts[i], ends[i]) of timestamps and values. One object per request instead of one per
+ * series: whatever an append holds lives until its write-ahead fsync, long enough for the young
+ * generation to promote it, and a few arrays promote far less than an object per series.
+ * Sample rules are those of SeriesAppend. appendBatchOf builds one from SeriesAppends.
+ */
+export interface AppendBatch {
+  /** How many series; the length of labels, starts and ends. */
+  readonly length: number;
+  readonly labels: readonly Labels[];
+  /** Slots kept with the labels across appends, as SeriesAppend.ref; absent or undefined for none. */
+  readonly refs?: readonly (SeriesRef | undefined)[];
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
 }
 
 /** Opaque to callers; only the storage that filled it reads it back, and checks it still holds. */
@@ -77,7 +96,7 @@ export interface TsdbStats {
 /** The whole storage surface used by ingest, the API and background jobs. */
 export interface MetricStorage extends Queryable {
   /** Resolves once every sample is durable in the KV (under either head policy). */
-  append(series: readonly SeriesAppend[]): Promise<void>;
+  append(batch: AppendBatch): Promise<void>;
   putMetadata(entries: readonly MetricMetadata[]): Promise<void>;
   metadata(metric?: string, limit?: number): Promise<Map<string, MetricMetadata[]>>;
   labelNames(q: LabelQuery): Promise<string[]>;

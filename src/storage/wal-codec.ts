@@ -10,12 +10,12 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Below this magnitude zigzag arithmetic on plain numbers stays exact. */
 const EXACT_LIMIT = 2 ** 51;
 
-/** The samples of one series in a record: [start, end) of both arrays, all of them by default. */
-export interface WalSamples {
+/** The samples of a record's series, column by column: series k is [starts[k], ends[k]) of both arrays. */
+export interface WalColumns {
   readonly timestamps: ArrayLike<number>;
   readonly values: Float64Array;
-  readonly start?: number;
-  readonly end?: number;
+  readonly starts: ArrayLike<number>;
+  readonly ends: ArrayLike<number>;
 }
 
 export interface DecodedWalSeries {
@@ -93,18 +93,6 @@ class Writer {
   }
 }
 
-/** The bytes of the whole buffer behind the last values seen: the series of one append share one. */
-let lastValuesBuffer: ArrayBufferLike | null = null;
-let lastValuesBytes: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
-
-function bufferBytesOf(values: Float64Array): Uint8Array {
-  if (values.buffer !== lastValuesBuffer) {
-    lastValuesBuffer = values.buffer;
-    lastValuesBytes = new Uint8Array(values.buffer);
-  }
-  return lastValuesBytes;
-}
-
 function valueBytesLE(values: Float64Array, n: number): Uint8Array {
   const raw = new Uint8Array(values.buffer, values.byteOffset, n * 8);
   if (LITTLE_ENDIAN) return raw;
@@ -113,28 +101,36 @@ function valueBytesLE(values: Float64Array, n: number): Uint8Array {
   return out;
 }
 
-/** One record holding `series[i]` under `sids[i]`; the two arrays are parallel. */
-export function encodeWalRecord(sids: readonly bigint[], series: readonly WalSamples[]): Uint8Array {
+/** One record holding the samples of series k under `sids[k]`; series without samples are left out. */
+export function encodeWalRecord(sids: readonly bigint[], columns: WalColumns): Uint8Array {
+  const { timestamps, values, starts, ends } = columns;
   let estimate = 8;
-  for (const s of series) estimate += 20 + ((s.end ?? s.timestamps.length) - (s.start ?? 0)) * 12;
+  let count = 0;
+  for (let k = 0; k < sids.length; k++) {
+    const n = ends[k]! - starts[k]!;
+    if (n === 0) continue;
+    count++;
+    estimate += 20 + n * 12;
+  }
   const w = new Writer(estimate);
   w.byte(VERSION);
-  w.uvarint(series.length);
-  for (let k = 0; k < series.length; k++) {
-    const s = series[k]!;
-    const start = s.start ?? 0;
-    const end = s.end ?? s.timestamps.length;
+  w.uvarint(count);
+  const valueBytes = LITTLE_ENDIAN ? new Uint8Array(values.buffer) : null;
+  for (let k = 0; k < sids.length; k++) {
+    const start = starts[k]!;
+    const end = ends[k]!;
     const n = end - start;
+    if (n === 0) continue;
     w.u64(sids[k]!);
     w.uvarint(n);
     let prev = 0;
     for (let i = start; i < end; i++) {
-      const t = s.timestamps[i]!;
+      const t = timestamps[i]!;
       w.uvarint(zigzagDelta(t, prev));
       prev = t;
     }
-    if (LITTLE_ENDIAN) w.range(bufferBytesOf(s.values), s.values.byteOffset + start * 8, n * 8);
-    else w.bytes(valueBytesLE(s.values.subarray(start, end), n));
+    if (valueBytes !== null) w.range(valueBytes, values.byteOffset + start * 8, n * 8);
+    else w.bytes(valueBytesLE(values.subarray(start, end), n));
   }
   return w.buf.subarray(0, w.at);
 }

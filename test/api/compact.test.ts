@@ -4,6 +4,7 @@ import { startServer } from '../../src/server.js';
 import { labels } from '../storage/maintenance/fixture.js';
 import { tempDir } from '../helpers/tmp.js';
 import { testConfig } from './config.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -26,11 +27,11 @@ describe('/api/v1/admin/tsdb/compact', function () {
       const n = (6 * HOUR_MS) / 15_000;
       const timestamps = Float64Array.from({ length: n }, (_, i) => startMs + i * 15_000);
       await server.storage.append(
-        Array.from({ length: 20 }, (_, k) => ({
+        appendBatchOf(Array.from({ length: 20 }, (_, k) => ({
           labels: labels({ __name__: 'node_cpu_seconds_total', cpu: String(k), job: 'node' }),
           timestamps,
           values: Float64Array.from({ length: n }, (_, i) => Math.round((k + i * 1.37) * 100) / 100),
-        })),
+        }))),
       );
       const query = `${base}/api/v1/query_range?query=${encodeURIComponent('rate(node_cpu_seconds_total[5m])')}&start=${startMs / 1000}&end=${(startMs + 6 * HOUR_MS) / 1000}&step=60`;
       const before = await (await fetch(query)).text();

@@ -8,6 +8,7 @@ import { PromqlEngine } from '../../src/promql/engine/engine.js';
 import { PROMQL_TEXT } from '../../src/server.js';
 import { Storage } from '../../src/storage/index.js';
 import { envelope, TEST_INFO, TestApi } from './harness.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 // First sample, ms: recent, because status/tsdb reports on the current day as Prometheus's head does.
 const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 20 * 60_000;
@@ -34,11 +35,11 @@ describe('api endpoints (real storage and engine)', () => {
       { __name__: 'requests_total', job: 'api', path: '/x&y' },
     ];
     await storage.append(
-      series.map((s, n) => ({
+      appendBatchOf(series.map((s, n) => ({
         labels: labels(s),
         timestamps,
         values: Float64Array.from(timestamps, (_, i) => (s.__name__ === 'up' ? (n === 1 ? 0 : 1) : i * 2)),
-      })),
+      }))),
     );
     await storage.putMetadata([
       { metricFamilyName: 'up', type: 'gauge', help: 'Whether the target is up.', unit: '' },

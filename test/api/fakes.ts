@@ -8,11 +8,11 @@ import type { PromqlText } from '../../src/api/deps.js';
 import type { Expr } from '../../src/promql/parser/ast.js';
 import type { QueryEngine, QueryOptions, QueryOutcome } from '../../src/promql/types.js';
 import type {
+  AppendBatch,
   LabelQuery,
   MetricMetadata,
   MetricStorage,
   SelectParams,
-  SeriesAppend,
   SeriesData,
   TsdbStats,
 } from '../../src/storage/types.js';
@@ -46,7 +46,7 @@ export class RecordingStorage implements MetricStorage {
   async select(_params: SelectParams): Promise<SeriesData[]> {
     return [];
   }
-  async append(_series: readonly SeriesAppend[]): Promise<void> {}
+  async append(_batch: AppendBatch): Promise<void> {}
   async putMetadata(_entries: readonly MetricMetadata[]): Promise<void> {}
   async metadata(metric?: string, limit?: number): Promise<Map<string, MetricMetadata[]>> {
     const out = new Map<string, MetricMetadata[]>();

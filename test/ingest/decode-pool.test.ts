@@ -13,7 +13,7 @@ import type { DecodedWrite } from '../../src/ingest/types.js';
 import { validateWrite } from '../../src/ingest/validate.js';
 import { WriteQueue } from '../../src/ingest/write-queue.js';
 import { STALE_NAN_HI, STALE_NAN_LO } from '../../src/model/value.js';
-import { encodeV1, encodeV2, ownSamples, patchDouble, RecordingStorage, snappy, startApp, v1Series } from './fixtures.js';
+import { encodeV1, encodeV2, ownSamples, patchDouble, RecordingStorage, seriesOf, snappy, startApp, v1Series } from './fixtures.js';
 
 const MAX_DECODED = 1024 * 1024;
 const limits = ingestLimits();
@@ -28,7 +28,7 @@ async function outcome(version: RemoteWriteVersion, compressed: Uint8Array, cach
   }
   const decodedText = JSON.stringify(summary(decoded));
   try {
-    const appends = validateWrite(decoded, limits, cache);
+    const appends = seriesOf(validateWrite(decoded, limits, cache));
     return `${decodedText} ${JSON.stringify(appends.map(ownSamples).map((a) => [a.labels, Array.from(a.timestamps), hex(a.values)]))}`;
   } catch (err) {
     return `${decodedText} ${errorText(err)}`;

@@ -7,7 +7,7 @@ import { Request as RequestV2 } from '../../src/generated/prompb/prometheus/writ
 import type { TimeSeries as TimeSeriesV2 } from '../../src/generated/prompb/prometheus/write/v2/types.js';
 import type { DecodedWrite } from '../../src/ingest/types.js';
 import type { Label } from '../../src/model/labels.js';
-import type { MetricMetadata, MetricStorage, SeriesAppend } from '../../src/storage/types.js';
+import type { AppendBatch, MetricMetadata, MetricStorage, SeriesAppend } from '../../src/storage/types.js';
 
 /** The samples of decoded series i, as views of the request's buffer. */
 export function samplesOf(d: DecodedWrite, i: number): { timestamps: Float64Array; values: Float64Array } {
@@ -16,6 +16,22 @@ export function samplesOf(d: DecodedWrite, i: number): { timestamps: Float64Arra
     timestamps: d.samples.timestamps.subarray(s.first, s.first + s.count),
     values: d.samples.values.subarray(s.first, s.first + s.count),
   };
+}
+
+/** The series of a batch one by one, their samples still ranges of the batch's columns. */
+export function seriesOf(batch: AppendBatch): SeriesAppend[] {
+  const out: SeriesAppend[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    out.push({
+      labels: batch.labels[i]!,
+      timestamps: batch.timestamps,
+      values: batch.values,
+      start: batch.starts[i]!,
+      end: batch.ends[i]!,
+      ref: batch.refs?.[i],
+    });
+  }
+  return out;
 }
 
 /** An append with its samples in arrays of their own (validateWrite's appends share the request's columns). */
@@ -35,10 +51,10 @@ export class RecordingStorage implements Pick<MetricStorage, 'append' | 'putMeta
   /** Resolves appends only when released (for concurrency tests). */
   gate: Promise<void> | undefined;
 
-  async append(series: readonly SeriesAppend[]): Promise<void> {
+  async append(batch: AppendBatch): Promise<void> {
     if (this.gate) await this.gate;
     if (this.failWith) throw this.failWith;
-    this.appends.push(series.map(ownSamples));
+    this.appends.push(seriesOf(batch).map(ownSamples));
   }
 
   async putMetadata(entries: readonly MetricMetadata[]): Promise<void> {

@@ -4,7 +4,7 @@ import { ingestLimits } from '../../src/ingest/limits.js';
 import { decodeWriteRequestV1 } from '../../src/ingest/remote-write/decode-v1.js';
 import { validateWrite } from '../../src/ingest/validate.js';
 import type { SeriesAppend } from '../../src/storage/types.js';
-import { encodeV1, labelsOf, ownSamples, v1Series } from './fixtures.js';
+import { encodeV1, labelsOf, ownSamples, seriesOf, v1Series } from './fixtures.js';
 
 describe('ingest: label cache', () => {
   const limits = ingestLimits();
@@ -17,28 +17,28 @@ describe('ingest: label cache', () => {
     ]);
     const first = decodeWriteRequestV1(body, cache);
     expect(first.series.every((s) => s.valid === undefined && s.rawKey !== undefined)).to.equal(true);
-    const firstOut = validateWrite(first, limits, cache);
+    const firstOut = seriesOf(validateWrite(first, limits, cache));
     expect(cache.size).to.equal(2);
 
     const second = decodeWriteRequestV1(body, cache);
     expect(second.series.every((s) => s.valid !== undefined)).to.equal(true);
-    const secondOut = validateWrite(second, limits, cache);
+    const secondOut = seriesOf(validateWrite(second, limits, cache));
     expect(secondOut).to.deep.equal(firstOut);
     expect(secondOut[0]!.labels).to.deep.equal(labelsOf({ __name__: 'up', job: 'n' }));
     const withoutRef = (out: SeriesAppend[]): Omit<SeriesAppend, 'ref'>[] => out.map(({ ref: _ref, ...rest }) => rest);
-    expect(withoutRef(validateWrite(decodeWriteRequestV1(body), limits))).to.deep.equal(withoutRef(firstOut));
+    expect(withoutRef(seriesOf(validateWrite(decodeWriteRequestV1(body), limits)))).to.deep.equal(withoutRef(firstOut));
   });
 
   it('hands storage the same ref for a cached series on every request', () => {
     const cache = new LabelCache();
     const body = encodeV1([v1Series({ labels: { __name__: 'up', job: 'n' }, samples: [{ value: 1, timestamp: 1 }] })]);
-    const first = validateWrite(decodeWriteRequestV1(body, cache), limits, cache)[0]!;
+    const first = seriesOf(validateWrite(decodeWriteRequestV1(body, cache), limits, cache))[0]!;
     expect(first.ref).to.not.equal(undefined);
     first.ref!.storage = 'found';
-    const second = validateWrite(decodeWriteRequestV1(body, cache), limits, cache)[0]!;
+    const second = seriesOf(validateWrite(decodeWriteRequestV1(body, cache), limits, cache))[0]!;
     expect(second.ref).to.equal(first.ref);
     expect(second.labels).to.equal(first.labels);
-    expect(validateWrite(decodeWriteRequestV1(body), limits)[0]!.ref).to.equal(undefined);
+    expect(seriesOf(validateWrite(decodeWriteRequestV1(body), limits))[0]!.ref).to.equal(undefined);
   });
 
   it('merges two encodings of one label set and never caches an invalid one', () => {
@@ -50,13 +50,13 @@ describe('ingest: label cache', () => {
     for (let round = 0; round < 2; round++) {
       const decoded = decodeWriteRequestV1(body, cache);
       if (round === 1) expect(decoded.series[0]!.valid).to.equal(decoded.series[1]!.valid);
-      const out = validateWrite(decoded, limits, cache);
+      const out = seriesOf(validateWrite(decoded, limits, cache));
       expect(out).to.have.length(1);
       expect(Array.from(ownSamples(out[0]!).timestamps)).to.deep.equal([1, 2]);
     }
     const bad = encodeV1([v1Series({ labels: { __name__: 'm', 'x-y': '1' }, samples: [{ value: 1, timestamp: 1 }] })]);
     for (let round = 0; round < 2; round++) {
-      expect(() => validateWrite(decodeWriteRequestV1(bad, cache), limits, cache)).to.throw(/invalid label name "x-y"/);
+      expect(() => seriesOf(validateWrite(decodeWriteRequestV1(bad, cache), limits, cache))).to.throw(/invalid label name "x-y"/);
     }
   });
 

@@ -8,7 +8,7 @@ import { resolveScannedV1 } from '../../src/ingest/remote-write/resolve-v1.js';
 import { scanWriteRequestV1, type ScannedWriteV1 } from '../../src/ingest/remote-write/scan-v1.js';
 import type { DecodedWrite } from '../../src/ingest/types.js';
 import { validateWrite } from '../../src/ingest/validate.js';
-import { encodeV1, ownSamples, v1Series } from './fixtures.js';
+import { encodeV1, ownSamples, seriesOf, v1Series } from './fixtures.js';
 
 const limits = ingestLimits();
 
@@ -25,7 +25,7 @@ function request(names: readonly string[], timestamp = 1000): Uint8Array {
 /** Labels and samples validation hands to storage, or the error it throws. */
 function outcome(decoded: DecodedWrite, cache: LabelCache | undefined): string {
   try {
-    return JSON.stringify(validateWrite(decoded, limits, cache).map(ownSamples).map((a) => [a.labels, Array.from(a.timestamps), Array.from(a.values)]));
+    return JSON.stringify(seriesOf(validateWrite(decoded, limits, cache)).map(ownSamples).map((a) => [a.labels, Array.from(a.timestamps), Array.from(a.values)]));
   } catch (err) {
     if (err instanceof MetricstorError) return `${err.type}: ${err.message}`;
     throw err;

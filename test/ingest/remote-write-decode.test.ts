@@ -9,7 +9,7 @@ import { LabelCache } from '../../src/ingest/label-cache.js';
 import { ingestLimits } from '../../src/ingest/limits.js';
 import { validateWrite } from '../../src/ingest/validate.js';
 import { STALE_NAN_HI, STALE_NAN_LO, isStaleAt } from '../../src/model/value.js';
-import { bitsAt, encodeV1, encodeV2, labelsOf, ownSamples, patchDouble, samplesOf, v1Series } from './fixtures.js';
+import { bitsAt, encodeV1, encodeV2, labelsOf, ownSamples, patchDouble, samplesOf, seriesOf, v1Series } from './fixtures.js';
 
 function badDataMessage(fn: () => unknown): string {
   try {
@@ -285,7 +285,7 @@ describe('ingest: decode + validate on mutated valid requests', () => {
             }
             const run = (c: LabelCache | undefined): string => {
               try {
-                const out = validateWrite(decode(Uint8Array.from(bytes), c), limits, c);
+                const out = seriesOf(validateWrite(decode(Uint8Array.from(bytes), c), limits, c));
                 return JSON.stringify(out.map(ownSamples).map((s) => [s.labels, Array.from(s.timestamps), Buffer.from(s.values.buffer, s.values.byteOffset, s.values.byteLength).toString('hex')]));
               } catch (err) {
                 if (err instanceof MetricstorError && (err.type === 'bad_data' || err.type === 'too_large')) return `error ${err.message}`;

@@ -5,7 +5,7 @@ import type { RawSeries } from '../../src/ingest/types.js';
 import { SamplesBuffer } from '../../src/ingest/samples-buffer.js';
 import { validateWrite } from '../../src/ingest/validate.js';
 import { STALE_NAN_HI, STALE_NAN_LO, isStaleAt, setStaleAt } from '../../src/model/value.js';
-import { bitsAt, labelsOf, ownSamples } from './fixtures.js';
+import { bitsAt, labelsOf, ownSamples, seriesOf } from './fixtures.js';
 
 interface Spec {
   labels: { name: string; value: string }[];
@@ -28,7 +28,7 @@ function validate(specs: Spec[], overrides = {}) {
     spec.timestamps.forEach((t, i) => samples.pushFrom(t, spec.values, i));
     return { labels: spec.labels, first, count: spec.timestamps.length };
   });
-  return validateWrite({ series, samples, metadata: [], exemplarCount: 0 }, ingestLimits(overrides)).map(ownSamples);
+  return seriesOf(validateWrite({ series, samples, metadata: [], exemplarCount: 0 }, ingestLimits(overrides))).map(ownSamples);
 }
 
 function rejection(fn: () => unknown): MetricstorError {
@@ -73,7 +73,7 @@ describe('ingest: validation', () => {
         { labels: labelsOf({ __name__: 'm', a: '1' }), first: 0, count: 2 },
         { labels: labelsOf(second), first: 2, count: 1 },
       ];
-      const out = validateWrite({ series, samples, metadata: [], exemplarCount: 0 }, ingestLimits());
+      const out = seriesOf(validateWrite({ series, samples, metadata: [], exemplarCount: 0 }, ingestLimits()));
       expect(out.every((a) => a.timestamps === out[0]!.timestamps && a.values === out[0]!.values)).to.equal(true);
       expect(out.map((a) => [a.start, a.end])).to.deep.equal(out.length === 2 ? [[0, 2], [2, 3]] : [[0, 3]]);
       expect(out.map((a) => Array.from(ownSamples(a).values))).to.deep.equal(out.length === 2 ? [[1, 2], [3]] : [[1, 2, 3]]);

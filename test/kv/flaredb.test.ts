@@ -8,6 +8,7 @@ import { Storage, type HeadFlush } from '../../src/storage/index.js';
 import { ManualClock, pairs, series } from '../storage/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
 import { kvContract } from './kv.contract.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 let strongServer: DevServer;
 let eventualServer: DevServer;
@@ -209,7 +210,7 @@ describe('Storage on FlareDbKv', () => {
             expected.set(key, [...(expected.get(key) ?? []), ...samples]);
             return series({ __name__: 'node_load1', instance: key }, samples);
           });
-          await writer.append(batch);
+          await writer.append(appendBatchOf(batch));
         }
         await writer.close();
         await kv1.close();

@@ -6,6 +6,7 @@ import { NOOP_LOGGER } from '../../src/observability/logger.js';
 import { endpointOf } from '../../src/observability/metrics.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { SeriesAppend } from '../../src/storage/types.js';
+import { seriesOf } from '../ingest/fixtures.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { testConfig } from '../api/config.js';
@@ -145,7 +146,7 @@ describe('self-monitoring ingest', () => {
     const appended: SeriesAppend[] = [];
     const written = await ingestOwnMetrics({
       registry,
-      storage: { append: async (s) => void appended.push(...s) },
+      storage: { append: async (batch) => void appended.push(...seriesOf(batch)) },
       limits: ingestLimits(),
       intervalMs: 1000,
       instance: '127.0.0.1:9101',

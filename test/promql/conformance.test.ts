@@ -7,6 +7,7 @@ import { parseExpr } from '../../src/promql/parser/index.js';
 import type { RunnerOptions, StatementResult } from '../../src/promql/testing/runner.js';
 import { runDirectory, summarize } from '../../src/promql/testing/runner.js';
 import { Storage } from '../../src/storage/index.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'promql-testdata');
 
@@ -42,7 +43,7 @@ describe('PromQL conformance (Prometheus 2.42 test scripts)', function () {
         const storage = await Storage.open(new MemoryKv());
         return {
           select: (params) => storage.select(params),
-          load: (series) => storage.append(series),
+          load: (series) => storage.append(appendBatchOf(series)),
           close: () => storage.close(),
         };
       },

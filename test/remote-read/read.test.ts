@@ -19,6 +19,7 @@ import { STALE_NAN_BITS_HI, STALE_NAN_BITS_LO } from './stale.js';
 import { testConfig } from '../api/config.js';
 import { pushRemoteWrite } from '../api/push.js';
 import { tempDir } from '../helpers/tmp.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 const T0 = 1_700_000_000_000;
 const STEP = 15_000;
@@ -98,7 +99,7 @@ describe('remote read (POST /api/v1/read)', function () {
       { labels: { __name__: 'other', job: 'a' }, timestamps: times.slice(0, 10), values: times.slice(0, 10).map(() => 7) },
     ]);
     // a staleness marker, whose NaN payload must survive
-    await server.storage.append([
+    await server.storage.append(appendBatchOf([
       {
         labels: [
           { name: '__name__', value: 'stale' },
@@ -107,7 +108,7 @@ describe('remote read (POST /api/v1/read)', function () {
         timestamps: [T0],
         values: new Float64Array(new Uint32Array([STALE_NAN_BITS_LO, STALE_NAN_BITS_HI]).buffer),
       },
-    ]);
+    ]));
   });
 
   after(async () => {
@@ -213,7 +214,7 @@ describe('remote read limits and chunk selection', function () {
     const storage = await Storage.open(new MemoryKv());
     try {
       const times = Array.from({ length: 50 }, (_, i) => T0 + i * STEP);
-      await storage.append([{ labels: [{ name: '__name__', value: 'x' }], timestamps: times, values: new Float64Array(50) }]);
+      await storage.append(appendBatchOf([{ labels: [{ name: '__name__', value: 'x' }], timestamps: times, values: new Float64Array(50) }]));
       const koa = (await import('koa')).default;
       const app = new koa();
       app.use(remoteReadHandler(storage, { maxSamplesPerQuery: 49, maxConcurrentReads: 1, maxBytesInFrame: 1024, maxRequestBytes: 1 << 20 }));
@@ -288,8 +289,8 @@ describe('remote read limits and chunk selection', function () {
     try {
       const labels = [{ name: '__name__', value: 'dup' }];
       const times = Array.from({ length: 30 }, (_, i) => T0 + i * STEP);
-      await a.append([{ labels, timestamps: times, values: new Float64Array(times.map((_, i) => i)) }]);
-      await b.append([{ labels, timestamps: times.slice(10), values: new Float64Array(times.slice(10).map((_, i) => 100 + i)) }]);
+      await a.append(appendBatchOf([{ labels, timestamps: times, values: new Float64Array(times.map((_, i) => i)) }]));
+      await b.append(appendBatchOf([{ labels, timestamps: times.slice(10), values: new Float64Array(times.slice(10).map((_, i) => 100 + i)) }]));
       await a.flush();
       await b.flush();
       const params = { matchers: [{ type: '=' as const, name: '__name__', value: 'dup' }], startMs: T0, endMs: T0 + 3600_000 };

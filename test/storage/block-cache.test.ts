@@ -7,6 +7,7 @@ import { Storage } from '../../src/storage/index.js';
 import { DAY_MS, WINDOW_MS } from '../../src/storage/keys.js';
 import { compactNow } from '../../src/storage/maintenance/compact-now.js';
 import { ManualClock, pairs, series } from './helpers.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 const T0 = 20_000 * DAY_MS;
 const STEP_MS = 15_000;
@@ -25,9 +26,9 @@ describe('chunk cache over compacted blocks', () => {
     const storage = await Storage.open(kv, { clock, writerId: 4n, headFlush: { intervalMs: 60_000 } });
     try {
       await storage.append(
-        Array.from({ length: SERIES }, (_, k) =>
+        appendBatchOf(Array.from({ length: SERIES }, (_, k) =>
           series({ __name__: `m${String(k).padStart(2, '0')}` }, Array.from({ length: SAMPLES }, (_, i) => [T0 + i * STEP_MS, value(k, i)] as const)),
-        ),
+        )),
       );
       await compactNow({ kv, closeOpenChunks: () => storage.closeOpenChunks() }, clock.nowMs());
       const startMs = T0 + WINDOW_MS - 300_000;
@@ -65,9 +66,9 @@ describe('chunk cache over compacted blocks', () => {
     const storage = await Storage.open(kv, { clock, writerId: 4n, headFlush: { intervalMs: 60_000 } });
     try {
       await storage.append(
-        Array.from({ length: SERIES }, (_, k) =>
+        appendBatchOf(Array.from({ length: SERIES }, (_, k) =>
           series({ __name__: `m${String(k).padStart(2, '0')}` }, Array.from({ length: SAMPLES }, (_, i) => [T0 + i * STEP_MS, value(k, i)] as const)),
-        ),
+        )),
       );
       await compactNow({ kv, closeOpenChunks: () => storage.closeOpenChunks() }, clock.nowMs());
       const lastMs = T0 + (SAMPLES - 1) * STEP_MS;

@@ -8,6 +8,7 @@ import { EmbeddedKv } from '../../src/kv/embedded.js';
 import type { KvRange, KvScanPage, KvStore } from '../../src/kv/kv.js';
 import { MemoryKv } from '../../src/kv/memory.js';
 import type { Matcher } from '../../src/model/matchers.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 import { Storage } from '../../src/storage/index.js';
 import { DAY_MS, NS_CHUNK, WINDOW_MS } from '../../src/storage/keys.js';
 import { compactNow } from '../../src/storage/maintenance/compact-now.js';
@@ -35,7 +36,7 @@ function samplesOf(k: number, from: number, n: number): [number, number][] {
 
 async function compactedStorage(kv: KvStore, clock: ManualClock): Promise<Storage> {
   const storage = await Storage.open(kv, { clock, writerId: 4n, headFlush: { intervalMs: 60_000 } });
-  await storage.append(Array.from({ length: SERIES }, (_, k) => series({ __name__: `m${k}` }, samplesOf(k, 0, SAMPLES))));
+  await storage.append(appendBatchOf(Array.from({ length: SERIES }, (_, k) => series({ __name__: `m${k}` }, samplesOf(k, 0, SAMPLES)))));
   await compactNow({ kv, closeOpenChunks: () => storage.closeOpenChunks() }, clock.nowMs());
   return storage;
 }
@@ -71,7 +72,7 @@ describe('chunk lists and selections kept between selects', () => {
       const reads = kv.chunkRangesRead;
       // A second gateway on the same KV writes the next minute of m3 (a chunk of its own).
       const other = await Storage.open(kv, { clock, writerId: 5n, headFlush: 'write-through' });
-      await other.append([series({ __name__: 'm3' }, samplesOf(3, SAMPLES, 4))]);
+      await other.append(appendBatchOf([series({ __name__: 'm3' }, samplesOf(3, SAMPLES, 4))]));
       await other.close();
       const after = await storage.select({ matchers: ALL, startMs, endMs: lastMs + 60_000 });
       expect(kv.chunkRangesRead).to.be.greaterThan(reads);
@@ -90,7 +91,7 @@ describe('chunk lists and selections kept between selects', () => {
       expect(await storage.select({ matchers: ALL, startMs, endMs: lastMs })).to.have.length(SERIES);
       expect(await storage.select({ matchers: ALL, startMs, endMs: lastMs })).to.have.length(SERIES);
       const other = await Storage.open(kv, { clock, writerId: 5n, headFlush: 'write-through' });
-      await other.append([series({ __name__: 'm99' }, samplesOf(99, SAMPLES - 4, 4))]);
+      await other.append(appendBatchOf([series({ __name__: 'm99' }, samplesOf(99, SAMPLES - 4, 4))]));
       await other.close();
       const after = await storage.select({ matchers: ALL, startMs, endMs: lastMs });
       expect(after).to.have.length(SERIES + 1);
@@ -122,7 +123,7 @@ describe('chunk lists and selections kept between selects', () => {
     const at = (i: number): number => now - 40 * STEP_MS + i * STEP_MS;
     const storage = await Storage.open(kv, { writerId: 4n, headFlush: { intervalMs: 60_000 } });
     try {
-      await storage.append([series({ __name__: 'mx' }, Array.from({ length: 30 }, (_, i) => [at(i), i] as const))]);
+      await storage.append(appendBatchOf([series({ __name__: 'mx' }, Array.from({ length: 30 }, (_, i) => [at(i), i] as const))]));
       await storage.closeOpenChunks();
       const matchers: Matcher[] = [{ type: '=', name: '__name__', value: 'mx' }];
       const range = { matchers, startMs: at(0), endMs: at(39) };

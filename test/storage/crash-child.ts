@@ -5,6 +5,7 @@ import { EmbeddedKv } from '../../src/kv/embedded.js';
 import { Storage } from '../../src/storage/index.js';
 import type { HeadFlush } from '../../src/storage/index.js';
 import { batchSeries, CRASH_WRITER_ID } from './crash-data.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 const [dir, policy, leaseTtlArg] = process.argv.slice(2);
 if (dir === undefined || (policy !== 'write-through' && policy !== 'buffered' && policy !== 'buffered-file-wal')) {
@@ -24,7 +25,7 @@ const storage = await Storage.open(kv, {
 });
 const deadline = Date.now() + 20_000;
 for (let n = 0; n < 100_000 && Date.now() < deadline; n++) {
-  await storage.append(batchSeries(n));
+  await storage.append(appendBatchOf(batchSeries(n)));
   process.stdout.write(`ack ${n}\n`);
 }
 process.exit(0);

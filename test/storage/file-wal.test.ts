@@ -8,6 +8,7 @@ import { Storage } from '../../src/storage/index.js';
 import { NS_CHUNK, NS_WAL, decodeChunkHeader } from '../../src/storage/keys.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ManualClock, pairs, series } from './helpers.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 const T0 = 1_700_000_000_000;
 const UP = [{ type: '=' as const, name: '__name__', value: 'up' }];
@@ -42,8 +43,8 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
   it('keeps records in segment files, not in the KV, and replays them after abandon()', async () => {
     const clock = new ManualClock(T0);
     const a = await Storage.open(kv!, { clock, writerId: 5n, headFlush: BUFFERED, walDir: walDir() });
-    await a.append([series({ __name__: 'up' }, [[T0, 1], [T0 + 1000, 2]])]);
-    await a.append([series({ __name__: 'up' }, [[T0 + 2000, 3]]), series({ __name__: 'other' }, [[T0, 9]])]);
+    await a.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1], [T0 + 1000, 2]])]));
+    await a.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 2000, 3]]), series({ __name__: 'other' }, [[T0, 9]])]));
     expect(a.walCounters?.records).to.equal(2);
     a.abandon();
     expect(await family(kv!, NS_WAL)).to.have.length(0);
@@ -63,11 +64,11 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
     const a = await Storage.open(kv!, { clock, writerId: 7n, headFlush: BUFFERED, walDir: walDir() });
     const timestamps = Float64Array.of(T0 + 5, T0, T0 + 1000, T0 + 2000, T0 + 9);
     const values = Float64Array.of(-1, 1, 2, 3, -1);
-    await a.append([
+    await a.append(appendBatchOf([
       { labels: [{ name: '__name__', value: 'up' }], timestamps, values, start: 1, end: 3 },
       { labels: [{ name: '__name__', value: 'other' }], timestamps, values, start: 3, end: 4 },
       { labels: [{ name: '__name__', value: 'none' }], timestamps, values, start: 4, end: 4 },
-    ]);
+    ]));
     a.abandon();
     const b = await Storage.open(kv!, { clock, writerId: 7n, headFlush: BUFFERED, walDir: walDir() });
     expect(await readUp(b)).to.deep.equal([[T0, 1], [T0 + 1000, 2]]);
@@ -79,14 +80,14 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
   it('a flush deletes the segments its chunks cover; close leaves no segment', async () => {
     const clock = new ManualClock(T0);
     const s = await Storage.open(kv!, { clock, writerId: 6n, headFlush: BUFFERED, walDir: walDir() });
-    await s.append([series({ __name__: 'up' }, [[T0, 1]])]);
+    await s.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1]])]));
     await s.flush();
-    await s.append([series({ __name__: 'up' }, [[T0 + 1000, 2]])]);
+    await s.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 1000, 2]])]));
     const files = await readdir(walDir());
     expect(files).to.have.length(1);
     await s.flush();
     expect(await readdir(walDir())).to.deep.equal([]);
-    await s.append([series({ __name__: 'up' }, [[T0 + 2000, 3]])]);
+    await s.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 2000, 3]])]));
     await s.close();
     expect(await readdir(walDir())).to.deep.equal([]);
     const reopened = await Storage.open(kv!, { clock, writerId: 6n, walDir: walDir() });
@@ -101,7 +102,7 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
     const samples: [number, number][] = [];
     for (let i = 0; i < 121; i++) samples.push([T0 + i * 15_000, i]);
     // 120 samples fill the first chunk; the 121st cuts it and opens the next.
-    for (let i = 0; i < samples.length; i += 40) await s.append([series({ __name__: 'up' }, samples.slice(i, i + 40))]);
+    for (let i = 0; i < samples.length; i += 40) await s.append(appendBatchOf([series({ __name__: 'up' }, samples.slice(i, i + 40))]));
     const segmentsBefore = await readdir(walDir());
     expect(segmentsBefore).to.have.length(1);
 
@@ -120,7 +121,7 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
     const segmentsAfter = await readdir(walDir());
     expect(segmentsAfter.filter((f) => segmentsBefore.includes(f)), 'segments before the checkpoint are deleted').to.deep.equal([]);
 
-    await s.append([series({ __name__: 'up' }, [[T0 + 121 * 15_000, 121]])]);
+    await s.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 121 * 15_000, 121]])]));
     s.abandon();
     const reopened = await Storage.open(kv!, { clock, writerId: 8n, headFlush: BUFFERED, walDir: walDir() });
     expect(reopened.walReplay?.records, 'only the record after the checkpoint is replayed').to.equal(1);
@@ -131,7 +132,7 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
   it('replays the KV records of this writer left by a version that kept them there', async () => {
     const clock = new ManualClock(T0);
     const old = await Storage.open(kv!, { clock, writerId: 7n, headFlush: BUFFERED });
-    await old.append([series({ __name__: 'up' }, [[T0, 1]])]);
+    await old.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1]])]));
     old.abandon();
     expect(await family(kv!, NS_WAL)).to.have.length(1);
     const s = await Storage.open(kv!, { clock, writerId: 7n, headFlush: BUFFERED, walDir: walDir() });
@@ -143,10 +144,10 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
   it('keeps segments until they are replayed, when KV records are replayed (and flushed) too', async () => {
     const clock = new ManualClock(T0);
     const withFiles = await Storage.open(kv!, { clock, writerId: 9n, headFlush: BUFFERED, walDir: walDir() });
-    await withFiles.append([series({ __name__: 'up' }, [[T0, 1]])]);
+    await withFiles.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1]])]));
     withFiles.abandon();
     const withKv = await Storage.open(kv!, { clock, writerId: 9n, headFlush: BUFFERED });
-    await withKv.append([series({ __name__: 'up' }, [[T0 + 1000, 2]])]);
+    await withKv.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 1000, 2]])]));
     withKv.abandon();
     expect(await family(kv!, NS_WAL)).to.have.length(1);
     expect(await readdir(walDir())).to.have.length(1);
@@ -160,7 +161,7 @@ describe('storage with the file write-ahead log (embedded KV)', function () {
   it('reports a torn end of the last segment and keeps the records before it', async () => {
     const clock = new ManualClock(T0);
     const a = await Storage.open(kv!, { clock, writerId: 8n, headFlush: BUFFERED, walDir: walDir() });
-    await a.append([series({ __name__: 'up' }, [[T0, 1]])]);
+    await a.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1]])]));
     a.abandon();
     const [segment] = await readdir(walDir());
     await appendFile(path.join(walDir(), segment!), Uint8Array.of(40, 0, 0, 0, 1, 2)); // a header cut short

@@ -6,6 +6,7 @@ import type { Matcher } from '../../src/model/matchers.js';
 import { Storage } from '../../src/storage/index.js';
 import { intersect, sortedPostings, subtract, union, unionAll } from '../../src/storage/postings.js';
 import { ManualClock, lbls, series } from './helpers.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 const T0 = 1_700_000_000_000;
 const DAY = 86_400_000;
@@ -34,8 +35,8 @@ describe('storage series selection by matchers', () => {
 
   before(async () => {
     storage = await Storage.open(new MemoryKv(), { clock: new ManualClock(T0), writerId: 3n });
-    await storage.append(all.map((l) => series(l, [[T0, 1]])));
-    await storage.append([series({ __name__: 'old_only', job: 'api' }, [[T0 - 10 * DAY, 1]])]);
+    await storage.append(appendBatchOf(all.map((l) => series(l, [[T0, 1]]))));
+    await storage.append(appendBatchOf([series({ __name__: 'old_only', job: 'api' }, [[T0 - 10 * DAY, 1]])]));
   });
   after(async () => storage.close());
 
@@ -128,7 +129,7 @@ describe('storage series selection over postings longer than a page', () => {
 
   before(async () => {
     storage = await Storage.open(new MemoryKv(), { clock: new ManualClock(T0), writerId: 3n });
-    await storage.append(all.map((l) => series(l, [[T0, 1]])));
+    await storage.append(appendBatchOf(all.map((l) => series(l, [[T0, 1]]))));
   });
   after(async () => storage.close());
 
@@ -161,11 +162,11 @@ describe('storage label size limit', () => {
     const s = await Storage.open(kv, { clock: new ManualClock(T0), writerId: 4n });
     const keysBefore = kv.size;
     const err = await s
-      .append([series({ __name__: 'ok' }, [[T0, 1]]), series({ __name__: 'long', v: 'x'.repeat(1900) }, [[T0, 1]])])
+      .append(appendBatchOf([series({ __name__: 'ok' }, [[T0, 1]]), series({ __name__: 'long', v: 'x'.repeat(1900) }, [[T0, 1]])]))
       .then(() => null, (e: unknown) => e);
     expect(err).to.have.property('type', 'bad_data');
     expect(kv.size).to.equal(keysBefore);
-    await s.append([series({ __name__: 'fits', v: 'x'.repeat(1800) }, [[T0, 1]])]);
+    await s.append(appendBatchOf([series({ __name__: 'fits', v: 'x'.repeat(1800) }, [[T0, 1]])]));
     expect(await s.labelValues('__name__', { matcherSets: [], startMs: T0, endMs: T0 })).to.deep.equal(['fits']);
     await s.close();
   });

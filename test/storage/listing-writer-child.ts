@@ -2,6 +2,7 @@
 // its own writer id, appends the samples given as JSON and closes (which writes its chunks).
 // Used by chunk-listing.test.ts.
 import { EmbeddedKv } from '../../src/kv/embedded.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 import { Storage } from '../../src/storage/index.js';
 import { series } from './helpers.js';
 
@@ -13,6 +14,6 @@ if (dir === undefined || name === undefined || samplesJson === undefined) {
 const samples = JSON.parse(samplesJson) as [number, number][];
 const kv = await EmbeddedKv.open(dir);
 const storage = await Storage.open(kv, { writerId: 9n, headFlush: 'write-through' });
-await storage.append([series({ __name__: name }, samples)]);
+await storage.append(appendBatchOf([series({ __name__: name }, samples)]));
 await storage.close();
 process.exit(0);

@@ -3,7 +3,7 @@ import { MemoryKv } from '../../src/kv/memory.js';
 import type { Labels } from '../../src/model/labels.js';
 import { hashLabels } from '../../src/storage/labels-codec.js';
 import { SeriesIndex } from '../../src/storage/series-index.js';
-import type { SeriesAppend, SeriesRef } from '../../src/storage/types.js';
+import type { SeriesRef } from '../../src/storage/types.js';
 
 function labelsOf(name: string, instance: string): Labels {
   return [
@@ -63,21 +63,14 @@ describe('storage series index: lookups by label-set identity', () => {
   });
 
   describe('appends that carry a ref', () => {
-    const append = (labels: Labels, ref: SeriesRef): SeriesAppend => ({
-      labels,
-      timestamps: [1],
-      values: Float64Array.of(1),
-      ref,
-    });
-
     it('fill the ref and are resolved from it next time, without a hash', async () => {
       const index = new SeriesIndex(new MemoryKv(), { hasher: countingHasher });
       const ref: SeriesRef = { storage: undefined };
       const a = labelsOf('up', 'h1');
-      const [first] = await index.resolveAppends([append(a, ref)]);
+      const [first] = await index.resolveAppends([a], [ref]);
       expect(ref.storage).to.equal(first);
       const hashesAfterCreate = hashed;
-      const [again] = await index.resolveAppends([append(a, ref)]);
+      const [again] = await index.resolveAppends([a], [ref]);
       expect(again).to.equal(first);
       expect(hashed).to.equal(hashesAfterCreate);
     });
@@ -86,14 +79,14 @@ describe('storage series index: lookups by label-set identity', () => {
       const index = new SeriesIndex(new MemoryKv(), { maxCachedSeries: 1 });
       const ref: SeriesRef = { storage: undefined };
       const a = labelsOf('up', 'h1');
-      const [first] = await index.resolveAppends([append(a, ref)]);
+      const [first] = await index.resolveAppends([a], [ref]);
       index.forget([labelsOf('up', 'h1')]);
-      const [afterForget] = await index.resolveAppends([append(a, ref)]);
+      const [afterForget] = await index.resolveAppends([a], [ref]);
       expect(afterForget).to.not.equal(first);
       expect(ref.storage).to.equal(afterForget);
       await index.resolve([labelsOf('up', 'h2')]); // evicts h1
       expect(afterForget!.dropped).to.equal(true);
-      const [afterEviction] = await index.resolveAppends([append(a, ref)]);
+      const [afterEviction] = await index.resolveAppends([a], [ref]);
       expect(afterEviction).to.not.equal(afterForget);
       expect(afterEviction!.dropped).to.equal(false);
       expect(afterEviction!.sid).to.equal(first!.sid);
@@ -104,9 +97,9 @@ describe('storage series index: lookups by label-set identity', () => {
       const kv = new MemoryKv();
       const ref: SeriesRef = { storage: undefined };
       const a = labelsOf('up', 'h1');
-      const [old] = await new SeriesIndex(kv).resolveAppends([append(a, ref)]);
+      const [old] = await new SeriesIndex(kv).resolveAppends([a], [ref]);
       const reopened = new SeriesIndex(kv);
-      const [fresh] = await reopened.resolveAppends([append(a, ref)]);
+      const [fresh] = await reopened.resolveAppends([a], [ref]);
       expect(fresh).to.not.equal(old);
       expect(fresh!.sid).to.equal(old!.sid);
       expect(ref.storage).to.equal(fresh);

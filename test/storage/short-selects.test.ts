@@ -5,6 +5,7 @@ import { Storage } from '../../src/storage/index.js';
 import { DAY_MS, WINDOW_MS } from '../../src/storage/keys.js';
 import { compactNow } from '../../src/storage/maintenance/compact-now.js';
 import { ManualClock, pairs, series } from './helpers.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 const T0 = 20_000 * DAY_MS;
 const STEP_MS = 15_000;
@@ -29,7 +30,7 @@ describe('storage short selects over compacted blocks', () => {
     try {
       const names = ['m0', 'm1', 'm2'];
       await storage.append(
-        names.map((name, k) => series({ __name__: name }, Array.from({ length: SAMPLES }, (_, i) => [T0 + i * STEP_MS, i * (k + 1) + 0.25] as const))),
+        appendBatchOf(names.map((name, k) => series({ __name__: name }, Array.from({ length: SAMPLES }, (_, i) => [T0 + i * STEP_MS, i * (k + 1) + 0.25] as const)))),
       );
       await compactNow({ kv, closeOpenChunks: () => storage.closeOpenChunks() }, clock.nowMs());
       const ranges: [number, number][] = [

@@ -6,6 +6,7 @@ import { Storage } from '../../src/storage/index.js';
 import { decodeChunkHeader, decodeChunkKey, NS_CHUNK, NS_SERIES, NS_WAL, decodeSeriesKey } from '../../src/storage/keys.js';
 import { decodeLabels } from '../../src/storage/labels-codec.js';
 import { ManualClock, lbls, pairs, series } from './helpers.js';
+import { appendBatchOf } from '../../src/storage/append-batch.js';
 
 const T0 = 1_700_000_000_000;
 const UP = [{ type: '=' as const, name: '__name__', value: 'up' }];
@@ -26,8 +27,8 @@ describe('storage with many writers on one KV', () => {
     const clock = new ManualClock(T0);
     const a = await Storage.open(kv, { clock, writerId: 1n });
     const b = await Storage.open(kv, { clock, writerId: 2n });
-    await a.append([series({ __name__: 'up' }, [[T0, 1], [T0 + 2000, 1]])]);
-    await b.append([series({ __name__: 'up' }, [[T0 + 1000, 0], [T0 + 2000, 1], [T0 + 3000, 0]])]);
+    await a.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1], [T0 + 2000, 1]])]));
+    await b.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 1000, 0], [T0 + 2000, 1], [T0 + 3000, 0]])]));
     const want = [[T0, 1], [T0 + 1000, 0], [T0 + 2000, 1], [T0 + 3000, 0]];
     expect(await readUp(a)).to.deep.equal(want);
     expect(await readUp(b)).to.deep.equal(want);
@@ -43,8 +44,8 @@ describe('storage with many writers on one KV', () => {
     const a = await Storage.open(kv, { clock, writerId: 1n });
     const b = await Storage.open(kv, { clock, writerId: 2n });
     // raw bits compared unsigned: -1 (0xbff0...) > 2 (0x4000...) > 1 (0x3ff0...)
-    await a.append([series({ __name__: 'up' }, [[T0, 1], [T0 + 1, -1]])]);
-    await b.append([series({ __name__: 'up' }, [[T0, 2], [T0 + 1, 2]])]);
+    await a.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1], [T0 + 1, -1]])]));
+    await b.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 2], [T0 + 1, 2]])]));
     expect(await readUp(a)).to.deep.equal([[T0, 2], [T0 + 1, -1]]);
     expect(await readUp(b)).to.deep.equal([[T0, 2], [T0 + 1, -1]]);
     await a.close();
@@ -56,7 +57,7 @@ describe('storage with many writers on one KV', () => {
     const clock = new ManualClock(T0);
     const a = await Storage.open(kv, { clock, writerId: 1n, headFlush: { intervalMs: 3_600_000 } });
     const b = await Storage.open(kv, { clock, writerId: 2n, headFlush: { intervalMs: 3_600_000 } });
-    await a.append([series({ __name__: 'up' }, [[T0, 1]])]);
+    await a.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1]])]));
     expect(await readUp(a)).to.deep.equal([[T0, 1]]);
     expect(await readUp(b)).to.deep.equal([]);
     expect(await family(kv, NS_WAL)).to.have.length(1);
@@ -75,8 +76,8 @@ describe('storage series id collisions', () => {
     const kv = new MemoryKv();
     const clock = new ManualClock(T0);
     const s = await Storage.open(kv, { clock, writerId: 1n, hasher: collide });
-    await s.append([series({ __name__: 'up', i: '1' }, [[T0, 1]]), series({ __name__: 'up', i: '2' }, [[T0, 2]])]);
-    await s.append([series({ __name__: 'up', i: '3' }, [[T0, 3]]), series({ __name__: 'up', i: '1' }, [[T0 + 1, 1]])]);
+    await s.append(appendBatchOf([series({ __name__: 'up', i: '1' }, [[T0, 1]]), series({ __name__: 'up', i: '2' }, [[T0, 2]])]));
+    await s.append(appendBatchOf([series({ __name__: 'up', i: '3' }, [[T0, 3]]), series({ __name__: 'up', i: '1' }, [[T0 + 1, 1]])]));
     const stored = (await family(kv, NS_SERIES)).map((e) => [decodeSeriesKey(e.key), decodeLabels(e.value)]);
     expect(stored).to.deep.equal([
       [42n, lbls({ __name__: 'up', i: '1' })],
@@ -91,7 +92,7 @@ describe('storage series id collisions', () => {
     ]);
     // a fresh node (empty caches) finds the same ids by probing
     const t = await Storage.open(kv, { clock, writerId: 2n, hasher: collide });
-    await t.append([series({ __name__: 'up', i: '2' }, [[T0 + 5, 5]]), series({ __name__: 'up', i: '4' }, [[T0 + 5, 4]])]);
+    await t.append(appendBatchOf([series({ __name__: 'up', i: '2' }, [[T0 + 5, 5]]), series({ __name__: 'up', i: '4' }, [[T0 + 5, 4]])]));
     expect((await family(kv, NS_SERIES)).map((e) => decodeSeriesKey(e.key))).to.deep.equal([42n, 43n, 44n, 45n]);
     const i2 = await t.select({ matchers: [{ type: '=', name: 'i', value: '2' }], startMs: T0, endMs: T0 + 5 });
     expect(pairs(i2[0]!)).to.deep.equal([[T0, 2], [T0 + 5, 5]]);
@@ -105,8 +106,8 @@ describe('storage series id collisions', () => {
     const a = await Storage.open(kv, { clock, writerId: 1n, hasher: collide });
     const b = await Storage.open(kv, { clock, writerId: 2n, hasher: collide });
     await Promise.all([
-      a.append([series({ __name__: 'up', n: 'a' }, [[T0, 1]])]),
-      b.append([series({ __name__: 'up', n: 'b' }, [[T0, 2]])]),
+      a.append(appendBatchOf([series({ __name__: 'up', n: 'a' }, [[T0, 1]])])),
+      b.append(appendBatchOf([series({ __name__: 'up', n: 'b' }, [[T0, 2]])])),
     ]);
     const stored = (await family(kv, NS_SERIES)).map((e) => decodeLabels(e.value));
     expect(stored).to.have.length(2);
@@ -127,8 +128,8 @@ describe('storage recovery without close', () => {
     const kv = new MemoryKv();
     const clock = new ManualClock(T0);
     const a = await Storage.open(kv, { clock, writerId: 5n, headFlush: buffered });
-    await a.append([series({ __name__: 'up' }, [[T0, 1], [T0 + 1000, 2]])]);
-    await a.append([series({ __name__: 'up' }, [[T0 + 2000, 3]]), series({ __name__: 'other' }, [[T0, 9]])]);
+    await a.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1], [T0 + 1000, 2]])]));
+    await a.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 2000, 3]]), series({ __name__: 'other' }, [[T0, 9]])]));
     a.abandon();
     expect(await family(kv, NS_CHUNK)).to.have.length(0);
     const b = await Storage.open(kv, { clock, writerId: 5n, headFlush: buffered });
@@ -141,7 +142,7 @@ describe('storage recovery without close', () => {
     const kv = new MemoryKv();
     const clock = new ManualClock(T0);
     const a = await Storage.open(kv, { clock, writerId: 5n, headFlush: buffered, writerLeaseTtlMs: 10_000 });
-    await a.append([series({ __name__: 'up' }, [[T0, 1]])]);
+    await a.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1]])]));
     a.abandon();
     const b = await Storage.open(kv, { clock, writerId: 6n, headFlush: buffered, writerLeaseTtlMs: 10_000, orphanCheckMs: 5_000 });
     expect(await family(kv, NS_WAL), 'lease still live').to.have.length(1);
@@ -160,15 +161,15 @@ describe('storage recovery without close', () => {
     const kv = new MemoryKv();
     const clock = new ManualClock(T0);
     const a = await Storage.open(kv, { clock, writerId: 8n });
-    await a.append([series({ __name__: 'up' }, [[T0 + 1000, 1], [T0 + 2000, 2]])]);
+    await a.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 1000, 1], [T0 + 2000, 2]])]));
     a.abandon();
     const b = await Storage.open(kv, { clock, writerId: 8n });
-    await b.append([series({ __name__: 'up' }, [[T0, 0], [T0 + 3000, 3]])]);
+    await b.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 0], [T0 + 3000, 3]])]));
     expect(await readUp(b)).to.deep.equal([[T0, 0], [T0 + 1000, 1], [T0 + 2000, 2], [T0 + 3000, 3]]);
     expect(await family(kv, NS_CHUNK)).to.have.length(2);
     await b.close(); // a clean close must not reset the incarnation either
     const c = await Storage.open(kv, { clock, writerId: 8n });
-    await c.append([series({ __name__: 'up' }, [[T0 + 500, 0.5]])]);
+    await c.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 500, 0.5]])]));
     expect(await readUp(c)).to.deep.equal([[T0, 0], [T0 + 500, 0.5], [T0 + 1000, 1], [T0 + 2000, 2], [T0 + 3000, 3]]);
     expect(await family(kv, NS_CHUNK)).to.have.length(3);
     await c.close();
@@ -178,7 +179,7 @@ describe('storage recovery without close', () => {
     const kv = new MemoryKv();
     const clock = new ManualClock(T0);
     const s = await Storage.open(kv, { clock, writerId: 9n, headFlush: buffered, idleChunkCloseMs: 60_000 });
-    await s.append([series({ __name__: 'up' }, [[T0, 1]])]);
+    await s.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1]])]));
     await s.tick();
     let chunks = await family(kv, NS_CHUNK);
     expect(chunks.map((e) => decodeChunkHeader(e.value).closed)).to.deep.equal([false]);
@@ -200,7 +201,7 @@ describe('storage recovery without close', () => {
     const w = Math.ceil(T0 / 7_200_000) * 7_200_000;
     const samples: [number, number][] = [];
     for (let i = 0; i < 250; i++) samples.push([w - 10_000 + i * 1000, i]);
-    await s.append([series({ __name__: 'up' }, samples)]);
+    await s.append(appendBatchOf([series({ __name__: 'up' }, samples)]));
     const headers = (await family(kv, NS_CHUNK)).map((e) => [decodeChunkKey(e.key).windowStartMs, decodeChunkHeader(e.value)] as const);
     expect(headers.map(([ws, h]) => [ws, h.minTimeMs, h.maxTimeMs, h.closed])).to.deep.equal([
       [w - 7_200_000, w - 10_000, w - 1000, true],
@@ -236,12 +237,12 @@ describe('storage deletion through the writer', () => {
       const kv = new MemoryKv();
       const clock = new ManualClock(T0 + 10 * 86_400_000);
       const s = await Storage.open(kv, { clock, writerId: 1n, headFlush });
-      await s.append([series({ __name__: 'up' }, [[T0, 1], [T0 + 1000, 2], [T0 + 2000, 3]]), series({ __name__: 'keep' }, [[T0, 5]])]);
+      await s.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1], [T0 + 1000, 2], [T0 + 2000, 3]]), series({ __name__: 'keep' }, [[T0, 5]])]));
       await s.deleteSeries({ matcherSets: [UP], startMs: T0 + 500, endMs: T0 + 1500 });
       expect(await readUp(s), String(headFlush)).to.deep.equal([[T0, 1], [T0 + 2000, 3]]);
       await s.deleteSeries({ matcherSets: [UP], startMs: 0, endMs: T0 + 1e9 });
       expect(await readUp(s)).to.deep.equal([]);
-      await s.append([series({ __name__: 'up' }, [[T0 + 1000, 7]])]);
+      await s.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 1000, 7]])]));
       expect(await readUp(s)).to.deep.equal([[T0 + 1000, 7]]);
       const keep = await s.select({ matchers: [{ type: '=', name: '__name__', value: 'keep' }], startMs: T0, endMs: T0 });
       expect(pairs(keep[0]!)).to.deep.equal([[T0, 5]]);
@@ -256,14 +257,14 @@ describe('storage when the KV is unreachable', () => {
       const kv = new MemoryKv();
       const clock = new ManualClock(T0);
       const s = await Storage.open(kv, { clock, writerId: 1n, headFlush });
-      await s.append([series({ __name__: 'up' }, [[T0, 1]])]);
+      await s.append(appendBatchOf([series({ __name__: 'up' }, [[T0, 1]])]));
       kv.setUnavailable(true);
-      const err = await s.append([series({ __name__: 'up' }, [[T0 + 1000, 2]])]).then(() => null, (e: unknown) => e);
+      const err = await s.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 1000, 2]])])).then(() => null, (e: unknown) => e);
       expect(err).to.have.property('type', 'unavailable');
       const readErr = await readUp(s).then(() => null, (e: unknown) => e);
       expect(readErr).to.have.property('type', 'unavailable');
       kv.setUnavailable(false);
-      await s.append([series({ __name__: 'up' }, [[T0 + 2000, 3]])]);
+      await s.append(appendBatchOf([series({ __name__: 'up' }, [[T0 + 2000, 3]])]));
       await s.flush();
       // the rejected samples stay in the head and reach the KV with a later batch (at least once)
       const other = await Storage.open(kv, { clock, writerId: 2n });

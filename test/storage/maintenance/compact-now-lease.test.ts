@@ -10,6 +10,7 @@ import { readLease } from '../../../src/storage/maintenance/lease.js';
 import { MaintenanceScheduler } from '../../../src/storage/maintenance/scheduler.js';
 import { FakeClock } from './fake-clock.js';
 import { labels } from './fixture.js';
+import { appendBatchOf } from '../../../src/storage/append-batch.js';
 
 const T0 = 20_000 * DAY_MS;
 const TTL_MS = 30_000;
@@ -42,13 +43,13 @@ describe('storage/maintenance compaction on request under the lease', () => {
     const n = { storage, scheduler };
     nodes.push(n);
     const count = (3 * WINDOW_MS) / 15_000;
-    await storage.append([
+    await storage.append(appendBatchOf([
       {
         labels: labels({ __name__: 'm_requests', node: holderId }),
         timestamps: Float64Array.from({ length: count }, (_, i) => T0 + i * 15_000),
         values: Float64Array.from({ length: count }, (_, i) => i),
       },
-    ]);
+    ]));
     return n;
   }
 

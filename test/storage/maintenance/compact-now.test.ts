@@ -9,6 +9,7 @@ import { applyRetention } from '../../../src/storage/maintenance/retention.js';
 import type { SeriesData } from '../../../src/storage/types.js';
 import { FakeClock } from './fake-clock.js';
 import { labels } from './fixture.js';
+import { appendBatchOf } from '../../../src/storage/append-batch.js';
 
 const T0 = 20_000 * DAY_MS;
 const ALL: Matcher[] = [{ type: '=~', name: '__name__', value: 'm.*' }];
@@ -40,11 +41,11 @@ describe('storage/maintenance compactNow', () => {
       const gauge = Float64Array.from({ length: n }, (_, i) => Math.sin(i / 10) * 1e6);
       const withStale = Float64Array.from({ length: n }, (_, i) => i % 4096);
       new Uint32Array(withStale.buffer).set(STALE_BITS, 2 * 500);
-      await storage.append([
+      await storage.append(appendBatchOf([
         { labels: labels({ __name__: 'm_counter', job: 'j' }), timestamps, values: counter },
         { labels: labels({ __name__: 'm_gauge', job: 'j' }), timestamps, values: gauge },
         { labels: labels({ __name__: 'm_stale', job: 'j' }), timestamps, values: withStale },
-      ]);
+      ]));
       const params = { matchers: ALL, startMs: T0 - 1, endMs: T0 + 4 * WINDOW_MS };
       const before = fingerprint(await storage.select(params));
       const partParams = { matchers: ALL, startMs: T0 + 1_000_000, endMs: T0 + 2 * WINDOW_MS + 5 };
@@ -90,7 +91,7 @@ describe('storage/maintenance compactNow', () => {
       }
 
       // Samples after the pass start new chunks; a second pass folds them into the window's block.
-      await storage.append([{ labels: labels({ __name__: 'm_counter', job: 'j' }), timestamps: Float64Array.of(T0 + n * 15_000), values: Float64Array.of(1) }]);
+      await storage.append(appendBatchOf([{ labels: labels({ __name__: 'm_counter', job: 'j' }), timestamps: Float64Array.of(T0 + n * 15_000), values: Float64Array.of(1) }]));
       const again = await compactNow({ kv, closeOpenChunks: () => storage.closeOpenChunks() }, clock.nowMs());
       expect(again.compaction.windowsCompacted).to.equal(1);
       expect(again.reclaim).to.equal(null);

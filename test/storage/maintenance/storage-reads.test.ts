@@ -9,6 +9,7 @@ import { applyRetention } from '../../../src/storage/maintenance/retention.js';
 import type { SeriesData } from '../../../src/storage/types.js';
 import { FakeClock } from './fake-clock.js';
 import { labels } from './fixture.js';
+import { appendBatchOf } from '../../../src/storage/append-batch.js';
 
 const T0 = 20_000 * DAY_MS + 3 * WINDOW_MS;
 const SPAN_MS = 4 * WINDOW_MS;
@@ -58,10 +59,10 @@ async function populate(kv: MemoryKv, clock: FakeClock): Promise<void> {
       const values = Float64Array.from({ length: 40 }, (_, i) => k * 1000 + step + i);
       return { labels: labels({ __name__: name, job: 'j' }), timestamps, values };
     });
-    await a.append(batch);
+    await a.append(appendBatchOf(batch));
     if (step % 120 === 40) {
       await b.append(
-        batch.map((s) => ({ ...s, values: s.values.map((v, i) => (i % 4 === 0 ? v + 0.5 : v)) })),
+        appendBatchOf(batch.map((s) => ({ ...s, values: s.values.map((v, i) => (i % 4 === 0 ? v + 0.5 : v)) }))),
       );
     }
   }
@@ -70,7 +71,7 @@ async function populate(kv: MemoryKv, clock: FakeClock): Promise<void> {
     const timestamps = Float64Array.from({ length: n }, () => T0 + Math.floor(random() * SPAN_MS));
     const values = Float64Array.from({ length: n }, () => Math.round(random() * 100));
     if (round === 3) values[0] = Number.NaN;
-    await c.append([{ labels: labels({ __name__: 'm2', job: 'j' }), timestamps, values }]);
+    await c.append(appendBatchOf([{ labels: labels({ __name__: 'm2', job: 'j' }), timestamps, values }]));
   }
   await a.close();
   await b.close();
