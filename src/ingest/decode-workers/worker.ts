@@ -2,7 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import { errorMessage, isMetricstorError } from '../../errors.js';
 import { scanWriteRequestV1, type ScannedWriteV1 } from '../remote-write/scan-v1.js';
-import { decodeSnappyBlock } from '../remote-write/snappy-block.js';
+import { decodeSnappyBlockInto } from '../remote-write/snappy-block.js';
 import { BufferPool } from './buffer-pool.js';
 import { WorkerLabelIds } from './label-ids.js';
 import { replyBuffers, type DecodeJob, type DecodeReply, type WorkerMessage } from './protocol.js';
@@ -14,10 +14,7 @@ const buffers = new BufferPool();
 function answer(job: DecodeJob): DecodeReply {
   let body: Uint8Array;
   try {
-    const decompressed = decodeSnappyBlock(job.body, job.maxDecodedBytes);
-    // The decompressor's own buffer dies here, young; the pooled copy is what travels.
-    body = new Uint8Array(buffers.take(decompressed.length), 0, decompressed.length);
-    body.set(decompressed);
+    body = decodeSnappyBlockInto(job.body, job.maxDecodedBytes, (bytes) => buffers.take(bytes));
   } catch (err) {
     return isMetricstorError(err)
       ? { id: job.id, kind: 'refused', errorType: err.type, message: err.message }
