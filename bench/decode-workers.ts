@@ -50,9 +50,10 @@ async function pass(bodies: readonly Buffer[], cache: LabelCache, pool: DecodePo
     while (next < bodies.length) {
       // A copy, as a request body is read fresh from its socket (a worker may take its memory).
       const body = Uint8Array.from(bodies[next++]!);
-      const decoded = await decodeRemoteWriteBody('1.0', body, limits.maxDecodedBytes, cache, pool);
+      const { write: decoded, release } = await decodeRemoteWriteBody('1.0', body, limits.maxDecodedBytes, cache, pool);
       validateWrite(decoded, limits, cache);
       samples += decoded.samples.length;
+      release();
     }
   };
   await Promise.all(Array.from({ length: inFlight }, lane));

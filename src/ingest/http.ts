@@ -89,13 +89,18 @@ export function remoteWriteHandler(deps: IngestDeps): Koa.Middleware {
       const body = await readBodyLimited(ctx.req, deps.limits.maxBodyBytes);
       // Waiting writers hold only their compressed bodies; decoding happens inside the slot.
       samplesWritten = await deps.queue.run(async () => {
-        const decoded = await decodeRemoteWriteBody(version, body, deps.limits.maxDecodedBytes, cache, deps.decodePool);
-        samplesSent = decoded.samples.length;
-        const appends = validateWrite(decoded, deps.limits, cache);
-        // Samples first: a retry after a failed metadata put rewrites identical samples harmlessly.
-        if (appends.length > 0) await deps.storage.append(appends);
-        if (decoded.metadata.length > 0) await deps.storage.putMetadata(decoded.metadata);
-        return decoded.samples.length;
+        const { write: decoded, release } = await decodeRemoteWriteBody(version, body, deps.limits.maxDecodedBytes, cache, deps.decodePool);
+        try {
+          samplesSent = decoded.samples.length;
+          const appends = validateWrite(decoded, deps.limits, cache);
+          // Samples first: a retry after a failed metadata put rewrites identical samples harmlessly.
+          if (appends.length > 0) await deps.storage.append(appends);
+          if (decoded.metadata.length > 0) await deps.storage.putMetadata(decoded.metadata);
+          return decoded.samples.length;
+        } finally {
+          // Storage copied what it keeps; the decode worker may reuse these buffers now.
+          release();
+        }
       });
       ctx.status = 204;
       deps.observer?.accepted('remote_write', samplesWritten);

@@ -55,7 +55,8 @@ export class LabelCache {
     const known = find(this.young.get(hash), key, 0, key.length);
     if (known !== undefined) return known.labels;
     const canonical = this.youngByKey.get(labels.key) ?? this.oldByKey.get(labels.key) ?? labels;
-    this.insert(hash, key.slice(), canonical);
+    // A copy in memory of its own: on a Buffer, slice() would be a view that keeps the whole request alive.
+    this.insert(hash, new Uint8Array(key), canonical);
     return canonical;
   }
 

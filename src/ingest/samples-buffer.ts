@@ -1,5 +1,19 @@
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Where the typed arrays of a decode come from, and where they go when the decode no longer needs them. */
+export interface BufferSource {
+  /** An ArrayBuffer of at least `bytes` bytes (possibly more) whose contents are undefined. */
+  take(bytes: number): ArrayBuffer;
+  /** Hands back a buffer that nothing reads or writes any more. */
+  give(buffer: ArrayBuffer): void;
+}
+
+/** Allocates afresh every time and leaves freeing to the garbage collector. */
+export const FRESH_BUFFERS: BufferSource = {
+  take: (bytes) => new ArrayBuffer(bytes),
+  give: () => {},
+};
+
 /**
  * The samples of one request in two growable columns: timestamps and raw float64 value bytes.
  * Series refer to a run [first, first + count) of it, so decoding allocates nothing per sample
@@ -11,10 +25,15 @@ export class SamplesBuffer {
   valueBytes: Uint8Array;
   length = 0;
 
-  constructor(capacity = 256) {
-    this.timestamps = new Float64Array(Math.max(1, capacity));
-    this.values = new Float64Array(this.timestamps.length);
-    this.valueBytes = new Uint8Array(this.values.buffer);
+  /** Columns for at least `capacity` samples, taken from `buffers` (which also gets back what growing replaces). */
+  constructor(
+    capacity = 256,
+    private readonly buffers: BufferSource = FRESH_BUFFERS,
+  ) {
+    this.timestamps = new Float64Array(buffers.take(Math.max(1, capacity) * 8));
+    const capacitySamples = this.timestamps.length;
+    this.valueBytes = new Uint8Array(buffers.take(capacitySamples * 8), 0, capacitySamples * 8);
+    this.values = new Float64Array(this.valueBytes.buffer, 0, capacitySamples);
   }
 
   /** A buffer over existing columns (sent by a decode worker); valueBytes holds 8 bytes per timestamp. */
@@ -65,12 +84,14 @@ export class SamplesBuffer {
   }
 
   private grow(): void {
-    const timestamps = new Float64Array(this.timestamps.length * 2);
+    const timestamps = new Float64Array(this.buffers.take(this.timestamps.length * 16));
     timestamps.set(this.timestamps);
-    const valueBytes = new Uint8Array(timestamps.length * 8);
+    const valueBytes = new Uint8Array(this.buffers.take(timestamps.length * 8), 0, timestamps.length * 8);
     valueBytes.set(this.valueBytes);
+    this.buffers.give(this.timestamps.buffer as ArrayBuffer);
+    this.buffers.give(this.valueBytes.buffer as ArrayBuffer);
     this.timestamps = timestamps;
     this.valueBytes = valueBytes;
-    this.values = new Float64Array(valueBytes.buffer);
+    this.values = new Float64Array(valueBytes.buffer, 0, timestamps.length);
   }
 }

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { MetricstorError } from '../../src/errors.js';
 import { MetricMetadata_MetricType } from '../../src/generated/prompb/prometheus/types.js';
-import { decodeRemoteWriteBody } from '../../src/ingest/decode-workers/decode-body.js';
+import { decodeRemoteWriteBody, type DecodedBody } from '../../src/ingest/decode-workers/decode-body.js';
 import { DecodePool, spawnDecodeWorker } from '../../src/ingest/decode-workers/pool.js';
 import type { RemoteWriteVersion } from '../../src/ingest/decode-workers/protocol.js';
 import { remoteWriteHandler } from '../../src/ingest/http.js';
@@ -20,18 +20,20 @@ const limits = ingestLimits();
 
 /** Everything a decode and the validation after it give, values as their bytes, or the error's type and message. */
 async function outcome(version: RemoteWriteVersion, compressed: Uint8Array, cache: LabelCache | undefined, pool: DecodePool | undefined): Promise<string> {
-  let decoded: DecodedWrite;
+  let decoded: DecodedBody;
   try {
     decoded = await decodeRemoteWriteBody(version, Uint8Array.from(compressed), MAX_DECODED, cache, pool);
   } catch (err) {
     return errorText(err);
   }
-  const decodedText = JSON.stringify(summary(decoded));
+  const decodedText = JSON.stringify(summary(decoded.write));
   try {
-    const appends = seriesOf(validateWrite(decoded, limits, cache));
+    const appends = seriesOf(validateWrite(decoded.write, limits, cache));
     return `${decodedText} ${JSON.stringify(appends.map(ownSamples).map((a) => [a.labels, Array.from(a.timestamps), hex(a.values)]))}`;
   } catch (err) {
     return `${decodedText} ${errorText(err)}`;
+  } finally {
+    decoded.release();
   }
 }
 
@@ -52,6 +54,18 @@ function summary(d: DecodedWrite): unknown {
 
 function hex(values: Float64Array): string {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('hex');
+}
+
+/** A valid 1.0 request of `series` series with `samples` samples each; `seed` makes its labels and values its own. */
+function manySeries(seed: number, series: number, samples: number): Uint8Array {
+  return encodeV1(
+    Array.from({ length: series }, (_, k) =>
+      v1Series({
+        labels: { __name__: `metric_${k % 7}`, instance: `host-${seed}-${k}`, job: 'node' },
+        samples: Array.from({ length: samples }, (_, j) => ({ value: seed * 1000 + k + j / 8, timestamp: 1_700_000_000_000 + seed * 60_000 + j * 15_000 })),
+      }),
+    ),
+  );
 }
 
 /** A worker that exits as soon as it is sent a job. */
@@ -140,6 +154,44 @@ describe('ingest: decode workers', function () {
       ),
       { numRuns: 400, seed: 7 },
     );
+  });
+
+  it('keep a reply intact while many later requests reuse the worker buffers, and move them back only on release', async () => {
+    const single = new DecodePool(1);
+    try {
+      const held = await decodeRemoteWriteBody('1.0', snappy(manySeries(0, 300, 3)), MAX_DECODED, undefined, single);
+      const expected = JSON.stringify(summary((await decodeRemoteWriteBody('1.0', snappy(manySeries(0, 300, 3)), MAX_DECODED, undefined, undefined)).write));
+      // Sizes vary so that every size class of the pool is taken and given back many times.
+      for (let i = 1; i <= 60; i++) {
+        const other = await decodeRemoteWriteBody('1.0', snappy(manySeries(i, 20 + ((i * 37) % 400), 1 + (i % 4))), MAX_DECODED, undefined, single);
+        expect(other.write.samples.length).to.be.greaterThan(0);
+        other.release();
+        expect(other.write.samples.timestamps.length, 'a released reply no longer owns its buffers').to.equal(0);
+      }
+      expect(JSON.stringify(summary(held.write))).to.equal(expected);
+      held.release();
+      held.release();
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('keep what a worker allocates bounded once replies are released', async () => {
+    const single = new DecodePool(1);
+    const allocated: number[] = [];
+    try {
+      for (let i = 0; i < 80; i++) {
+        const answer = await single.decode('1.0', snappy(manySeries(i, 50 + ((i * 53) % 300), 1 + (i % 3))), MAX_DECODED);
+        expect(answer.reply.kind).to.equal('scanned');
+        if (answer.reply.kind === 'scanned') allocated.push(answer.reply.allocatedBytes);
+        answer.release();
+      }
+      // After a warm-up every request's buffers come from the pool: no new allocation at all.
+      expect(allocated[79]).to.equal(allocated[20]);
+      expect(allocated[79]).to.be.below(2 * 1024 * 1024);
+    } finally {
+      await single.close();
+    }
   });
 
   it('refuse bad snappy with the same error type and message as this thread', async () => {

@@ -59,6 +59,34 @@ describe('ingest: through the real storage over MemoryKv', () => {
     expect(isStaleAt(s!.values, 1)).to.equal(true);
   });
 
+  it('stores every sample of many concurrent requests whose decode buffers the workers recycle', async () => {
+    const requests = 48;
+    const bodies = Array.from({ length: requests }, (_, r) =>
+      encodeV1(
+        Array.from({ length: 10 + ((r * 29) % 150) }, (_, k) =>
+          v1Series({ labels: { __name__: 'recycled', req: String(r), k: String(k) }, samples: [{ value: r * 1000 + k + 0.25, timestamp: 1000 + r }] }),
+        ),
+      ),
+    );
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < requests) {
+        const res = await post(snappy(bodies[next++]!));
+        expect(res.status).to.equal(204);
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, lane));
+    const stored = await storage.select({ ...ALL, matchers: [{ type: '=', name: '__name__', value: 'recycled' }] });
+    const expected = bodies.reduce((n, _, r) => n + 10 + ((r * 29) % 150), 0);
+    expect(stored).to.have.length(expected);
+    for (const s of stored) {
+      const r = Number(s.labels.find((l) => l.name === 'req')!.value);
+      const k = Number(s.labels.find((l) => l.name === 'k')!.value);
+      expect(Array.from(s.timestamps)).to.deep.equal([1000 + r]);
+      expect(Array.from(s.values)).to.deep.equal([r * 1000 + k + 0.25]);
+    }
+  });
+
   it('is idempotent: the same request twice gives the same select results', async () => {
     const body = snappy(
       encodeV2([

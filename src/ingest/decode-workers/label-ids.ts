@@ -1,5 +1,6 @@
 import { sameBytes, type LabelCache } from '../label-cache.js';
 import { COL_LABELS_END, COL_LABELS_HASH, COL_LABELS_START, SERIES_COLUMNS, type ScannedWriteV1 } from '../remote-write/scan-v1.js';
+import { FRESH_BUFFERS, type BufferSource } from '../samples-buffer.js';
 import type { ValidLabels } from '../types.js';
 
 /** Ids a decode worker hands out before it starts a new generation (bounds its memory). */
@@ -36,15 +37,16 @@ export class WorkerLabelIds {
   /**
    * Ids for one request's series (NO_LABEL_ID where the label bytes are empty). A generation
    * starts before the request when its series might not fit, never in the middle of one.
+   * The array may be longer than the series count; it comes from `buffers`.
    */
-  assign(scan: ScannedWriteV1): Uint32Array {
+  assign(scan: ScannedWriteV1, buffers: BufferSource = FRESH_BUFFERS): Uint32Array {
     const count = scan.seriesCount;
     if (this.nextId > 0 && this.nextId + count > this.maxIds) {
       this.byHash = new Map();
       this.nextId = 0;
       this.currentGeneration++;
     }
-    const ids = new Uint32Array(count);
+    const ids = new Uint32Array(buffers.take(count * 4));
     const rows = scan.series;
     for (let i = 0, row = 0; i < count; i++, row += SERIES_COLUMNS) {
       ids[i] = this.idOf(scan.body, rows[row + COL_LABELS_START]!, rows[row + COL_LABELS_END]!, rows[row + COL_LABELS_HASH]! | 0);
@@ -57,7 +59,7 @@ export class WorkerLabelIds {
     const head = this.byHash.get(hash);
     for (let e = head; e !== undefined; e = e.next) if (sameBytes(e.key, body, start, end)) return e.id;
     const id = this.nextId++;
-    this.byHash.set(hash, { key: body.slice(start, end), id, next: head });
+    this.byHash.set(hash, { key: new Uint8Array(body.subarray(start, end)), id, next: head });
     return id;
   }
 }

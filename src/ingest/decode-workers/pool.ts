@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { MetricstorError } from '../../errors.js';
 import { LabelIdTable } from './label-ids.js';
-import { ownedBytes, type DecodeJob, type DecodeReply, type RemoteWriteVersion } from './protocol.js';
+import { ownedBytes, replyBuffers, type DecodeJob, type DecodeReply, type RecycleBuffers, type RemoteWriteVersion } from './protocol.js';
 
 /** Decode workers when the setting is left unset: one per core, at most this many. */
 export const MAX_DEFAULT_DECODE_WORKERS = 4;
@@ -20,6 +20,12 @@ const QUICK_FAILURE_MS = 1000;
 export interface PoolAnswer {
   readonly reply: DecodeReply;
   readonly labelIds: LabelIdTable;
+  /**
+   * Moves the reply's buffers back to their worker for its next replies: call it once nothing
+   * reads the reply, or anything made as a view of it, any more (after that they read as empty).
+   * Calling it again does nothing; an answer never released only costs its worker new buffers.
+   */
+  readonly release: () => void;
 }
 
 interface Pending {
@@ -71,7 +77,7 @@ export class DecodePool {
     }
     const id = this.nextId++;
     const bytes = ownedBytes(body);
-    const job: DecodeJob = { id, version, body: bytes, maxDecodedBytes };
+    const job: DecodeJob = { kind: 'decode', id, version, body: bytes, maxDecodedBytes };
     return new Promise<PoolAnswer>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       try {
@@ -117,10 +123,24 @@ export class DecodePool {
       const pending = slot.pending.get(reply.id);
       if (pending === undefined) return;
       slot.pending.delete(reply.id);
-      pending.resolve({ reply, labelIds: slot.labelIds });
+      pending.resolve({ reply, labelIds: slot.labelIds, release: this.releaser(index, slot, reply) });
     });
     worker.on('error', (err) => this.lost(index, slot, `decode worker failed: ${err.message}`));
     worker.on('exit', (code) => this.lost(index, slot, `decode worker exited with code ${code}`));
+  }
+
+  private releaser(index: number, slot: Slot, reply: DecodeReply): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      // A worker that stopped or was replaced gets nothing back; the collector frees its buffers.
+      if (slot.stopped || this.slots[index] !== slot) return;
+      const buffers = replyBuffers(reply).filter((b) => b.byteLength > 0);
+      if (buffers.length === 0) return;
+      const message: RecycleBuffers = { kind: 'recycle', buffers };
+      slot.worker.postMessage(message, buffers);
+    };
   }
 
   /** A worker died: its jobs fail and it is replaced (at once, or after a pause if it died young). */

@@ -1,6 +1,6 @@
 import type { MetricMetadata } from '../../storage/types.js';
 import { hashBytes } from '../label-cache.js';
-import { SamplesBuffer } from '../samples-buffer.js';
+import { FRESH_BUFFERS, SamplesBuffer, type BufferSource } from '../samples-buffer.js';
 import { decodeMetadata, decodeSamples, newSeriesFields, walkTimeSeries } from './decode-v1.js';
 import { WIRE_LEN, WireReader, wrongWireType } from './wire.js';
 
@@ -38,14 +38,30 @@ export interface ScannedWriteV1 {
  * (a series whose label fields are interleaved with other fields, or that carries native
  * histograms) and throws bad_data for malformed bytes; in both cases decodeWriteRequestV1 on
  * the same bytes gives the answer, with the same error a request would get without scanning.
+ * The typed arrays come from `buffers`; when the scan gives up or throws, they are handed back.
  */
-export function scanWriteRequestV1(body: Uint8Array): ScannedWriteV1 | undefined {
+export function scanWriteRequestV1(body: Uint8Array, buffers: BufferSource = FRESH_BUFFERS): ScannedWriteV1 | undefined {
+  const out = new SamplesBuffer(Math.ceil(body.length / 16), buffers);
+  const scanned = { series: new Uint32Array(buffers.take(64 * SERIES_COLUMNS * 4)) };
+  let result: ScannedWriteV1 | undefined;
+  try {
+    result = scanInto(body, buffers, scanned, out);
+  } finally {
+    if (result === undefined) {
+      buffers.give(scanned.series.buffer as ArrayBuffer);
+      buffers.give(out.timestamps.buffer as ArrayBuffer);
+      buffers.give(out.valueBytes.buffer as ArrayBuffer);
+    }
+  }
+  return result;
+}
+
+function scanInto(body: Uint8Array, buffers: BufferSource, scanned: { series: Uint32Array }, out: SamplesBuffer): ScannedWriteV1 | undefined {
   const r = new WireReader(body);
   const fields = newSeriesFields();
-  let series = new Uint32Array(64 * SERIES_COLUMNS);
+  let series = scanned.series;
   let seriesCount = 0;
   const metadata: MetricMetadata[] = [];
-  const out = new SamplesBuffer(Math.ceil(body.length / 16));
   let exemplarCount = 0;
   while (!r.atEnd()) {
     const tag = r.tag('WriteRequest');
@@ -60,9 +76,10 @@ export function scanWriteRequestV1(body: Uint8Array): ScannedWriteV1 | undefined
       const labelsStart = labelFields.length > 0 ? labelFields.starts[0]! : 0;
       const labelsEnd = labelFields.length > 0 ? labelFields.ends[labelFields.length - 1]! : 0;
       if ((seriesCount + 1) * SERIES_COLUMNS > series.length) {
-        const grown = new Uint32Array(series.length * 2);
+        const grown = new Uint32Array(buffers.take(series.length * 8));
         grown.set(series);
-        series = grown;
+        buffers.give(series.buffer as ArrayBuffer);
+        series = scanned.series = grown;
       }
       const row = seriesCount * SERIES_COLUMNS;
       series[row + COL_LABELS_START] = labelsStart;
