@@ -70,7 +70,7 @@ export const SETTINGS: readonly Setting[] = [
   // ingest
   { key: 'ingest.max_concurrency', field: 'ingest.maxConcurrency', ...positiveInt, default: DEFAULT_WRITE_QUEUE.maxConcurrent, env: 'METRICSTOR_INGEST_MAX_CONCURRENCY', description: 'Most remote write and import requests written to storage at once; the rest wait in line.' },
   { key: 'ingest.max_queue', field: 'ingest.maxQueue', type: 'integer', min: 0, default: DEFAULT_WRITE_QUEUE.maxWaiting, env: 'METRICSTOR_INGEST_MAX_QUEUE', description: 'Most writes waiting for a slot (each holds only its compressed body); one more, or one waiting over 10 s, gets 429 with Retry-After.' },
-  { key: 'ingest.decode_workers', field: 'ingest.decodeWorkers', type: 'integer', min: 0, env: 'METRICSTOR_INGEST_DECODE_WORKERS', description: 'Threads that decompress and scan remote write bodies off the event loop; 0: the event loop does it. Unset: one per core, at most 4.' },
+  { key: 'ingest.decode_workers', field: 'ingest.decodeWorkers', type: 'integer', min: 0, env: 'METRICSTOR_INGEST_DECODE_WORKERS', description: 'Threads that decompress and scan remote write bodies off the event loop; 0: the event loop does it. Unset: one per core beyond the first (the event loop keeps one), at least 1, at most 4.' },
   // limits
   { key: 'limits.max_form_body_bytes', field: 'limits.maxFormBodyBytes', ...positiveInt, default: 4 * MIB, description: 'Largest form-encoded body accepted by the query API.' },
   { key: 'limits.max_body_bytes', field: 'limits.maxBodyBytes', ...positiveInt, default: DEFAULT_INGEST_LIMITS.maxBodyBytes, env: 'METRICSTOR_MAX_BODY_BYTES', description: 'Largest remote write or import body as sent (compressed); larger: 413.' },

@@ -6,11 +6,11 @@ import { MetricstorError } from '../../errors.js';
 import { LabelIdTable } from './label-ids.js';
 import { ownedBytes, replyBuffers, type DecodeJob, type DecodeReply, type RecycleBuffers, type RemoteWriteVersion } from './protocol.js';
 
-/** Decode workers when the setting is left unset: one per core, at most this many. */
+/** Decode workers when the setting is left unset: one per core beyond the event loop's, at least one, at most this many. */
 export const MAX_DEFAULT_DECODE_WORKERS = 4;
 
 export function defaultDecodeWorkers(): number {
-  return Math.min(MAX_DEFAULT_DECODE_WORKERS, os.availableParallelism());
+  return Math.max(1, Math.min(MAX_DEFAULT_DECODE_WORKERS, os.availableParallelism() - 1));
 }
 
 /** A worker that failed this soon after it started is replaced only after the same delay, so a broken entry cannot spin. */
