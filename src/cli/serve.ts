@@ -2,6 +2,7 @@ import { formatProblem, loadConfig, parseFlags, readConfigFile } from '../config
 import { errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { startServer } from '../server.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { UsageError } from './options.js';
 
 /**
@@ -17,6 +18,7 @@ export async function serveCommand(args: readonly string[]): Promise<void> {
     env: process.env,
     flags,
   });
+  limitHeapGrowth(config.server.heapGrowthPercent);
   const logger = createLogger({ level: config.server.logLevel });
   logger.info('starting', { config: configFile ?? null, dataDir: config.storage.dataDir, backend: config.storage.backend });
   const server = await startServer(config, { logger });

@@ -67,6 +67,8 @@ export interface Config {
     /** host:port of the gRPC listener. */
     readonly grpcAddr: string;
     readonly logLevel: LogLevel;
+    /** Percent the V8 heap may grow past its last full collection's live size; 0 leaves it to V8. */
+    readonly heapGrowthPercent: number;
     /** HTTPS and gRPC over TLS when present. */
     readonly tls?: ServerTlsConfig;
     readonly auth?: AuthConfig;
