@@ -75,6 +75,8 @@ export interface ChunkSnapshot {
 export class Head {
   private readonly bySid = new Map<bigint, SeriesHead>();
   private readonly changed = new Set<HeadChunk>();
+  /** Closed chunks in `changed`: final, and waiting only for the next write to the KV. */
+  private closedQueued = 0;
   private counter = 0;
 
   constructor(
@@ -141,8 +143,15 @@ export class Head {
   }
 
   private queue(c: HeadChunk): void {
+    if (c.queued) return;
     c.queued = true;
     this.changed.add(c);
+    if (c.closed) this.closedQueued++;
+  }
+
+  /** Closed chunks whose final version is not yet taken for the KV. */
+  get closedWaiting(): number {
+    return this.closedQueued;
   }
 
   /** The chunk a sample at `t` goes to; null when it exactly repeats a chunk's last sample. */
@@ -179,7 +188,8 @@ export class Head {
     if (c.closed) return;
     c.closed = true;
     c.version++;
-    this.queue(c);
+    if (c.queued) this.closedQueued++;
+    else this.queue(c);
     if (c.series.current === c) c.series.current = null;
   }
 
@@ -206,6 +216,7 @@ export class Head {
       if (!includeOpen && !c.closed) continue;
       this.changed.delete(c);
       c.queued = false;
+      if (c.closed) this.closedQueued--;
       if (c.numSamples === 0) continue;
       taken.push(c);
       sizeBytes += CHUNK_HEADER_BYTES + c.appender.sizeBytes;

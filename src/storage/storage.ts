@@ -94,6 +94,12 @@ export interface StorageOptions {
    * is not rewritten every flush interval. Default 60 s; at most this much ingest is replayed.
    */
   readonly checkpointIntervalMs?: number;
+  /**
+   * Buffered head: once this many closed chunks wait for the KV, they are written without waiting
+   * for the flush interval, which bounds the head's memory when samples arrive faster than real
+   * time (a backlog, a replay). Default 8,192.
+   */
+  readonly closedChunksWriteAt?: number;
   /** Replaces the series hash; only tests use it (to force collisions). */
   readonly hasher?: LabelsHasher;
 }
@@ -101,6 +107,7 @@ export interface StorageOptions {
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 const WRITE_THROUGH_TICK_MS = 30_000;
 const DEFAULT_CHECKPOINT_MS = 60_000;
+const DEFAULT_CLOSED_CHUNKS_WRITE_AT = 8192;
 const REPLAY_PAGE = 64;
 const MIN_TS = Number.MIN_SAFE_INTEGER;
 const MAX_TS = Number.MAX_SAFE_INTEGER;
@@ -136,6 +143,8 @@ export class Storage implements MetricStorage {
   private lastOrphanCheckMs = 0;
   private lastCheckpointMs = 0;
   private ticking: Promise<void> | null = null;
+  /** The write of closed chunks started because too many waited; null when none is under way. */
+  private closedWrite: Promise<void> | null = null;
   private closed = false;
 
   private constructor(kv: KvStore, options: StorageOptions) {
@@ -317,10 +326,21 @@ export class Storage implements MetricStorage {
       if (sh === null || sh.detached) sh = e.head = this.head.getOrCreate(e.sid);
       this.head.append(sh, timestamps, values, nowMs, start, end);
     }
+    if (this.buffered && this.head.closedWaiting >= (this.options.closedChunksWriteAt ?? DEFAULT_CLOSED_CHUNKS_WRITE_AT)) this.writeClosedChunks();
     if (walSids !== null && walSeries > 0) {
       return this.log.append(encodeWalRecord(walSids, { timestamps, values, starts, ends }), ops, marks);
     }
     return this.committer.commit(ops, marks, null, false);
+  }
+
+  /** Writes the closed chunks now, unless such a write is under way; a failure leaves them to the next tick. */
+  private writeClosedChunks(): void {
+    this.closedWrite ??= this.committer
+      .commit([], [], null, false)
+      .catch(() => undefined)
+      .finally(() => {
+        this.closedWrite = null;
+      });
   }
 
   // ---- recovery of write-ahead records ----------------------------------------------------------

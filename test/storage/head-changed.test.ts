@@ -52,4 +52,26 @@ describe('storage/head changed chunks', () => {
     appendOne(head, 2n, T0 + 15_000, 2);
     expect(head.takeChanged(true).map((s) => s.chunk.series.sid)).to.deep.equal([2n]);
   });
+
+  it('counts each closed chunk waiting for the KV once, until a take hands it out or a failure returns it', () => {
+    const head = new Head(1n, 1);
+    appendOne(head, 1n, T0, 1);
+    appendOne(head, 2n, T0, 1);
+    head.takeChanged(true);
+    head.close(head.get(1n)!.chunks[0]!); // closed after its last take: queued again, closed
+    appendOne(head, 2n, T0 + 15_000, 2);
+    head.close(head.get(2n)!.chunks[0]!); // closed while queued as open
+    head.close(head.get(2n)!.chunks[0]!); // a second close changes nothing
+    expect(head.closedWaiting).to.equal(2);
+    for (let i = 0; i < 121; i++) appendOne(head, 3n, T0 + i * 15_000, i); // the 121st sample cuts the first chunk
+    expect(head.closedWaiting).to.equal(3);
+    const closed = head.takeChanged(false);
+    expect(closed).to.have.length(3);
+    expect(head.closedWaiting).to.equal(0);
+    head.failed(closed);
+    expect(head.closedWaiting).to.equal(3);
+    head.committed(head.takeChanged(false));
+    expect(head.closedWaiting).to.equal(0);
+    expect(head.hasChanges(false)).to.equal(false);
+  });
 });
