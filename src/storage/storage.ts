@@ -95,7 +95,7 @@ export interface StorageOptions {
    */
   readonly checkpointIntervalMs?: number;
   /**
-   * Buffered head: once this many closed chunks wait for the KV, they are written without waiting
+   * With `walDir`: once this many closed chunks wait for the KV, they are written without waiting
    * for the flush interval, which bounds the head's memory when samples arrive faster than real
    * time (a backlog, a replay). Default 8,192.
    */
@@ -326,7 +326,8 @@ export class Storage implements MetricStorage {
       if (sh === null || sh.detached) sh = e.head = this.head.getOrCreate(e.sid);
       this.head.append(sh, timestamps, values, nowMs, start, end);
     }
-    if (this.buffered && this.head.closedWaiting >= (this.options.closedChunksWriteAt ?? DEFAULT_CLOSED_CHUNKS_WRITE_AT)) this.writeClosedChunks();
+    // With the KV log every append's batch already takes the closed chunks; segment files do not.
+    if (this.segments !== null && this.head.closedWaiting >= (this.options.closedChunksWriteAt ?? DEFAULT_CLOSED_CHUNKS_WRITE_AT)) this.writeClosedChunks();
     if (walSids !== null && walSeries > 0) {
       return this.log.append(encodeWalRecord(walSids, { timestamps, values, starts, ends }), ops, marks);
     }
