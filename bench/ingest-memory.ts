@@ -8,22 +8,23 @@
  *
  *   npx tsx bench/ingest-memory.ts [--hosts=200] [--hours=2] [--concurrency=16]
  *     [--node-flags="--max-semi-space-size=4"] [--heap-snapshot] [--smaps] [--out=DIR]
+ *     [--end=2026-11-26T23:59:00Z]
  *
- * The server runs from dist/, built first when older than the sources.
+ * The data ends now unless --end says when (a run just after midnight UTC otherwise spans two days).
+ *
+ * The server runs from dist/, built first when older than the sources, with the launcher's Node
+ * flags (bin/metricstor.js); --node-flags come after them, so they can override one.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/promql/testing/net.js';
 import { buildDataset, describeSize } from './compare/dataset.js';
 import { replay } from './compare/ingest-runner.js';
 import { startProcess } from './compare/managed-process.js';
 import { cpuSeconds, peakRssBytes, sampleRssSplit, sampleSmapsAtPeak } from './compare/proc-stats.js';
-import { ensureBuilt } from './compare/systems/metricstor.js';
+import { ensureBuilt, serverNodeArgs } from './compare/systems/metricstor.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const SNAPSHOT_WAIT_MS = 30_000;
 
 function flag(name: string, fallback: string): string {
@@ -39,20 +40,20 @@ const nodeFlags = flag('node-flags', '').split(' ').filter((f) => f !== '');
 const snapshot = process.argv.includes('--heap-snapshot');
 const smaps = process.argv.includes('--smaps');
 const outDir = path.resolve(flag('out', '.'));
+const endMs = Date.parse(flag('end', new Date().toISOString()));
+if (Number.isNaN(endMs)) throw new Error('--end wants an ISO 8601 time');
 if (!(hosts > 0 && hours > 0 && concurrency > 0)) throw new Error('--hosts, --hours and --concurrency want positive numbers');
 
 ensureBuilt();
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
-const dataset = buildDataset({ hosts, hours }, concurrency);
+const dataset = buildDataset({ hosts, hours }, concurrency, endMs);
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'metricstor-ingest-memory-'));
 const httpPort = await freePort();
 const baseUrl = `http://127.0.0.1:${httpPort}`;
 const server = await startProcess({
   command: process.execPath,
   args: [
-    ...nodeFlags,
-    ...(snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : []),
-    CLI,
+    ...serverNodeArgs([...nodeFlags, ...(snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : [])]),
     'serve',
     `--server.http-addr=127.0.0.1:${httpPort}`,
     `--server.grpc-addr=127.0.0.1:${await freePort()}`,
@@ -71,7 +72,7 @@ try {
   const cpu = cpuSeconds(server.pid) - cpu0;
   const { anonBytes, fileBytes } = split.stop();
   process.stdout.write(
-    `${describeSize(dataset.size)}, concurrency ${concurrency}, node flags [${nodeFlags.join(' ')}]: ` +
+    `${describeSize(dataset.size)}, concurrency ${concurrency}, node flags besides the launcher's [${nodeFlags.join(' ')}]: ` +
       `${Math.round(r.samples / r.seconds).toLocaleString('en-US')} samples/s, ${(cpu / (r.samples / 1e6)).toFixed(2)} CPU-s per million, ` +
       `peak RSS ${mib(peakRssBytes(server.pid))} MiB, largest anon ${mib(anonBytes)} MiB, largest file-backed ${mib(fileBytes)} MiB\n`,
   );
