@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { MetricstorError } from '../../src/errors.js';
 import { MetricMetadata_MetricType } from '../../src/generated/prompb/prometheus/types.js';
 import { decodeRemoteWriteBody, type DecodedBody } from '../../src/ingest/decode-workers/decode-body.js';
-import { DecodePool, spawnDecodeWorker } from '../../src/ingest/decode-workers/pool.js';
+import { DECODE_WORKER_YOUNG_GENERATION_MB, DecodePool, spawnDecodeWorker } from '../../src/ingest/decode-workers/pool.js';
 import type { RemoteWriteVersion } from '../../src/ingest/decode-workers/protocol.js';
 import { remoteWriteHandler } from '../../src/ingest/http.js';
 import { LabelCache } from '../../src/ingest/label-cache.js';
@@ -113,6 +113,16 @@ describe('ingest: decode workers', function () {
     pool = new DecodePool(2);
   });
   after(() => pool.close());
+
+  it('run with a young generation of DECODE_WORKER_YOUNG_GENERATION_MB, not V8\'s default of up to 48 MiB', async () => {
+    const worker = spawnDecodeWorker();
+    try {
+      await new Promise<void>((resolve, reject) => worker.once('online', resolve).once('error', reject));
+      expect(worker.resourceLimits?.maxYoungGenerationSizeMb).to.equal(DECODE_WORKER_YOUNG_GENERATION_MB);
+    } finally {
+      await worker.terminate();
+    }
+  });
 
   it('decode 1.0 and 2.0 bodies as this thread does, labels and sample bytes alike, with and without a warm label cache', async () => {
     for (const [version, body] of [

@@ -13,6 +13,14 @@ export function defaultDecodeWorkers(): number {
   return Math.max(1, Math.min(MAX_DEFAULT_DECODE_WORKERS, os.availableParallelism() - 1));
 }
 
+/**
+ * A worker's young generation (V8's default is up to 48 MiB, all of it resident once used). A
+ * worker keeps its bytes in pooled ArrayBuffers outside the heap and allocates only small,
+ * short-lived objects on it, so a small young generation costs it little CPU and saves the
+ * process that much memory (docs/benchmarks.md, "Young generations").
+ */
+export const DECODE_WORKER_YOUNG_GENERATION_MB = 6;
+
 /** A worker that failed this soon after it started is replaced only after the same delay, so a broken entry cannot spin. */
 const QUICK_FAILURE_MS = 1000;
 
@@ -173,9 +181,10 @@ export class DecodePool {
  * parent's --import hooks before its entry.
  */
 export function spawnDecodeWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+  const resourceLimits = { maxYoungGenerationSizeMb: DECODE_WORKER_YOUNG_GENERATION_MB };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { resourceLimits });
   const source = fileURLToPath(new URL('./worker.ts', import.meta.url));
   const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
   const entry = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`;
-  return new Worker(entry, { eval: true });
+  return new Worker(entry, { eval: true, resourceLimits });
 }
