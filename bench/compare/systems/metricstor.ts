@@ -1,6 +1,6 @@
 /** Metricstor: the real server (`metricstor serve`) as `npm start` runs it, built from this tree. */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import type { RunningSystem, SystemKind } from './system.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+const LAUNCHER = path.join(REPO_ROOT, 'bin', 'metricstor.js');
 /** What `npm run build` compiles into dist/. */
 const BUILD_INPUTS = ['src', 'web', path.join('flaredb-client', 'src')].map((dir) => path.join(REPO_ROOT, dir));
 
@@ -22,6 +23,25 @@ function newestMtimeMs(dir: string): number {
     newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(p) : statSync(p).mtimeMs);
   }
   return newest;
+}
+
+/**
+ * The Node flags the launcher (bin/metricstor.js, what `npm start` and the installed `metricstor`
+ * command run) passes on its first line, so that a benchmark starts the server with them too.
+ */
+export function launcherNodeFlags(): string[] {
+  const first = readFileSync(LAUNCHER, 'utf8').split('\n', 1)[0]!;
+  const match = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/.exec(first);
+  if (match === null) throw new Error(`${LAUNCHER} starts with "${first}", not "#!/usr/bin/env -S node [--flag ...]"`);
+  return match[1]!.split(' ').filter((f) => f !== '');
+}
+
+/**
+ * What `node` needs to start the compiled CLI as the launcher does: its Node flags, then
+ * `extraNodeFlags` (later ones win), then the entry point.
+ */
+export function serverNodeArgs(extraNodeFlags: readonly string[] = []): string[] {
+  return [...launcherNodeFlags(), ...extraNodeFlags, CLI];
 }
 
 /**
@@ -85,7 +105,7 @@ export function metricstor(options: MetricstorOptions): SystemKind {
       await mkdir(dataDir, { recursive: true });
       const [httpPort, grpcPort] = [await freePort(), await freePort()];
       const args = [
-        CLI,
+        ...serverNodeArgs(),
         'serve',
         `--server.http-addr=127.0.0.1:${httpPort}`,
         `--server.grpc-addr=127.0.0.1:${grpcPort}`,
