@@ -13,7 +13,7 @@
  * The data ends now unless --end says when (a run just after midnight UTC otherwise spans two days).
  *
  * The server runs from dist/, built first when older than the sources, with the launcher's Node
- * flags (bin/metricstor.js); --node-flags come after them, so they can override one.
+ * flags and environment (bin/metricstor.js); --node-flags come after them, so they can override one.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,7 +23,7 @@ import { buildDataset, describeSize } from './compare/dataset.js';
 import { replay } from './compare/ingest-runner.js';
 import { startProcess } from './compare/managed-process.js';
 import { cpuSeconds, peakRssBytes, sampleRssSplit, sampleSmapsAtPeak } from './compare/proc-stats.js';
-import { ensureBuilt, serverNodeArgs } from './compare/systems/metricstor.js';
+import { ensureBuilt, launcherEnv, serverNodeArgs } from './compare/systems/metricstor.js';
 
 const SNAPSHOT_WAIT_MS = 30_000;
 
@@ -52,6 +52,7 @@ const httpPort = await freePort();
 const baseUrl = `http://127.0.0.1:${httpPort}`;
 const server = await startProcess({
   command: process.execPath,
+  env: launcherEnv(),
   args: [
     ...serverNodeArgs([...nodeFlags, ...(snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : [])]),
     'serve',

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { launcherNodeFlags } from '../../bench/compare/systems/metricstor.js';
+import { launcherCommand, launcherNodeFlags } from '../../bench/compare/systems/metricstor.js';
 
 /** Allocates short-lived objects, some surviving a while, and prints the largest new space seen (bytes). */
 const YOUNG_GENERATION_PROBE = `
@@ -28,6 +28,10 @@ describe('bin/metricstor.js, the launcher', () => {
     const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
     expect(pkg.scripts['start']).to.match(/&& \.\/bin\/metricstor\.js serve$/);
     expect(pkg.bin['metricstor']).to.equal('bin/metricstor.js');
+  });
+
+  it('sets a fixed malloc mmap threshold, so that glibc hands freed large buffers back instead of keeping them in its heap', () => {
+    expect(launcherCommand().env).to.deep.equal({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072' });
   });
 
   it('passes Node flags that keep the young generation at 4 MiB instead of V8\'s default of up to 32 MiB', async function () {

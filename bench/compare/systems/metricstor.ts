@@ -26,14 +26,29 @@ function newestMtimeMs(dir: string): number {
 }
 
 /**
- * The Node flags the launcher (bin/metricstor.js, what `npm start` and the installed `metricstor`
- * command run) passes on its first line, so that a benchmark starts the server with them too.
+ * The environment variables and Node flags the launcher (bin/metricstor.js, what `npm start` and the
+ * installed `metricstor` command run) sets on its first line, so that a benchmark starts the server
+ * as users do.
  */
-export function launcherNodeFlags(): string[] {
+export function launcherCommand(): { readonly env: Readonly<Record<string, string>>; readonly nodeFlags: string[] } {
   const first = readFileSync(LAUNCHER, 'utf8').split('\n', 1)[0]!;
-  const match = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/.exec(first);
-  if (match === null) throw new Error(`${LAUNCHER} starts with "${first}", not "#!/usr/bin/env -S node [--flag ...]"`);
-  return match[1]!.split(' ').filter((f) => f !== '');
+  const match = /^#!\/usr\/bin\/env -S((?: [A-Z_]+=\S+)*) node((?: --\S+)*)$/.exec(first);
+  if (match === null) throw new Error(`${LAUNCHER} starts with "${first}", not "#!/usr/bin/env -S [NAME=value ...] node [--flag ...]"`);
+  const env: Record<string, string> = {};
+  for (const assignment of match[1]!.split(' ').filter((a) => a !== '')) {
+    const eq = assignment.indexOf('=');
+    env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
+  }
+  return { env, nodeFlags: match[2]!.split(' ').filter((f) => f !== '') };
+}
+
+export function launcherNodeFlags(): string[] {
+  return launcherCommand().nodeFlags;
+}
+
+/** This process's environment with the launcher's variables over it, as a launched server sees it. */
+export function launcherEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, ...launcherCommand().env };
 }
 
 /**
@@ -116,7 +131,7 @@ export function metricstor(options: MetricstorOptions): SystemKind {
         ...(options.flaredbAddress === undefined ? [] : ['--storage.backend=flaredb', `--storage.flaredb.endpoints=${options.flaredbAddress}`, '--storage.flaredb.request-timeout=30s']),
       ];
       const baseUrl = `http://127.0.0.1:${httpPort}`;
-      const proc = await startProcess({ command: process.execPath, args, cwd: REPO_ROOT, readyUrl: `${baseUrl}/-/ready`, readyTimeoutMs: 120_000 });
+      const proc = await startProcess({ command: process.execPath, args, env: launcherEnv(), cwd: REPO_ROOT, readyUrl: `${baseUrl}/-/ready`, readyTimeoutMs: 120_000 });
       const running: RunningSystem = {
         name: options.name ?? 'metricstor',
         baseUrl,
