@@ -1,10 +1,12 @@
-import { mkdir, open as openFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open as openFile, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { open, type Database, type RangeOptions, type RootDatabase } from 'lmdb';
 import { MetricstorError, errorMessage, isMetricstorError } from '../errors.js';
 import { compareBytes, equalBytes } from './bytes.js';
 import type { KvBatchLimits, KvEntry, KvOp, KvRange, KvScanPage, KvStore } from './kv.js';
+import { LOGGED_VALUE_BYTES, TAG_INLINE, loggedRefOf, sameRef, writeLoggedValue } from './stored-value.js';
 import { DEFAULT_SCAN_LIMIT, checkKey, checkOps, checkRange } from './validate.js';
+import { ValueLog } from './value-log.js';
 
 /**
  * When a write resolves:
@@ -16,6 +18,8 @@ export type EmbeddedDurability = 'flush' | 'commit';
 
 export interface EmbeddedKvOptions {
   readonly durability?: EmbeddedDurability;
+  /** Size at which a value log segment is sealed and the next one started (default 64 MiB). */
+  readonly valueSegmentBytes?: number;
 }
 
 /** How the LMDB file is used: what it occupies, and what of it the live tree needs. */
@@ -44,12 +48,27 @@ export interface ReclaimOptions {
 
 export interface ReclaimSummary {
   readonly rewritten: boolean;
+  /** Value log segments deleted because nothing referred to them any more. */
+  readonly valueSegmentsRemoved: number;
   readonly before: FileUsage;
   readonly after: FileUsage;
   readonly durationMs: number;
 }
 
 const RECLAIM_DIR = 'reclaim';
+const VALUES_DIR = 'values';
+/**
+ * Which way values are stored: without this file (format 1) as they are; with it (format 2) tagged,
+ * bulk ones in the value log (docs/format/embedded-kv.md). A format 1 store is rewritten on open.
+ */
+const FORMAT_FILE = 'format';
+/** Written before a format 1 store's rewritten file is renamed into place, and renamed to FORMAT_FILE after. */
+const FORMAT_PENDING_FILE = 'format.pending';
+const FORMAT_VERSION = '2';
+/** Bulk values shorter than this stay in the tree, where a reference would take 13 bytes. */
+const MIN_LOGGED_VALUE_BYTES = 64;
+/** Records looked up between yields to the event loop while collecting value log segments. */
+const COLLECT_SLICE_RECORDS = 4096;
 /** Address space reserved for the map (not disk: the file grows only as pages are written). */
 const MAP_SIZE_BYTES = 2 ** 40;
 const RECLAIM_TXN_ENTRIES = 5_000;
@@ -91,9 +110,15 @@ export class EmbeddedKv implements KvStore {
   readonly batchLimits: KvBatchLimits = BATCH_LIMITS;
   /** Data files reclaimSpace has swapped in; LMDB counts transactions per file. */
   private fileEpoch = 0;
+  /** Value log segments that batches not yet committed refer to, with how many such batches. */
+  private readonly pinnedSegments = new Map<number, number>();
+  /** Resolves once every write call so far has been handed to lmdb; null when all have been. */
+  private handedOver: Promise<void> | null = null;
+  private collecting: Promise<number> | null = null;
 
   private constructor(
     private db: RootDatabase<Buffer, Uint8Array>,
+    private readonly values: ValueLog,
     private readonly dir: string,
     private readonly durability: EmbeddedDurability,
     /** Longest key LMDB accepts with this page size (1978 bytes by default). */
@@ -103,10 +128,16 @@ export class EmbeddedKv implements KvStore {
   static async open(dir: string, options: EmbeddedKvOptions = {}): Promise<EmbeddedKv> {
     try {
       await mkdir(dir, { recursive: true });
+      await settleFormat(dir);
       // A rewrite that did not reach its rename left only a copy behind; the data file is whole.
       await rm(path.join(dir, RECLAIM_DIR), { recursive: true, force: true });
       const db = openLmdb(dir);
-      return new EmbeddedKv(db, dir, options.durability ?? 'flush', maxKeySizeOf(db));
+      // A read takes a slot in LMDB's reader table, which is how other processes see this one.
+      db.get(Buffer.from([0]));
+      const values = ValueLog.open(path.join(dir, VALUES_DIR), options.valueSegmentBytes);
+      const kv = new EmbeddedKv(db, values, dir, options.durability ?? 'flush', maxKeySizeOf(db));
+      kv.collectSoon(); // segments earlier runs sealed
+      return kv;
     } catch (err) {
       throw new MetricstorError('unavailable', `cannot open embedded KV in ${dir}: ${errorMessage(err)}`, { cause: err });
     }
@@ -116,14 +147,14 @@ export class EmbeddedKv implements KvStore {
     if (this.exclusive !== null) await this.waitExclusive();
     this.checkOpen();
     this.checkKey(key);
-    return this.wrap('get', () => this.db.get(key) ?? null);
+    return this.wrap('get', () => this.valueOf(this.db.get(key)));
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | null)[]> {
     if (this.exclusive !== null) await this.waitExclusive();
     this.checkOpen();
     for (const key of keys) this.checkKey(key);
-    return this.wrap('getMany', () => keys.map((key) => this.db.get(key) ?? null));
+    return this.wrap('getMany', () => keys.map((key) => this.valueOf(this.db.get(key))));
   }
 
   async batch(ops: readonly KvOp[]): Promise<void> {
@@ -144,26 +175,98 @@ export class EmbeddedKv implements KvStore {
 
   private async batchNow(ops: readonly KvOp[]): Promise<void> {
     await this.wrapAsync('batch', async () => {
-      // lmdb runs this callback before batch() returns and copies each key as it is queued, but
-      // keeps a reference to each value until the commit: values are copied so that a caller who
-      // reuses its buffers cannot change what gets written. One buffer holds the copies of the
-      // whole batch (thousands of small allocations cost more than the one copy).
-      let valueBytes = 0;
-      for (const op of ops) if (op.type === 'put') valueBytes += op.value.length;
-      const copies = Buffer.allocUnsafeSlow(valueBytes);
+      // Everything lmdb is given is copied first, keys included (the hand-over may wait for a value
+      // log sync): a caller who reuses its buffers cannot change what gets written. Bulk values go
+      // to the value log and the tree gets a reference. One buffer holds the whole batch (thousands
+      // of small allocations cost more than the one copy).
+      const logged: KvOp[] = [];
+      let bytes = 0;
+      for (const op of ops) {
+        bytes += op.key.length;
+        if (op.type !== 'put') continue;
+        if (isLogged(op)) {
+          logged.push(op);
+          bytes += LOGGED_VALUE_BYTES;
+        } else bytes += 1 + op.value.length;
+      }
+      const activeBefore = this.values.activeSegment;
+      const refs = logged.length === 0 ? [] : this.values.append(logged as { key: Uint8Array; value: Uint8Array }[]);
+      // A new segment sealed the one before it, which may be all garbage already.
+      if (activeBefore !== null && this.values.activeSegment !== activeBefore) this.collectSoon();
+      const arena = Buffer.allocUnsafeSlow(bytes);
+      const stored: { key: Buffer; value: Buffer | null }[] = new Array(ops.length);
       let at = 0;
-      await this.db.batch(() => {
-        for (const op of ops) {
-          if (op.type === 'put') {
-            const end = at + op.value.length;
-            copies.set(op.value, at);
-            void this.db.put(op.key, copies.subarray(at, end));
-            at = end;
-          } else void this.db.remove(op.key);
+      let r = 0;
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]!;
+        arena.set(op.key, at);
+        const key = arena.subarray(at, (at += op.key.length));
+        let value: Buffer | null = null;
+        if (op.type === 'put') {
+          const start = at;
+          if (isLogged(op)) {
+            writeLoggedValue(arena, at, refs[r++]!);
+            at += LOGGED_VALUE_BYTES;
+          } else {
+            arena[at] = TAG_INLINE;
+            arena.set(op.value, at + 1);
+            at += 1 + op.value.length;
+          }
+          value = arena.subarray(start, at);
         }
-      });
-      await this.durable();
+        stored[i] = { key, value };
+      }
+      const pinned = [...new Set(refs.map((ref) => ref.segment))];
+      for (const seg of pinned) this.pinnedSegments.set(seg, (this.pinnedSegments.get(seg) ?? 0) + 1);
+      try {
+        // The tree may refer to a logged value only once the value is durable.
+        await this.handOver(refs.length === 0 ? null : this.values.sync(), () =>
+          this.db.batch(() => {
+            for (const { key, value } of stored) {
+              if (value === null) void this.db.remove(key);
+              else void this.db.put(key, value);
+            }
+          }),
+        );
+        await this.durable();
+      } finally {
+        for (const seg of pinned) {
+          const n = this.pinnedSegments.get(seg)! - 1;
+          if (n === 0) this.pinnedSegments.delete(seg);
+          else this.pinnedSegments.set(seg, n);
+        }
+      }
     });
+  }
+
+  /**
+   * Calls `submit`, which queues writes with lmdb, after every write call made before this one has
+   * queued its own and once `ready` (a value log sync) resolves: lmdb applies writes in the order
+   * they are queued, so calls stay in the order they were made. Resolves with what `submit` returned.
+   */
+  private async handOver<T>(ready: Promise<void> | null, submit: () => Promise<T>): Promise<T> {
+    const before = this.handedOver;
+    if (before === null && ready === null) return submit();
+    let handed!: () => void;
+    const mine = new Promise<void>((resolve) => (handed = resolve));
+    this.handedOver = mine;
+    let result: Promise<T>;
+    try {
+      if (ready !== null) await ready;
+      if (before !== null) await before;
+      result = submit();
+    } finally {
+      handed();
+      if (this.handedOver === mine) this.handedOver = null;
+    }
+    return result;
+  }
+
+  /** A value as the caller wrote it, from what the tree holds (a view of lmdb's fresh copy, or read from the value log). */
+  private valueOf(stored: Buffer | undefined): Uint8Array | null {
+    if (stored === undefined) return null;
+    const ref = loggedRefOf(stored);
+    return ref === null ? stored.subarray(1) : this.values.read(ref);
   }
 
   async scan(range: KvRange): Promise<KvScanPage> {
@@ -200,7 +303,7 @@ export class EmbeddedKv implements KvStore {
     const entries: KvEntry[] = [];
     for (const row of this.db.getRange(options)) {
       if (entries.length === limit) return { entries, next: row.key };
-      entries.push({ key: row.key, value: row.value });
+      entries.push({ key: row.key, value: this.valueOf(row.value)! });
     }
     return { entries };
   }
@@ -220,16 +323,23 @@ export class EmbeddedKv implements KvStore {
   private async compareAndSwapNow(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array | null): Promise<boolean> {
     const k = Buffer.from(key);
     const want = expected === null ? null : Buffer.from(expected);
-    const next = value === null ? null : Buffer.from(value);
+    let next: Buffer | null = null;
+    if (value !== null) {
+      next = Buffer.allocUnsafeSlow(1 + value.length);
+      next[0] = TAG_INLINE;
+      next.set(value, 1);
+    }
     return this.wrapAsync('compareAndSwap', async () => {
-      const swapped = await this.db.transaction(() => {
-        const current = this.db.get(k);
-        const matches = current === undefined || want === null ? current === undefined && want === null : equalBytes(current, want);
-        if (!matches) return false;
-        if (next === null) void this.db.remove(k);
-        else void this.db.put(k, next);
-        return true;
-      });
+      const swapped = await this.handOver(null, () =>
+        this.db.transaction(() => {
+          const current = this.valueOf(this.db.get(k));
+          const matches = current === null || want === null ? current === null && want === null : equalBytes(current, want);
+          if (!matches) return false;
+          if (next === null) void this.db.remove(k);
+          else void this.db.put(k, next);
+          return true;
+        }),
+      );
       if (swapped) await this.durable();
       return swapped;
     });
@@ -239,7 +349,9 @@ export class EmbeddedKv implements KvStore {
     if (this.exclusive !== null) await this.waitExclusive();
     if (this.closed) return;
     this.closed = true;
+    await this.collecting;
     await this.wrapAsync('close', () => this.db.close());
+    this.values.close();
   }
 
   /**
@@ -273,12 +385,13 @@ export class EmbeddedKv implements KvStore {
     if (this.exclusive !== null) await this.waitExclusive();
     this.checkOpen();
     const t0 = Date.now();
+    const valueSegmentsRemoved = await this.collectValueSegments();
     const before = await this.fileUsage();
     const want = { ...DEFAULT_RECLAIM, ...options };
     const freeFraction = before.filePages === 0 ? 0 : 1 - before.usedPages / before.filePages;
     const usedBytes = before.usedPages * before.pageSize;
     if (before.fileBytes < want.minFileBytes || freeFraction < want.minFreeFraction || usedBytes > want.maxUsedBytes || this.openElsewhere()) {
-      return { rewritten: false, before, after: before, durationMs: Date.now() - t0 };
+      return { rewritten: false, valueSegmentsRemoved, before, after: before, durationMs: Date.now() - t0 };
     }
     let release!: () => void;
     this.exclusive = new Promise<void>((resolve) => (release = resolve));
@@ -289,7 +402,51 @@ export class EmbeddedKv implements KvStore {
       this.exclusive = null;
       release();
     }
-    return { rewritten: true, before, after: await this.fileUsage(), durationMs: Date.now() - t0 };
+    return { rewritten: true, valueSegmentsRemoved, before, after: await this.fileUsage(), durationMs: Date.now() - t0 };
+  }
+
+  /**
+   * Deletes the value log segments the tree no longer refers to: for each segment that no batch in
+   * flight writes to, every record's key is looked up, and the segment goes once none of them still
+   * holds that record's reference. No new reference to a sealed segment can appear, so what was
+   * found dead stays dead. Runs only while no other process has the store open (it could be
+   * writing to a segment this process takes for sealed). Resolves with the segments deleted.
+   */
+  collectValueSegments(): Promise<number> {
+    this.collecting ??= this.collectNow().finally(() => (this.collecting = null));
+    return this.collecting;
+  }
+
+  private collectSoon(): void {
+    if (this.collecting === null) setImmediate(() => void this.collectValueSegments().catch(() => undefined));
+  }
+
+  private async collectNow(): Promise<number> {
+    const usable = (): boolean => !this.closed && this.exclusive === null && !this.openElsewhere();
+    if (!usable()) return 0;
+    const active = this.values.activeSegment;
+    const candidates = this.values.listSegments().filter((seg) => seg !== active && !this.pinnedSegments.has(seg));
+    let removed = 0;
+    for (const seg of candidates) {
+      let live = false;
+      let looked = 0;
+      for (const record of this.values.records(seg)) {
+        const stored = this.db.get(record.key);
+        const ref = stored === undefined ? null : loggedRefOf(stored);
+        if (ref !== null && sameRef(ref, record.ref)) {
+          live = true;
+          break;
+        }
+        if (++looked % COLLECT_SLICE_RECORDS === 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (!usable()) return removed;
+        }
+      }
+      if (live || !usable()) continue;
+      this.values.remove(seg);
+      removed++;
+    }
+    return removed;
   }
 
   /**
@@ -312,26 +469,7 @@ export class EmbeddedKv implements KvStore {
     await mkdir(copyDir);
     const copy = openLmdb(copyDir);
     try {
-      let after: Uint8Array | null = null;
-      for (;;) {
-        const options: RangeOptions = after === null ? { limit: RECLAIM_TXN_ENTRIES + 1 } : { start: after, limit: RECLAIM_TXN_ENTRIES + 1 };
-        let last: Uint8Array | null = null;
-        let copied = 0;
-        copy.transactionSync(() => {
-          for (const row of this.db.getRange(options)) {
-            if (after !== null && equalBytes(row.key, after)) continue;
-            if (copied === RECLAIM_TXN_ENTRIES) break;
-            copy.putSync(row.key, row.value, { append: true });
-            last = row.key;
-            copied++;
-          }
-        });
-        if (last === null) break;
-        after = last;
-        // Let timers and I/O run between transactions; every KV call waits for the swap anyway.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-      await copy.flushed;
+      await copyEntries(this.db, copy, (value) => value);
     } finally {
       await copy.close();
     }
@@ -396,6 +534,114 @@ export class EmbeddedKv implements KvStore {
   private mapError(what: string, err: unknown): MetricstorError {
     if (isMetricstorError(err)) return err;
     return new MetricstorError('unavailable', `embedded KV ${what} failed: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+function isLogged(op: KvOp): boolean {
+  return op.type === 'put' && op.bulk === true && op.value.length >= MIN_LOGGED_VALUE_BYTES;
+}
+
+/**
+ * Copies every entry in key order into `to` (appended, so its leaf pages come out full), a few
+ * thousand per transaction, yielding to the event loop between transactions.
+ */
+async function copyEntries(
+  from: RootDatabase<Buffer, Uint8Array>,
+  to: RootDatabase<Buffer, Uint8Array>,
+  valueOf: (stored: Buffer) => Buffer,
+): Promise<void> {
+  let after: Uint8Array | null = null;
+  for (;;) {
+    const options: RangeOptions = after === null ? { limit: RECLAIM_TXN_ENTRIES + 1 } : { start: after, limit: RECLAIM_TXN_ENTRIES + 1 };
+    let last: Uint8Array | null = null;
+    let copied = 0;
+    to.transactionSync(() => {
+      for (const row of from.getRange(options)) {
+        if (after !== null && equalBytes(row.key, after)) continue;
+        if (copied === RECLAIM_TXN_ENTRIES) break;
+        to.putSync(row.key, valueOf(row.value), { append: true });
+        last = row.key;
+        copied++;
+      }
+    });
+    if (last === null) break;
+    after = last;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await to.flushed;
+}
+
+/**
+ * Brings the directory to FORMAT_VERSION: a new store is marked, a format 1 store rewritten with
+ * every value tagged inline, and a rewrite that crashed is finished or started again.
+ */
+async function settleFormat(dir: string): Promise<void> {
+  const format = await readTextOrNull(path.join(dir, FORMAT_FILE));
+  if (format !== null) {
+    if (format.trim() !== FORMAT_VERSION) {
+      throw new MetricstorError('unavailable', `embedded KV in ${dir} has format ${format.trim()}, which this version does not read`);
+    }
+    return;
+  }
+  const pending = path.join(dir, FORMAT_PENDING_FILE);
+  if ((await readTextOrNull(pending)) !== null) {
+    // The rewritten file was renamed into place if the copy is gone.
+    if (!(await exists(path.join(dir, RECLAIM_DIR, 'data.mdb')))) {
+      await rename(pending, path.join(dir, FORMAT_FILE));
+      await syncPath(dir);
+      return;
+    }
+    await rm(pending);
+  }
+  if (!(await exists(path.join(dir, 'data.mdb')))) {
+    await writeFile(path.join(dir, FORMAT_FILE), `${FORMAT_VERSION}\n`);
+    await syncPath(path.join(dir, FORMAT_FILE));
+    await syncPath(dir);
+    return;
+  }
+  const copyDir = path.join(dir, RECLAIM_DIR);
+  await rm(copyDir, { recursive: true, force: true });
+  await mkdir(copyDir);
+  const old = openLmdb(dir);
+  const copy = openLmdb(copyDir);
+  try {
+    await copyEntries(old, copy, (value) => {
+      const tagged = Buffer.allocUnsafe(1 + value.length);
+      tagged[0] = TAG_INLINE;
+      tagged.set(value, 1);
+      return tagged;
+    });
+  } finally {
+    await copy.close();
+    await old.close();
+  }
+  await syncPath(path.join(copyDir, 'data.mdb'));
+  await writeFile(pending, `${FORMAT_VERSION}\n`);
+  await syncPath(pending);
+  await syncPath(dir);
+  await rename(path.join(copyDir, 'data.mdb'), path.join(dir, 'data.mdb'));
+  await syncPath(dir);
+  await rename(pending, path.join(dir, FORMAT_FILE));
+  await syncPath(dir);
+  await rm(copyDir, { recursive: true, force: true });
+}
+
+async function readTextOrNull(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
 }
 

@@ -41,7 +41,17 @@ export interface KvBatchLimits {
 }
 
 export type KvOp =
-  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | {
+      readonly type: 'put';
+      readonly key: Uint8Array;
+      readonly value: Uint8Array;
+      /**
+       * A hint: the value is bulk data (a chunk's bytes) that is written once or a few times,
+       * read seldom and deleted before long, as opposed to index data. A backend may keep such
+       * values apart from its ordered index; reads return them all the same.
+       */
+      readonly bulk?: boolean;
+    }
   | { readonly type: 'del'; readonly key: Uint8Array };
 
 export interface KvRange {

@@ -137,7 +137,8 @@ export class Committer {
     const snapshots: ChunkSnapshot[] = this.head.takeChanged(flush);
     const listener = flush ? this.flushListener : null;
     const logPosition = listener?.flushStarting() ?? null;
-    const chunkPuts: KvOp[] = snapshots.map((s) => ({ type: 'put', key: s.chunk.key, value: s.value }));
+    // A closed chunk is final: written once, then read seldom until compaction replaces it.
+    const chunkPuts: KvOp[] = snapshots.map((s) => ({ type: 'put', key: s.chunk.key, value: s.value, bulk: s.chunk.closed }));
     const tail: KvOp[] = [];
     let covered: Uint8Array[] = [];
     if (flush) {
