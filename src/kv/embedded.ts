@@ -385,7 +385,7 @@ export class EmbeddedKv implements KvStore {
     if (this.exclusive !== null) await this.waitExclusive();
     this.checkOpen();
     const t0 = Date.now();
-    const valueSegmentsRemoved = await this.collectValueSegments();
+    const valueSegmentsRemoved = await this.collectValueSegments(true);
     const before = await this.fileUsage();
     const want = { ...DEFAULT_RECLAIM, ...options };
     const freeFraction = before.filePages === 0 ? 0 : 1 - before.usedPages / before.filePages;
@@ -410,10 +410,13 @@ export class EmbeddedKv implements KvStore {
    * flight writes to, every record's key is looked up, and the segment goes once none of them still
    * holds that record's reference. No new reference to a sealed segment can appear, so what was
    * found dead stays dead. Runs only while no other process has the store open (it could be
-   * writing to a segment this process takes for sealed). Resolves with the segments deleted.
+   * writing to a segment this process takes for sealed). With `sealActive`, the segment being
+   * written is sealed first, so that it can go too. Resolves with the segments deleted.
    */
-  collectValueSegments(): Promise<number> {
-    this.collecting ??= this.collectNow().finally(() => (this.collecting = null));
+  async collectValueSegments(sealActive = false): Promise<number> {
+    // A collection under way may have listed its segments before the seal; run another after it.
+    if (sealActive && this.collecting !== null) await this.collecting.catch(() => undefined);
+    this.collecting ??= this.collectNow(sealActive).finally(() => (this.collecting = null));
     return this.collecting;
   }
 
@@ -421,9 +424,10 @@ export class EmbeddedKv implements KvStore {
     if (this.collecting === null) setImmediate(() => void this.collectValueSegments().catch(() => undefined));
   }
 
-  private async collectNow(): Promise<number> {
+  private async collectNow(sealActive: boolean): Promise<number> {
     const usable = (): boolean => !this.closed && this.exclusive === null && !this.openElsewhere();
     if (!usable()) return 0;
+    if (sealActive && this.values.activeSegment !== null && !this.pinnedSegments.has(this.values.activeSegment)) this.values.seal();
     const active = this.values.activeSegment;
     const candidates = this.values.listSegments().filter((seg) => seg !== active && !this.pinnedSegments.has(seg));
     let removed = 0;

@@ -164,6 +164,11 @@ export class ValueLog {
     }
   }
 
+  /** Ends appends to the active segment; the next append starts a new one. */
+  seal(): void {
+    this.active = null;
+  }
+
   /** Deletes a segment nothing refers to any more. Never the active one. */
   remove(segment: number): void {
     if (this.active?.id === segment) throw new MetricstorError('internal', 'the active value log segment cannot be removed');

@@ -136,12 +136,18 @@ describe('EmbeddedKv bulk values', () => {
     expect(summary.valueSegmentsRemoved).to.be.at.most(5);
     expect(toHex((await kv.get(utf8('key0')))!)).to.equal(toHex(bytes(500, 0)));
     for (let i = 1; i < 30; i++) expect(toHex((await kv.get(utf8(`key${i}`)))!)).to.equal(toHex(bytes(500, 200 + i)));
-    // With every key deleted, only the segment a new value goes to is left.
+    // With every key deleted, only the segment of a new value is left.
     await kv.batch(keys(0).map((k) => ({ type: 'del', key: utf8(k) }) as KvOp));
     await kv.batch([bulkPut('fresh', bytes(9000, 7))]);
     await kv.reclaimSpace();
     expect(await segmentFiles(kvDir)).to.have.length(1);
     expect(toHex((await kv.get(utf8('fresh')))!)).to.equal(toHex(bytes(9000, 7)));
+    // reclaimSpace seals the segment being written, so once it is garbage it goes too.
+    await kv.batch([{ type: 'del', key: utf8('fresh') }]);
+    expect((await kv.reclaimSpace()).valueSegmentsRemoved).to.equal(1);
+    expect(await segmentFiles(kvDir)).to.deep.equal([]);
+    await kv.batch([bulkPut('again', bytes(100, 8))]);
+    expect(toHex((await kv.get(utf8('again')))!)).to.equal(toHex(bytes(100, 8)));
     await kv.close();
   });
 
