@@ -40,6 +40,7 @@ export class Committer {
   private waiters: Waiter[] = [];
   private flushWanted = false;
   private running: Promise<void> | null = null;
+  private taken = 0;
   private readonly limits: BatchLimits;
 
   constructor(
@@ -67,6 +68,15 @@ export class Committer {
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.running ??= this.run();
     return done;
+  }
+
+  /**
+   * Names the commit that will take the ops `commit` is given now: it changes each time a commit
+   * takes what was staged. Ops of one generation are written in the order given, as one KV batch
+   * or as consecutive batches that stop at the first failure.
+   */
+  get generation(): number {
+    return this.taken;
   }
 
   /** Write-ahead records already in the KV (e.g. being replayed) that the next flush deletes. */
@@ -133,6 +143,7 @@ export class Committer {
     this.waiters = [];
     this.walPuts = [];
     this.flushWanted = false;
+    this.taken++;
 
     const snapshots: ChunkSnapshot[] = this.head.takeChanged(flush);
     const listener = flush ? this.flushListener : null;

@@ -121,8 +121,14 @@ export class SeriesIndex {
   seriesCreated = 0;
   /** Recent selections, reused while the KV has not been written since. */
   private readonly selections = new SelectionCache();
-  /** `V` and `N` keys staged recently, so a burst of new series does not repeat them. */
+  /** `V` and `N` keys committed recently, so a burst of new series does not repeat them. */
   private readonly recentValueKeys = countLimitedLru<string, true>(100_000);
+  /**
+   * `V` and `N` keys staged but not yet committed, with the commit generation that takes them:
+   * a series staged for the same generation relies on them (they commit with its own keys, or its
+   * keys do not commit either) instead of staging them again.
+   */
+  private readonly stagedValueKeys = new Map<string, number>();
 
   constructor(kv: KvStore, options: SeriesIndexOptions = {}) {
     this.kv = kv;
@@ -268,14 +274,17 @@ export class SeriesIndex {
   /**
    * Stages the index keys of `entry` for `day` and records them in `marks`, so the caller can
    * mark the day indexed once the batch commits. Callers skip days `entry.isIndexed` already.
+   * `generation` names the commit that will take `ops` (Committer.generation): ops staged for one
+   * generation commit in order, so a later one's keys never land without an earlier one's.
    */
-  stageDay(entry: SeriesEntry, day: number, ops: KvOp[], marks: IndexMarks): void {
+  stageDay(entry: SeriesEntry, day: number, ops: KvOp[], marks: IndexMarks, generation: number): void {
     for (const l of entry.labels) {
       ops.push({ type: 'put', key: postingKey(day, l.name, l.value, entry.sid), value: EMPTY });
-      const recent = `${day}\u0000${l.name}\u0000${l.value}`;
-      if (this.recentValueKeys.get(recent) === undefined) {
+      const valueKey = `${day}\u0000${l.name}\u0000${l.value}`;
+      if (this.recentValueKeys.get(valueKey) === undefined && this.stagedValueKeys.get(valueKey) !== generation) {
         ops.push({ type: 'put', key: labelValueKey(day, l.name, l.value), value: EMPTY });
         ops.push({ type: 'put', key: labelNameKey(day, l.name), value: EMPTY });
+        this.stagedValueKeys.set(valueKey, generation);
       }
     }
     marks.push({ entry, day });
@@ -285,7 +294,11 @@ export class SeriesIndex {
   markCommitted(marks: IndexMarks): void {
     for (const { entry, day } of marks) {
       entry.markIndexed(day);
-      for (const l of entry.labels) this.recentValueKeys.set(`${day}\u0000${l.name}\u0000${l.value}`, true);
+      for (const l of entry.labels) {
+        const valueKey = `${day}\u0000${l.name}\u0000${l.value}`;
+        this.recentValueKeys.set(valueKey, true);
+        this.stagedValueKeys.delete(valueKey);
+      }
     }
   }
 
@@ -295,6 +308,7 @@ export class SeriesIndex {
    */
   forget(labelSets: readonly Labels[]): void {
     this.recentValueKeys.clear();
+    this.stagedValueKeys.clear();
     this.byIdentity = new WeakMap();
     for (const labels of labelSets) {
       const key = cacheKeyOf(this.hasher(labels));

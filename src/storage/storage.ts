@@ -320,18 +320,21 @@ export class Storage implements MetricStorage {
       walSeries++;
       const d = days[i]!;
       if (typeof d === 'number') {
-        if (!e.isIndexed(d)) this.index.stageDay(e, d, ops, marks);
-      } else for (const day of d) if (!e.isIndexed(day)) this.index.stageDay(e, day, ops, marks);
+        if (!e.isIndexed(d)) this.index.stageDay(e, d, ops, marks, this.committer.generation);
+      } else for (const day of d) if (!e.isIndexed(day)) this.index.stageDay(e, day, ops, marks, this.committer.generation);
       let sh = e.head;
       if (sh === null || sh.detached) sh = e.head = this.head.getOrCreate(e.sid);
       this.head.append(sh, timestamps, values, nowMs, start, end);
     }
+    // The ops go to the committer before anything else can start a commit: they were staged for
+    // its current generation.
+    const done =
+      walSids !== null && walSeries > 0
+        ? this.log.append(encodeWalRecord(walSids, { timestamps, values, starts, ends }), ops, marks)
+        : this.committer.commit(ops, marks, null, false);
     // With the KV log every append's batch already takes the closed chunks; segment files do not.
     if (this.segments !== null && this.head.closedWaiting >= (this.options.closedChunksWriteAt ?? DEFAULT_CLOSED_CHUNKS_WRITE_AT)) this.writeClosedChunks();
-    if (walSids !== null && walSeries > 0) {
-      return this.log.append(encodeWalRecord(walSids, { timestamps, values, starts, ends }), ops, marks);
-    }
-    return this.committer.commit(ops, marks, null, false);
+    return done;
   }
 
   /** Writes the closed chunks now, unless such a write is under way; a failure leaves them to the next tick. */
