@@ -13,6 +13,8 @@ import { ValueLog } from './value-log.js';
  * - 'flush' (default): after the fsync that covers its commit, so it survives power loss.
  * - 'commit': once committed to the OS page cache; it survives a crash of the process, and after
  *   power loss the store reopens at the last flushed commit (consistent, but recent writes lost).
+ * In both, a batch with bulk values waits for the fdatasync of the value log before it commits,
+ * so that no commit LMDB has flushed can refer to value bytes a power loss took.
  */
 export type EmbeddedDurability = 'flush' | 'commit';
 
@@ -349,7 +351,7 @@ export class EmbeddedKv implements KvStore {
     if (this.exclusive !== null) await this.waitExclusive();
     if (this.closed) return;
     this.closed = true;
-    await this.collecting;
+    await this.collecting?.catch(() => undefined);
     await this.wrapAsync('close', () => this.db.close());
     this.values.close();
   }
