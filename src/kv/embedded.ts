@@ -196,27 +196,27 @@ export class EmbeddedKv implements KvStore {
       // A new segment sealed the one before it, which may be all garbage already.
       if (activeBefore !== null && this.values.activeSegment !== activeBefore) this.collectSoon();
       const arena = Buffer.allocUnsafeSlow(bytes);
-      const stored: { key: Buffer; value: Buffer | null }[] = new Array(ops.length);
+      const keys: Buffer[] = new Array<Buffer>(ops.length);
+      // null: a delete
+      const values: (Buffer | null)[] = new Array<Buffer | null>(ops.length);
       let at = 0;
       let r = 0;
       for (let i = 0; i < ops.length; i++) {
         const op = ops[i]!;
         arena.set(op.key, at);
-        const key = arena.subarray(at, (at += op.key.length));
-        let value: Buffer | null = null;
-        if (op.type === 'put') {
-          const start = at;
-          if (isLogged(op)) {
-            writeLoggedValue(arena, at, refs[r++]!);
-            at += LOGGED_VALUE_BYTES;
-          } else {
-            arena[at] = TAG_INLINE;
-            arena.set(op.value, at + 1);
-            at += 1 + op.value.length;
-          }
-          value = arena.subarray(start, at);
+        keys[i] = arena.subarray(at, (at += op.key.length));
+        values[i] = null;
+        if (op.type !== 'put') continue;
+        const start = at;
+        if (isLogged(op)) {
+          writeLoggedValue(arena, at, refs[r++]!);
+          at += LOGGED_VALUE_BYTES;
+        } else {
+          arena[at] = TAG_INLINE;
+          arena.set(op.value, at + 1);
+          at += 1 + op.value.length;
         }
-        stored[i] = { key, value };
+        values[i] = arena.subarray(start, at);
       }
       const pinned = [...new Set(refs.map((ref) => ref.segment))];
       for (const seg of pinned) this.pinnedSegments.set(seg, (this.pinnedSegments.get(seg) ?? 0) + 1);
@@ -224,8 +224,10 @@ export class EmbeddedKv implements KvStore {
         // The tree may refer to a logged value only once the value is durable.
         await this.handOver(refs.length === 0 ? null : this.values.sync(), () =>
           this.db.batch(() => {
-            for (const { key, value } of stored) {
-              if (value === null) void this.db.remove(key);
+            for (let i = 0; i < keys.length; i++) {
+              const key = keys[i]!;
+              const value = values[i];
+              if (value === null || value === undefined) void this.db.remove(key);
               else void this.db.put(key, value);
             }
           }),
