@@ -472,20 +472,11 @@ export class EmbeddedKv implements KvStore {
 
   private async rewriteFile(): Promise<void> {
     await this.db.flushed;
-    const copyDir = path.join(this.dir, RECLAIM_DIR);
-    await rm(copyDir, { recursive: true, force: true });
-    await mkdir(copyDir);
-    const copy = openLmdb(copyDir);
-    try {
-      await copyEntries(this.db, copy, (value) => value);
-    } finally {
-      await copy.close();
-    }
-    await syncPath(path.join(copyDir, 'data.mdb'));
+    const copied = await writeCopy(this.db, this.dir, (value) => value);
     await this.db.close();
-    await rename(path.join(copyDir, 'data.mdb'), path.join(this.dir, 'data.mdb'));
+    await rename(copied, path.join(this.dir, 'data.mdb'));
     await syncPath(this.dir);
-    await rm(copyDir, { recursive: true, force: true });
+    await rm(path.join(this.dir, RECLAIM_DIR), { recursive: true, force: true });
     this.db = openLmdb(this.dir);
     this.fileEpoch++;
   }
@@ -550,9 +541,26 @@ function isLogged(op: KvOp): boolean {
 }
 
 /**
- * Copies every entry in key order into `to` (appended, so its leaf pages come out full), a few
- * thousand per transaction, yielding to the event loop between transactions.
+ * Copies every entry of `from`, each value passed through `valueOf`, into a new LMDB file in
+ * `dir`'s RECLAIM_DIR, in key order (appended, so its leaf pages come out full) and a few thousand
+ * per transaction, yielding to the event loop between transactions. Returns the copy's data file,
+ * synced to disk.
  */
+async function writeCopy(from: RootDatabase<Buffer, Uint8Array>, dir: string, valueOf: (stored: Buffer) => Buffer): Promise<string> {
+  const copyDir = path.join(dir, RECLAIM_DIR);
+  await rm(copyDir, { recursive: true, force: true });
+  await mkdir(copyDir);
+  const to = openLmdb(copyDir);
+  try {
+    await copyEntries(from, to, valueOf);
+  } finally {
+    await to.close();
+  }
+  const file = path.join(copyDir, 'data.mdb');
+  await syncPath(file);
+  return file;
+}
+
 async function copyEntries(
   from: RootDatabase<Buffer, Uint8Array>,
   to: RootDatabase<Buffer, Uint8Array>,
@@ -592,7 +600,7 @@ async function settleFormat(dir: string): Promise<void> {
     return;
   }
   const pending = path.join(dir, FORMAT_PENDING_FILE);
-  if ((await readTextOrNull(pending)) !== null) {
+  if (await exists(pending)) {
     // The rewritten file was renamed into place if the copy is gone.
     if (!(await exists(path.join(dir, RECLAIM_DIR, 'data.mdb')))) {
       await rename(pending, path.join(dir, FORMAT_FILE));
@@ -607,31 +615,26 @@ async function settleFormat(dir: string): Promise<void> {
     await syncPath(dir);
     return;
   }
-  const copyDir = path.join(dir, RECLAIM_DIR);
-  await rm(copyDir, { recursive: true, force: true });
-  await mkdir(copyDir);
   const old = openLmdb(dir);
-  const copy = openLmdb(copyDir);
+  let copied: string;
   try {
-    await copyEntries(old, copy, (value) => {
+    copied = await writeCopy(old, dir, (value) => {
       const tagged = Buffer.allocUnsafe(1 + value.length);
       tagged[0] = TAG_INLINE;
       tagged.set(value, 1);
       return tagged;
     });
   } finally {
-    await copy.close();
     await old.close();
   }
-  await syncPath(path.join(copyDir, 'data.mdb'));
   await writeFile(pending, `${FORMAT_VERSION}\n`);
   await syncPath(pending);
   await syncPath(dir);
-  await rename(path.join(copyDir, 'data.mdb'), path.join(dir, 'data.mdb'));
+  await rename(copied, path.join(dir, 'data.mdb'));
   await syncPath(dir);
   await rename(pending, path.join(dir, FORMAT_FILE));
   await syncPath(dir);
-  await rm(copyDir, { recursive: true, force: true });
+  await rm(path.join(dir, RECLAIM_DIR), { recursive: true, force: true });
 }
 
 async function readTextOrNull(file: string): Promise<string | null> {
