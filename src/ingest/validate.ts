@@ -240,9 +240,16 @@ function validateMetadata(m: MetricMetadata): void {
   }
 }
 
-/** A string that is equal exactly for equal sorted label sets (values are length-prefixed). */
+/**
+ * A string that is equal exactly for equal sorted label sets (values are length-prefixed). Joined
+ * rather than concatenated: it is kept with the cached labels, and a concatenated one is a tree
+ * of V8 cons strings several times the size of the flat string.
+ */
 function labelsKey(labels: readonly Label[]): string {
-  let key = '';
-  for (const l of labels) key += l.name + '=' + l.value.length + ':' + l.value;
-  return key;
+  const parts = new Array<string>(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    parts[i] = `${l.name}=${l.value.length}:${l.value}`;
+  }
+  return parts.join('');
 }

@@ -149,7 +149,7 @@ export class Committer {
     const listener = flush ? this.flushListener : null;
     const logPosition = listener?.flushStarting() ?? null;
     // A closed chunk is final: written once, then read seldom until compaction replaces it.
-    const chunkPuts: KvOp[] = snapshots.map((s) => ({ type: 'put', key: s.chunk.key, value: s.value, bulk: s.chunk.closed }));
+    const chunkPuts: KvOp[] = snapshots.map((s) => ({ type: 'put', key: this.head.chunkKey(s.chunk), value: s.value, bulk: s.chunk.closed }));
     const tail: KvOp[] = [];
     let covered: Uint8Array[] = [];
     if (flush) {

@@ -38,7 +38,8 @@ export class HeadChunk {
 
   constructor(
     readonly series: SeriesHead,
-    readonly key: Uint8Array,
+    /** Its place in the writer's sequence; with the series, window and writer it makes the KV key. */
+    readonly counter: number,
     readonly windowStartMs: number,
     nowMs: number,
   ) {
@@ -47,10 +48,15 @@ export class HeadChunk {
   }
 }
 
+const NO_CHUNKS: readonly HeadChunk[] = Object.freeze([]);
+
 /** The chunks of one series that live in this node's memory. */
 export class SeriesHead {
-  /** Open chunks and closed ones whose final version is not yet in the KV. */
-  readonly chunks: HeadChunk[] = [];
+  /**
+   * Open chunks and closed ones whose final version is not yet in the KV. Replaced, not changed in
+   * place: a list made to size holds its one or two chunks in a fifth of what a grown one takes.
+   */
+  chunks: readonly HeadChunk[] = NO_CHUNKS;
   /** The chunk the last sample went to: the fast path tries it first. */
   current: HeadChunk | null = null;
   /** Set once the head dropped this series; whoever holds it must ask the head again. */
@@ -83,6 +89,11 @@ export class Head {
     readonly writer: bigint,
     readonly incarnation: number,
   ) {}
+
+  /** The KV key of a chunk of this head (made on demand: a key per chunk in memory costs more). */
+  chunkKey(c: HeadChunk): Uint8Array {
+    return chunkKey(c.series.sid, c.windowStartMs, this.writer, makeSeq(this.incarnation, c.counter));
+  }
 
   get(sid: bigint): SeriesHead | undefined {
     return this.bySid.get(sid);
@@ -173,13 +184,8 @@ export class Head {
       this.close(best);
       open--;
     } else if (open >= MAX_OPEN_CHUNKS_PER_SERIES && leastRecent !== null) this.close(leastRecent);
-    const c = new HeadChunk(
-      sh,
-      chunkKey(sh.sid, windowStartMs, this.writer, makeSeq(this.incarnation, this.counter++)),
-      windowStartMs,
-      nowMs,
-    );
-    sh.chunks.push(c);
+    const c = new HeadChunk(sh, this.counter++, windowStartMs, nowMs);
+    sh.chunks = sh.chunks.concat(c);
     return c;
   }
 
@@ -255,12 +261,21 @@ export class Head {
 
   private drop(c: HeadChunk): void {
     const sh = c.series;
-    const i = sh.chunks.indexOf(c);
-    if (i >= 0) sh.chunks.splice(i, 1);
+    sh.chunks = without(sh.chunks, c);
     if (sh.current === c) sh.current = null;
     if (sh.chunks.length === 0 && this.bySid.get(sh.sid) === sh) {
       this.bySid.delete(sh.sid);
       sh.detached = true;
     }
   }
+}
+
+/** `chunks` less `c`, in a list made to size. */
+function without(chunks: readonly HeadChunk[], c: HeadChunk): readonly HeadChunk[] {
+  const i = chunks.indexOf(c);
+  if (i < 0) return chunks;
+  if (chunks.length === 1) return NO_CHUNKS;
+  const out = new Array<HeadChunk>(chunks.length - 1);
+  for (let j = 0, k = 0; j < chunks.length; j++) if (j !== i) out[k++] = chunks[j]!;
+  return out;
 }

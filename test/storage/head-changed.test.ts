@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Head } from '../../src/storage/head.js';
+import { decodeChunkKey, makeSeq, windowStartOfMs } from '../../src/storage/keys.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -73,5 +74,25 @@ describe('storage/head changed chunks', () => {
     head.committed(head.takeChanged(false));
     expect(head.closedWaiting).to.equal(0);
     expect(head.hasChanges(false)).to.equal(false);
+  });
+
+  it('makes each chunk key from the series, window, writer and sequence, and drops a saved chunk from its series', () => {
+    const head = new Head(7n, 3);
+    appendOne(head, 5n, T0, 1);
+    const sh = head.get(5n)!;
+    const first = sh.chunks[0]!;
+    head.close(first);
+    appendOne(head, 5n, T0 + 15_000, 2);
+    expect(sh.chunks).to.have.length(2);
+    const second = sh.chunks[1]!;
+    expect(decodeChunkKey(head.chunkKey(first))).to.deep.equal({ sid: 5n, windowStartMs: windowStartOfMs(T0), writer: 7n, seq: makeSeq(3, 0) });
+    expect(decodeChunkKey(head.chunkKey(second)).seq).to.equal(makeSeq(3, 1));
+    head.committed(head.takeChanged(false));
+    expect(sh.chunks).to.deep.equal([second]);
+    head.close(second);
+    head.committed(head.takeChanged(false));
+    expect(sh.chunks).to.deep.equal([]);
+    expect(sh.detached).to.equal(true);
+    expect(head.get(5n)).to.equal(undefined);
   });
 });

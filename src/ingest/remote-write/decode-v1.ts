@@ -5,6 +5,7 @@ import type { LabelCache } from '../label-cache.js';
 import type { DecodedWrite, RawSeries, ValidLabels } from '../types.js';
 import { metricTypeFromWire } from './metric-type.js';
 import { SamplesBuffer } from '../samples-buffer.js';
+import { labelStrings, type StringPool } from '../string-pool.js';
 import { decodeSample } from './sample.js';
 import { WIRE_I64, WIRE_LEN, WIRE_VARINT, WireReader, inSeries, wrongWireType } from './wire.js';
 
@@ -177,7 +178,7 @@ function decodeLabelFields(r: WireReader, labelFields: PositionList): Label[] {
     r.end = labelFields.ends[i]!;
     r.tag('TimeSeries');
     const labelEnd = r.lengthEnd('TimeSeries.labels');
-    labels[i] = decodeLabel(r, labelEnd);
+    labels[i] = decodeLabel(r, labelEnd, labelStrings);
   }
   return labels;
 }
@@ -190,12 +191,13 @@ export function decodeLabelRange(r: WireReader, start: number, end: number): Lab
   while (!r.atEnd()) {
     r.tag('TimeSeries');
     const labelEnd = r.lengthEnd('TimeSeries.labels');
-    labels.push(decodeLabel(r, labelEnd));
+    labels.push(decodeLabel(r, labelEnd, labelStrings));
   }
   return labels;
 }
 
-function decodeLabel(r: WireReader, end: number): Label {
+/** Series labels are kept as long as the series is known, so their strings come from `pool`. */
+function decodeLabel(r: WireReader, end: number, pool?: StringPool): Label {
   const outerEnd = r.end;
   r.end = end;
   let name = '';
@@ -213,7 +215,7 @@ function decodeLabel(r: WireReader, end: number): Label {
     }
   }
   r.end = outerEnd;
-  return { name, value };
+  return pool === undefined ? { name, value } : { name: pool.intern(name), value: pool.intern(value) };
 }
 
 /** Exemplars are not stored; they are still walked so malformed bytes are reported. */

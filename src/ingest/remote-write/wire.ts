@@ -161,6 +161,8 @@ export function wrongWireType(field: number, got: number, what: string): Error {
   return badData(`field ${field} of ${what} has wrong wire type ${got}`);
 }
 
+const FLAT_CONCAT_MAX_CHARS = 13;
+
 /** Decodes UTF-8 with an ASCII fast path; invalid sequences are bad_data. */
 export function decodeUtf8(buf: Buffer, start: number, end: number, what: string): string {
   let ascii = true;
@@ -171,7 +173,9 @@ export function decodeUtf8(buf: Buffer, start: number, end: number, what: string
     }
   }
   if (ascii) {
-    if (end - start < 24) {
+    // Joined character by character, a string this short is flat; a longer one would be a chain
+    // of V8 cons strings, several times its size for as long as it is kept.
+    if (end - start < FLAT_CONCAT_MAX_CHARS) {
       let s = '';
       for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
       return s;
