@@ -1,8 +1,10 @@
+import { ByteArena } from './byte-arena.js';
 import type { ValidLabels } from './types.js';
 
 interface Entry {
-  /** A copy of the encoded label bytes this entry stands for. */
-  readonly key: Uint8Array;
+  /** Where its generation's arena holds a copy of the encoded label bytes this entry stands for. */
+  readonly keyAt: number;
+  readonly keyLength: number;
   readonly labels: ValidLabels;
   /** The next entry whose bytes hash alike. */
   readonly next: Entry | undefined;
@@ -21,6 +23,8 @@ interface Entry {
 export class LabelCache {
   private young = new Map<number, Entry>();
   private old = new Map<number, Entry>();
+  private youngKeys = new ByteArena();
+  private oldKeys = new ByteArena(0);
   private youngSize = 0;
   private oldSize = 0;
   /** The ValidLabels of each canonical key among the entries of the same generation. */
@@ -38,11 +42,11 @@ export class LabelCache {
 
   /** As get, with hashBytes(bytes, start, end) already computed (by a decode worker). */
   getHashed(hash: number, bytes: Uint8Array, start: number, end: number): ValidLabels | undefined {
-    const hit = find(this.young.get(hash), bytes, start, end);
+    const hit = find(this.young.get(hash), this.youngKeys, bytes, start, end);
     if (hit !== undefined) return hit.labels;
-    const aged = find(this.old.get(hash), bytes, start, end);
+    const aged = find(this.old.get(hash), this.oldKeys, bytes, start, end);
     if (aged === undefined) return undefined;
-    this.insert(hash, aged.key, aged.labels);
+    this.insert(hash, bytes, start, end, aged.labels);
     return aged.labels;
   }
 
@@ -52,11 +56,10 @@ export class LabelCache {
    */
   set(key: Uint8Array, labels: ValidLabels): ValidLabels {
     const hash = hashBytes(key, 0, key.length);
-    const known = find(this.young.get(hash), key, 0, key.length);
+    const known = find(this.young.get(hash), this.youngKeys, key, 0, key.length);
     if (known !== undefined) return known.labels;
     const canonical = this.youngByKey.get(labels.key) ?? this.oldByKey.get(labels.key) ?? labels;
-    // A copy in memory of its own: on a Buffer, slice() would be a view that keeps the whole request alive.
-    this.insert(hash, new Uint8Array(key), canonical);
+    this.insert(hash, key, 0, key.length, canonical);
     return canonical;
   }
 
@@ -69,32 +72,29 @@ export class LabelCache {
     return this.youngSize + this.oldSize;
   }
 
-  private insert(hash: number, key: Uint8Array, labels: ValidLabels): void {
+  /** Enters a copy of bytes[start, end) (the caller may reuse its buffer) into the young generation. */
+  private insert(hash: number, bytes: Uint8Array, start: number, end: number, labels: ValidLabels): void {
     if (this.youngSize >= this.maxEntries) {
       this.old = this.young;
       this.oldSize = this.youngSize;
+      this.oldKeys = this.youngKeys;
       this.young = new Map();
       this.youngSize = 0;
+      this.youngKeys = new ByteArena();
       this.oldByKey = this.youngByKey;
       this.youngByKey = new Map();
       this.rotationCount++;
     }
     this.youngByKey.set(labels.key, labels);
-    this.young.set(hash, { key, labels, next: this.young.get(hash) });
+    const keyAt = this.youngKeys.add(bytes, start, end);
+    this.young.set(hash, { keyAt, keyLength: end - start, labels, next: this.young.get(hash) });
     this.youngSize++;
   }
 }
 
-function find(entry: Entry | undefined, bytes: Uint8Array, start: number, end: number): Entry | undefined {
-  for (let e = entry; e !== undefined; e = e.next) if (sameBytes(e.key, bytes, start, end)) return e;
+function find(entry: Entry | undefined, keys: ByteArena, bytes: Uint8Array, start: number, end: number): Entry | undefined {
+  for (let e = entry; e !== undefined; e = e.next) if (keys.equals(e.keyAt, e.keyLength, bytes, start, end)) return e;
   return undefined;
-}
-
-/** Whether bytes[start, end) equals key. */
-export function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
-  if (key.length !== end - start) return false;
-  for (let i = 0; i < key.length; i++) if (key[i] !== bytes[start + i]) return false;
-  return true;
 }
 
 /** MurmurHash3 (x86, 32-bit) of bytes[start, end), little-endian words. */

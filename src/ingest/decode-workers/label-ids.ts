@@ -1,4 +1,5 @@
-import { sameBytes, type LabelCache } from '../label-cache.js';
+import { ByteArena } from '../byte-arena.js';
+import type { LabelCache } from '../label-cache.js';
 import { COL_LABELS_END, COL_LABELS_HASH, COL_LABELS_START, SERIES_COLUMNS, type ScannedWriteV1 } from '../remote-write/scan-v1.js';
 import { FRESH_BUFFERS, type BufferSource } from '../samples-buffer.js';
 import type { ValidLabels } from '../types.js';
@@ -10,8 +11,9 @@ export const MAX_WORKER_LABEL_IDS = 100_000;
 export const NO_LABEL_ID = 0xffffffff;
 
 interface IdEntry {
-  /** A copy of the label bytes this id stands for. */
-  readonly key: Uint8Array;
+  /** Where the generation's arena holds a copy of the label bytes this id stands for. */
+  readonly keyAt: number;
+  readonly keyLength: number;
   readonly id: number;
   /** The next entry whose bytes hash alike. */
   readonly next: IdEntry | undefined;
@@ -25,6 +27,7 @@ interface IdEntry {
  */
 export class WorkerLabelIds {
   private byHash = new Map<number, IdEntry>();
+  private keys = new ByteArena();
   private nextId = 0;
   private currentGeneration = 0;
 
@@ -43,6 +46,7 @@ export class WorkerLabelIds {
     const count = scan.seriesCount;
     if (this.nextId > 0 && this.nextId + count > this.maxIds) {
       this.byHash = new Map();
+      this.keys = new ByteArena();
       this.nextId = 0;
       this.currentGeneration++;
     }
@@ -57,9 +61,9 @@ export class WorkerLabelIds {
   private idOf(body: Uint8Array, start: number, end: number, hash: number): number {
     if (start === end) return NO_LABEL_ID;
     const head = this.byHash.get(hash);
-    for (let e = head; e !== undefined; e = e.next) if (sameBytes(e.key, body, start, end)) return e.id;
+    for (let e = head; e !== undefined; e = e.next) if (this.keys.equals(e.keyAt, e.keyLength, body, start, end)) return e.id;
     const id = this.nextId++;
-    this.byHash.set(hash, { key: new Uint8Array(body.subarray(start, end)), id, next: head });
+    this.byHash.set(hash, { keyAt: this.keys.add(body, start, end), keyLength: end - start, id, next: head });
     return id;
   }
 }
