@@ -7,10 +7,14 @@
  * the bits are the same; only the length of a finished stream differs. BitWriter reproduces it
  * (see byteLength), and the chunk decoder checks it.
  */
+import { FRESH_BLOCKS, type ByteBlocks } from './byte-blocks.js';
+import { MetricstorError } from '../errors.js';
 import { ChunkCorruptError } from './errors.js';
 
 const MIN_CAPACITY_BYTES = 16;
 const DEFAULT_CAPACITY_BYTES = 128;
+/** A released writer's buffer: its next stored word throws in grow(). */
+const RELEASED = new Uint8Array(0);
 
 /**
  * Bits are gathered in a 32-bit accumulator and stored four bytes at a time, so a write is a few
@@ -28,8 +32,11 @@ export class BitWriter {
   /** True when the last write was a whole number of bytes wide (see the module comment). */
   private lastWriteByteSized = false;
 
-  constructor(capacityBytes = DEFAULT_CAPACITY_BYTES) {
-    this.buf = new Uint8Array(Math.max(capacityBytes, MIN_CAPACITY_BYTES));
+  constructor(
+    capacityBytes = DEFAULT_CAPACITY_BYTES,
+    private readonly blocks: ByteBlocks = FRESH_BLOCKS,
+  ) {
+    this.buf = blocks.take(Math.max(capacityBytes, MIN_CAPACITY_BYTES));
   }
 
   /**
@@ -37,9 +44,9 @@ export class BitWriter {
    * lastWriteByteSized is what the stream's writer last did (it decides the finished length).
    * capacityBytes sizes the first buffer (at least what is kept, plus room to write).
    */
-  static resume(bytes: Uint8Array, bitLen: number, lastWriteByteSized: boolean, capacityBytes = 0): BitWriter {
+  static resume(bytes: Uint8Array, bitLen: number, lastWriteByteSized: boolean, capacityBytes = 0, blocks: ByteBlocks = FRESH_BLOCKS): BitWriter {
     const wholeBytes = bitLen >>> 3;
-    const w = new BitWriter(Math.max(capacityBytes, wholeBytes * 2, wholeBytes + MIN_CAPACITY_BYTES));
+    const w = new BitWriter(Math.max(capacityBytes, wholeBytes * 2, wholeBytes + MIN_CAPACITY_BYTES), blocks);
     w.buf.set(bytes.subarray(0, wholeBytes));
     w.bytePos = wholeBytes;
     const partial = bitLen & 7;
@@ -175,9 +182,19 @@ export class BitWriter {
   }
 
   private grow(): void {
-    const next = new Uint8Array(this.buf.length * 2);
+    if (this.buf === RELEASED) throw new MetricstorError('internal', 'write to a released bit stream');
+    const next = this.blocks.take(this.buf.length * 2);
     next.set(this.buf.subarray(0, this.bytePos));
+    this.blocks.give(this.buf);
     this.buf = next;
+  }
+
+  /** Gives the buffer back to where it came from; the writer is unusable afterwards. */
+  release(): void {
+    this.blocks.give(this.buf);
+    this.buf = RELEASED;
+    this.bytePos = 0;
+    this.accBits = 0;
   }
 }
 

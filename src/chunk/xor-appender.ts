@@ -4,6 +4,7 @@
  */
 import { MetricstorError, badData } from '../errors.js';
 import { BitWriter } from './bstream.js';
+import { FRESH_BLOCKS, type ByteBlocks } from './byte-blocks.js';
 import { HI_WORD, LO_WORD, bufferWordsOf, wordsOf } from '../model/float-words.js';
 import { CHUNK_HEADER_BYTES, XorIterator } from './xor-iterator.js';
 import { writeUvarint, writeUvarintBig, writeVarint } from './varint.js';
@@ -40,9 +41,14 @@ export class XorAppender {
   private leading = NO_WINDOW;
   private trailing = 0;
 
-  /** An empty chunk: two zero header bytes. */
-  constructor() {
-    this.w = BitWriter.resume(EMPTY_HEADER, CHUNK_HEADER_BYTES * 8, false, FIRST_BUFFER_BYTES);
+  /** An empty chunk: two zero header bytes. Its buffers come from `blocks`. */
+  constructor(blocks: ByteBlocks = FRESH_BLOCKS) {
+    this.w = BitWriter.resume(EMPTY_HEADER, CHUNK_HEADER_BYTES * 8, false, FIRST_BUFFER_BYTES, blocks);
+  }
+
+  /** Gives the buffer back to its blocks; the appender is unusable afterwards. */
+  release(): void {
+    this.w.release();
   }
 
   /**

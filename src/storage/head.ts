@@ -1,4 +1,4 @@
-import { XorAppender, bufferWordsOf } from '../chunk/index.js';
+import { PooledByteBlocks, XorAppender, bufferWordsOf, type ByteBlocks } from '../chunk/index.js';
 import {
   CHUNK_ENCODING_XOR,
   CHUNK_HEADER_BYTES,
@@ -20,7 +20,7 @@ const LO = LITTLE_ENDIAN ? 0 : 1;
 
 /** One chunk this writer builds in memory: open (taking samples) or closed but not yet saved. */
 export class HeadChunk {
-  readonly appender = new XorAppender();
+  readonly appender: XorAppender;
   readonly windowEndMs: number;
   numSamples = 0;
   firstT = 0;
@@ -42,7 +42,9 @@ export class HeadChunk {
     readonly counter: number,
     readonly windowStartMs: number,
     nowMs: number,
+    blocks: ByteBlocks,
   ) {
+    this.appender = new XorAppender(blocks);
     this.windowEndMs = windowStartMs + WINDOW_MS;
     this.lastAppendMs = nowMs;
   }
@@ -81,6 +83,8 @@ export interface ChunkSnapshot {
 export class Head {
   private readonly bySid = new Map<bigint, SeriesHead>();
   private readonly changed = new Set<HeadChunk>();
+  /** The chunks' buffers: a dropped chunk's go straight to the next chunk. */
+  private readonly blocks = new PooledByteBlocks();
   /** Closed chunks in `changed`: final, and waiting only for the next write to the KV. */
   private closedQueued = 0;
   private counter = 0;
@@ -184,7 +188,7 @@ export class Head {
       this.close(best);
       open--;
     } else if (open >= MAX_OPEN_CHUNKS_PER_SERIES && leastRecent !== null) this.close(leastRecent);
-    const c = new HeadChunk(sh, this.counter++, windowStartMs, nowMs);
+    const c = new HeadChunk(sh, this.counter++, windowStartMs, nowMs, this.blocks);
     sh.chunks = sh.chunks.concat(c);
     return c;
   }
@@ -262,6 +266,7 @@ export class Head {
   private drop(c: HeadChunk): void {
     const sh = c.series;
     sh.chunks = without(sh.chunks, c);
+    c.appender.release();
     if (sh.current === c) sh.current = null;
     if (sh.chunks.length === 0 && this.bySid.get(sh.sid) === sh) {
       this.bySid.delete(sh.sid);
