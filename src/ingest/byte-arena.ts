@@ -1,3 +1,5 @@
+const MIN_GROWN_BYTES = 1024;
+
 /**
  * Byte strings kept back to back in one growing buffer, each named by its offset. Tables that
  * remember many short byte strings (the label bytes of every known series) hold offsets instead of
@@ -36,7 +38,7 @@ export class ByteArena {
   }
 
   private grow(needed: number): void {
-    let capacity = this.buf.length * 2;
+    let capacity = Math.max(this.buf.length * 2, MIN_GROWN_BYTES);
     while (capacity < needed) capacity *= 2;
     const next = new Uint8Array(capacity);
     next.set(this.buf.subarray(0, this.used));

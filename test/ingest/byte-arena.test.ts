@@ -24,4 +24,11 @@ describe('ingest/byte arena', () => {
     expect(arena.equals(at, 3, new Uint8Array([1, 2, 4]), 0, 3)).to.equal(false);
     expect(arena.equals(at, 3, new Uint8Array([1, 2]), 0, 2)).to.equal(false);
   });
+
+  it('grows from an empty buffer', () => {
+    const arena = new ByteArena(0);
+    const bytes = new Uint8Array([1, 2, 3]);
+    const at = arena.add(bytes, 0, 3);
+    expect(arena.equals(at, 3, bytes, 0, 3)).to.equal(true);
+  });
 });
