@@ -34,6 +34,8 @@ export class HeadChunk {
   savedVersion = 0;
   /** True while the chunk is in the head's changed set (spares a Set lookup per append). */
   queued = false;
+  /** Its KV key once a read has asked for it (see Head.readKey). */
+  keyForReads: Uint8Array | null = null;
   lastAppendMs: number;
 
   constructor(
@@ -97,6 +99,15 @@ export class Head {
   /** The KV key of a chunk of this head (made on demand: a key per chunk in memory costs more). */
   chunkKey(c: HeadChunk): Uint8Array {
     return chunkKey(c.series.sid, c.windowStartMs, this.writer, makeSeq(this.incarnation, c.counter));
+  }
+
+  /**
+   * chunkKey for the read path, kept on the chunk after the first read: a query may ask for the
+   * keys of every series in memory, each time. Writes do not keep it, so a head nobody reads holds
+   * no keys.
+   */
+  readKey(c: HeadChunk): Uint8Array {
+    return (c.keyForReads ??= this.chunkKey(c));
   }
 
   get(sid: bigint): SeriesHead | undefined {

@@ -102,7 +102,7 @@ function headChunks(deps: QuerierDeps, sid: bigint, startMs: number, endMs: numb
   if (sh === undefined || sh.chunks.length === 0) return { refs, keys: null };
   const keys: Uint8Array[] = [];
   for (const c of sh.chunks) {
-    keys.push(deps.head.chunkKey(c));
+    keys.push(deps.head.readKey(c));
     if (c.numSamples > 0 && c.lastT >= startMs && c.firstT <= endMs) {
       refs.push({ minTimeMs: c.firstT, maxTimeMs: c.lastT, xor: c.appender.bytes(), decoded: null, block: null, cacheKey: null });
     }

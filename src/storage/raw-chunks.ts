@@ -48,7 +48,7 @@ async function seriesChunks(deps: QuerierDeps, sid: bigint, startMs: number, end
   const sh = deps.head.get(sid);
   if (sh !== undefined) {
     for (const c of sh.chunks) {
-      inMemory.add(ChunkCache.keyOf(deps.head.chunkKey(c)));
+      inMemory.add(ChunkCache.keyOf(deps.head.readKey(c)));
       if (c.numSamples > 0 && c.lastT >= startMs && c.firstT <= endMs) {
         // a copy: the appender goes on writing into its buffer
         found.push({ minTimeMs: c.firstT, maxTimeMs: c.lastT, data: c.appender.bytes().slice() });

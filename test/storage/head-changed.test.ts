@@ -87,6 +87,8 @@ describe('storage/head changed chunks', () => {
     const second = sh.chunks[1]!;
     expect(decodeChunkKey(head.chunkKey(first))).to.deep.equal({ sid: 5n, windowStartMs: windowStartOfMs(T0), writer: 7n, seq: makeSeq(3, 0) });
     expect(decodeChunkKey(head.chunkKey(second)).seq).to.equal(makeSeq(3, 1));
+    expect(head.readKey(second)).to.deep.equal(head.chunkKey(second));
+    expect(head.readKey(second)).to.equal(head.readKey(second));
     head.committed(head.takeChanged(false));
     expect(sh.chunks).to.deep.equal([second]);
     head.close(second);
